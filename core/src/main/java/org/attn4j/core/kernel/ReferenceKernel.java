@@ -1,0 +1,83 @@
+package org.attn4j.core.kernel;
+
+import org.attn4j.core.attention.AttentionProblem;
+import org.attn4j.core.mask.MaskSemantics;
+import org.attn4j.core.parallel.Parallel;
+import org.attn4j.core.tensor.Tensor;
+
+/**
+ * The oracle: for every query row, all Nk logits in float64, {@link MaskSemantics#logit}, a
+ * two-pass softmax in float64 and the weighted sum of values in float64. No tiling, no tricks:
+ * every other kernel is tested against this one.
+ */
+public final class ReferenceKernel {
+    private ReferenceKernel() {}
+
+    /**
+     * @param out   [B, Hq, Nq, Dv] row-major
+     * @param lse   [B, Hq, Nq] or null
+     * @param probs [B, Hq, Nq, Nk] or null (probabilities over the keys held by k/v)
+     */
+    public static void run(AttentionProblem p, float[] out, float[] lse, float[] probs, int threads) {
+        int rows = p.batch * p.qHeads * p.nq;
+        int perTask = Math.max(1, 4096 / Math.max(1, p.localKeys));
+        int tasks = (rows + perTask - 1) / perTask;
+        Parallel.forEach(threads, tasks, w -> new double[Math.max(p.localKeys, 1) + p.dv], (task, scratch) -> {
+            int end = Math.min(rows, (task + 1) * perTask);
+            for (int row = task * perTask; row < end; row++) row(p, row, scratch, out, lse, probs);
+        });
+    }
+
+    private static void row(AttentionProblem p, int row, double[] scratch, float[] out, float[] lse, float[] probs) {
+        int i = row % p.nq;
+        int h = (row / p.nq) % p.qHeads;
+        int b = row / (p.nq * p.qHeads);
+        int hk = h / p.group;
+        int n = p.localKeys;
+        MaskSemantics mask = p.mask;
+        Tensor q = p.q, k = p.k, v = p.v;
+        float[] qd = q.data(), kd = k.data(), vd = v.data();
+        int qBase = q.offset() + b * q.stride(0) + h * q.stride(1) + i * q.stride(2);
+        int kBase = k.offset() + b * k.stride(0) + hk * k.stride(1);
+        int vBase = v.offset() + b * v.stride(0) + hk * v.stride(1);
+        double[] s = scratch;
+        double max = Double.NEGATIVE_INFINITY;
+        int lo = mask.keyStart(b, i), hi = mask.keyEnd(b, i);
+        for (int jl = 0; jl < n; jl++) {
+            int j = jl + p.keyOffset;
+            double logit = Double.NEGATIVE_INFINITY;
+            if (j >= lo && j < hi) {
+                double dot = 0;
+                int kRow = kBase + jl * k.stride(2);
+                for (int x = 0; x < p.d; x++) dot += (double) qd[qBase + x * q.stride(3)] * kd[kRow + x * k.stride(3)];
+                logit = mask.logit(b, h, i, j, dot * p.scale);
+            }
+            s[jl] = logit;
+            if (logit > max) max = logit;
+        }
+        int outBase = row * p.dv;
+        if (max == Double.NEGATIVE_INFINITY) {
+            java.util.Arrays.fill(out, outBase, outBase + p.dv, 0f);
+            if (lse != null) lse[row] = Float.NEGATIVE_INFINITY;
+            if (probs != null) java.util.Arrays.fill(probs, row * n, row * n + n, 0f);
+            return;
+        }
+        double z = 0;
+        for (int jl = 0; jl < n; jl++) {
+            double e = s[jl] == Double.NEGATIVE_INFINITY ? 0 : Math.exp(s[jl] - max);
+            s[jl] = e;
+            z += e;
+        }
+        int accOff = Math.max(n, 1);
+        java.util.Arrays.fill(s, accOff, accOff + p.dv, 0.0);
+        for (int jl = 0; jl < n; jl++) {
+            double w = s[jl] / z;
+            if (probs != null) probs[row * n + jl] = (float) w;
+            if (w == 0) continue;
+            int vRow = vBase + jl * v.stride(2);
+            for (int x = 0; x < p.dv; x++) s[accOff + x] += w * vd[vRow + x * v.stride(3)];
+        }
+        for (int x = 0; x < p.dv; x++) out[outBase + x] = (float) s[accOff + x];
+        if (lse != null) lse[row] = (float) (max + Math.log(z));
+    }
+}

@@ -1,0 +1,68 @@
+package org.attn4j.core.simd;
+
+/**
+ * The one micro-kernel layer shared by the attention kernels, the model projections and the
+ * variants: small dense loops on float32 arrays with explicit offsets and strides.
+ * {@link #get()} returns the implementation chosen at start-up (Vector API when available,
+ * else the scalar twin); {@link #reason()} says why.
+ *
+ * <p>Conventions: matrices are addressed as {@code a[off + row·rowStride + col·colStride]};
+ * "ld" is the row stride of a row-major matrix. Nothing here allocates on the hot path.
+ */
+public interface MicroKernels {
+
+    /** Implementation name, e.g. {@code vector-256} or {@code scalar}. */
+    String name();
+
+    /**
+     * {@code C[m×n] (+)= A[m×k] · B[k×n]}. {@code A(i,p) = a[aOff + i·aRs + p·aCs]},
+     * {@code B(p,j) = b[bOff + p·ldb + j]}, {@code C(i,j) = c[cOff + i·ldc + j]}.
+     * With {@code accumulate == false}, C is overwritten.
+     */
+    void gemm(int m, int n, int k,
+              float[] a, int aOff, int aRs, int aCs,
+              float[] b, int bOff, int ldb,
+              float[] c, int cOff, int ldc, boolean accumulate);
+
+    /**
+     * {@code C[m×n] = A[m×k] · Bᵀ} with both A and B row-major ({@code A(i,p) = a[aOff + i·lda + p]},
+     * {@code B(j,p) = b[bOff + j·ldb + p]}): n dot products of length k per row. Suits small n.
+     */
+    void gemmTransB(int m, int n, int k,
+                    float[] a, int aOff, int lda,
+                    float[] b, int bOff, int ldb,
+                    float[] c, int cOff, int ldc);
+
+    /** Σ a[aOff+i]·b[bOff+i] for i &lt; n. */
+    float dot(float[] a, int aOff, float[] b, int bOff, int n);
+
+    /** y[yOff+i] += alpha·x[xOff+i]. */
+    void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n);
+
+    /** x[off+i] *= alpha. */
+    void scale(float[] x, int off, int n, float alpha);
+
+    /** x = cap·tanh(x/cap) elementwise. */
+    void softcap(float[] x, int off, int n, float cap);
+
+    /**
+     * Column maxima of the row-major {@code rows × cols} block at {@code s[off]} with row stride
+     * {@code ld}: {@code out[c] = max_r s[off + r·ld + c]} (−inf for rows == 0).
+     */
+    void columnMax(float[] s, int off, int rows, int cols, int ld, float[] out);
+
+    /**
+     * In place {@code s[r][c] = exp(s[r][c] − shift[c])}, and {@code sums[c] = Σ_r s[r][c]} (after
+     * exponentiation). The online-softmax step on a transposed score tile (keys × queries).
+     */
+    void expColumns(float[] s, int off, int rows, int cols, int ld, float[] shift, float[] sums);
+
+    /** The implementation chosen at start-up. */
+    static MicroKernels get() { return MicroKernelsProvider.INSTANCE; }
+
+    /** Why {@link #get()} returned what it returned. */
+    static String reason() { return MicroKernelsProvider.REASON; }
+
+    /** The scalar twin, always available (tests compare against it). */
+    static MicroKernels scalar() { return ScalarMicroKernels.INSTANCE; }
+}

@@ -1,0 +1,79 @@
+package org.attn4j.core.simd;
+
+/** Plain-Java twin of {@link VectorMicroKernels}: same contracts, no SIMD. */
+final class ScalarMicroKernels implements MicroKernels {
+    static final ScalarMicroKernels INSTANCE = new ScalarMicroKernels();
+
+    private ScalarMicroKernels() {}
+
+    @Override
+    public String name() { return "scalar"; }
+
+    @Override
+    public void gemm(int m, int n, int k, float[] a, int aOff, int aRs, int aCs,
+                     float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean accumulate) {
+        for (int i = 0; i < m; i++) {
+            int ci = cOff + i * ldc;
+            if (!accumulate) java.util.Arrays.fill(c, ci, ci + n, 0f);
+            for (int p = 0; p < k; p++) {
+                float av = a[aOff + i * aRs + p * aCs];
+                int bp = bOff + p * ldb;
+                for (int j = 0; j < n; j++) c[ci + j] += av * b[bp + j];
+            }
+        }
+    }
+
+    @Override
+    public void gemmTransB(int m, int n, int k, float[] a, int aOff, int lda,
+                           float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                c[cOff + i * ldc + j] = dot(a, aOff + i * lda, b, bOff + j * ldb, k);
+            }
+        }
+    }
+
+    @Override
+    public float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        float s = 0f;
+        for (int i = 0; i < n; i++) s += a[aOff + i] * b[bOff + i];
+        return s;
+    }
+
+    @Override
+    public void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
+        for (int i = 0; i < n; i++) y[yOff + i] += alpha * x[xOff + i];
+    }
+
+    @Override
+    public void scale(float[] x, int off, int n, float alpha) {
+        for (int i = 0; i < n; i++) x[off + i] *= alpha;
+    }
+
+    @Override
+    public void softcap(float[] x, int off, int n, float cap) {
+        for (int i = 0; i < n; i++) x[off + i] = (float) (cap * Math.tanh(x[off + i] / cap));
+    }
+
+    @Override
+    public void columnMax(float[] s, int off, int rows, int cols, int ld, float[] out) {
+        for (int c = 0; c < cols; c++) out[c] = Float.NEGATIVE_INFINITY;
+        for (int r = 0; r < rows; r++) {
+            int p = off + r * ld;
+            for (int c = 0; c < cols; c++) out[c] = Math.max(out[c], s[p + c]);
+        }
+    }
+
+    @Override
+    public void expColumns(float[] s, int off, int rows, int cols, int ld, float[] shift, float[] sums) {
+        for (int c = 0; c < cols; c++) sums[c] = 0f;
+        for (int r = 0; r < rows; r++) {
+            int p = off + r * ld;
+            for (int c = 0; c < cols; c++) {
+                float e = (float) Math.exp(s[p + c] - shift[c]);
+                s[p + c] = e;
+                sums[c] += e;
+            }
+        }
+    }
+}

@@ -1,0 +1,269 @@
+package org.attn4j.core.simd;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Vector API micro-kernels. The GEMM is register-blocked 6 rows × 2 vectors: 12 accumulators,
+ * 2 B vectors and 1 broadcast fit the 16 ymm registers of AVX2 without spilling.
+ */
+final class VectorMicroKernels implements MicroKernels {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    static final VectorMicroKernels INSTANCE = new VectorMicroKernels();
+
+    private VectorMicroKernels() {}
+
+    static int vectorBits() { return S.vectorBitSize(); }
+
+    @Override
+    public String name() { return "vector-" + S.vectorBitSize(); }
+
+    @Override
+    public void gemm(int m, int n, int k, float[] a, int aOff, int aRs, int aCs,
+                     float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean accumulate) {
+        int j = 0;
+        for (; j + 2 * L <= n; j += 2 * L) {
+            int i = 0;
+            for (; i + 6 <= m; i += 6) {
+                tile6x2(k, a, aOff + i * aRs, aRs, aCs, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc, accumulate);
+            }
+            for (; i < m; i++) {
+                tile1x2(k, a, aOff + i * aRs, aCs, b, bOff + j, ldb, c, cOff + i * ldc + j, accumulate);
+            }
+        }
+        for (; j + L <= n; j += L) {
+            int i = 0;
+            for (; i + 6 <= m; i += 6) {
+                tile6x1(k, a, aOff + i * aRs, aRs, aCs, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc, accumulate);
+            }
+            for (; i < m; i++) {
+                tile1xMasked(k, a, aOff + i * aRs, aCs, b, bOff + j, ldb, c, cOff + i * ldc + j, accumulate, S.maskAll(true));
+            }
+        }
+        if (j < n) {
+            VectorMask<Float> mask = S.indexInRange(j, n);
+            for (int i = 0; i < m; i++) {
+                tile1xMasked(k, a, aOff + i * aRs, aCs, b, bOff + j, ldb, c, cOff + i * ldc + j, accumulate, mask);
+            }
+        }
+    }
+
+    private static void tile6x2(int k, float[] a, int a0, int aRs, int aCs, float[] b, int b0, int ldb,
+                                float[] c, int c0, int ldc, boolean acc) {
+        FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+        if (acc) {
+            c00 = FloatVector.fromArray(S, c, c0); c01 = FloatVector.fromArray(S, c, c0 + L);
+            c10 = FloatVector.fromArray(S, c, c0 + ldc); c11 = FloatVector.fromArray(S, c, c0 + ldc + L);
+            c20 = FloatVector.fromArray(S, c, c0 + 2 * ldc); c21 = FloatVector.fromArray(S, c, c0 + 2 * ldc + L);
+            c30 = FloatVector.fromArray(S, c, c0 + 3 * ldc); c31 = FloatVector.fromArray(S, c, c0 + 3 * ldc + L);
+            c40 = FloatVector.fromArray(S, c, c0 + 4 * ldc); c41 = FloatVector.fromArray(S, c, c0 + 4 * ldc + L);
+            c50 = FloatVector.fromArray(S, c, c0 + 5 * ldc); c51 = FloatVector.fromArray(S, c, c0 + 5 * ldc + L);
+        } else {
+            c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = FloatVector.zero(S);
+        }
+        int r1 = aRs, r2 = 2 * aRs, r3 = 3 * aRs, r4 = 4 * aRs, r5 = 5 * aRs;
+        for (int p = 0, ap = a0, bp = b0; p < k; p++, ap += aCs, bp += ldb) {
+            FloatVector b0v = FloatVector.fromArray(S, b, bp);
+            FloatVector b1v = FloatVector.fromArray(S, b, bp + L);
+            FloatVector av = FloatVector.broadcast(S, a[ap]);
+            c00 = av.fma(b0v, c00); c01 = av.fma(b1v, c01);
+            av = FloatVector.broadcast(S, a[ap + r1]);
+            c10 = av.fma(b0v, c10); c11 = av.fma(b1v, c11);
+            av = FloatVector.broadcast(S, a[ap + r2]);
+            c20 = av.fma(b0v, c20); c21 = av.fma(b1v, c21);
+            av = FloatVector.broadcast(S, a[ap + r3]);
+            c30 = av.fma(b0v, c30); c31 = av.fma(b1v, c31);
+            av = FloatVector.broadcast(S, a[ap + r4]);
+            c40 = av.fma(b0v, c40); c41 = av.fma(b1v, c41);
+            av = FloatVector.broadcast(S, a[ap + r5]);
+            c50 = av.fma(b0v, c50); c51 = av.fma(b1v, c51);
+        }
+        c00.intoArray(c, c0); c01.intoArray(c, c0 + L);
+        c10.intoArray(c, c0 + ldc); c11.intoArray(c, c0 + ldc + L);
+        c20.intoArray(c, c0 + 2 * ldc); c21.intoArray(c, c0 + 2 * ldc + L);
+        c30.intoArray(c, c0 + 3 * ldc); c31.intoArray(c, c0 + 3 * ldc + L);
+        c40.intoArray(c, c0 + 4 * ldc); c41.intoArray(c, c0 + 4 * ldc + L);
+        c50.intoArray(c, c0 + 5 * ldc); c51.intoArray(c, c0 + 5 * ldc + L);
+    }
+
+    private static void tile6x1(int k, float[] a, int a0, int aRs, int aCs, float[] b, int b0, int ldb,
+                                float[] c, int c0, int ldc, boolean acc) {
+        FloatVector c0v, c1v, c2v, c3v, c4v, c5v;
+        if (acc) {
+            c0v = FloatVector.fromArray(S, c, c0);
+            c1v = FloatVector.fromArray(S, c, c0 + ldc);
+            c2v = FloatVector.fromArray(S, c, c0 + 2 * ldc);
+            c3v = FloatVector.fromArray(S, c, c0 + 3 * ldc);
+            c4v = FloatVector.fromArray(S, c, c0 + 4 * ldc);
+            c5v = FloatVector.fromArray(S, c, c0 + 5 * ldc);
+        } else {
+            c0v = c1v = c2v = c3v = c4v = c5v = FloatVector.zero(S);
+        }
+        int r1 = aRs, r2 = 2 * aRs, r3 = 3 * aRs, r4 = 4 * aRs, r5 = 5 * aRs;
+        for (int p = 0, ap = a0, bp = b0; p < k; p++, ap += aCs, bp += ldb) {
+            FloatVector bv = FloatVector.fromArray(S, b, bp);
+            c0v = FloatVector.broadcast(S, a[ap]).fma(bv, c0v);
+            c1v = FloatVector.broadcast(S, a[ap + r1]).fma(bv, c1v);
+            c2v = FloatVector.broadcast(S, a[ap + r2]).fma(bv, c2v);
+            c3v = FloatVector.broadcast(S, a[ap + r3]).fma(bv, c3v);
+            c4v = FloatVector.broadcast(S, a[ap + r4]).fma(bv, c4v);
+            c5v = FloatVector.broadcast(S, a[ap + r5]).fma(bv, c5v);
+        }
+        c0v.intoArray(c, c0);
+        c1v.intoArray(c, c0 + ldc);
+        c2v.intoArray(c, c0 + 2 * ldc);
+        c3v.intoArray(c, c0 + 3 * ldc);
+        c4v.intoArray(c, c0 + 4 * ldc);
+        c5v.intoArray(c, c0 + 5 * ldc);
+    }
+
+    private static void tile1x2(int k, float[] a, int a0, int aCs, float[] b, int b0, int ldb,
+                                float[] c, int c0, boolean acc) {
+        FloatVector x0 = acc ? FloatVector.fromArray(S, c, c0) : FloatVector.zero(S);
+        FloatVector x1 = acc ? FloatVector.fromArray(S, c, c0 + L) : FloatVector.zero(S);
+        for (int p = 0, ap = a0, bp = b0; p < k; p++, ap += aCs, bp += ldb) {
+            FloatVector av = FloatVector.broadcast(S, a[ap]);
+            x0 = av.fma(FloatVector.fromArray(S, b, bp), x0);
+            x1 = av.fma(FloatVector.fromArray(S, b, bp + L), x1);
+        }
+        x0.intoArray(c, c0);
+        x1.intoArray(c, c0 + L);
+    }
+
+    private static void tile1xMasked(int k, float[] a, int a0, int aCs, float[] b, int b0, int ldb,
+                                     float[] c, int c0, boolean acc, VectorMask<Float> mask) {
+        FloatVector x = acc ? FloatVector.fromArray(S, c, c0, mask) : FloatVector.zero(S);
+        for (int p = 0, ap = a0, bp = b0; p < k; p++, ap += aCs, bp += ldb) {
+            x = FloatVector.broadcast(S, a[ap]).fma(FloatVector.fromArray(S, b, bp, mask), x);
+        }
+        x.intoArray(c, c0, mask);
+    }
+
+    @Override
+    public void gemmTransB(int m, int n, int k, float[] a, int aOff, int lda,
+                           float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+        int kv = S.loopBound(k);
+        for (int i = 0; i < m; i++) {
+            int ai = aOff + i * lda;
+            int ci = cOff + i * ldc;
+            int j = 0;
+            for (; j + 4 <= n; j += 4) {
+                int b0 = bOff + j * ldb, b1 = b0 + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
+                FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
+                int p = 0;
+                for (; p < kv; p += L) {
+                    FloatVector av = FloatVector.fromArray(S, a, ai + p);
+                    s0 = av.fma(FloatVector.fromArray(S, b, b0 + p), s0);
+                    s1 = av.fma(FloatVector.fromArray(S, b, b1 + p), s1);
+                    s2 = av.fma(FloatVector.fromArray(S, b, b2 + p), s2);
+                    s3 = av.fma(FloatVector.fromArray(S, b, b3 + p), s3);
+                }
+                float t0 = s0.reduceLanes(VectorOperators.ADD), t1 = s1.reduceLanes(VectorOperators.ADD);
+                float t2 = s2.reduceLanes(VectorOperators.ADD), t3 = s3.reduceLanes(VectorOperators.ADD);
+                for (; p < k; p++) {
+                    float av = a[ai + p];
+                    t0 += av * b[b0 + p]; t1 += av * b[b1 + p]; t2 += av * b[b2 + p]; t3 += av * b[b3 + p];
+                }
+                c[ci + j] = t0; c[ci + j + 1] = t1; c[ci + j + 2] = t2; c[ci + j + 3] = t3;
+            }
+            for (; j < n; j++) c[ci + j] = dot(a, ai, b, bOff + j * ldb, k);
+        }
+    }
+
+    @Override
+    public float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        int p = 0;
+        float s = 0f;
+        if (n >= 4 * L) {
+            FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
+            int bound4 = n - 4 * L;
+            for (; p <= bound4; p += 4 * L) {
+                s0 = FloatVector.fromArray(S, a, aOff + p).fma(FloatVector.fromArray(S, b, bOff + p), s0);
+                s1 = FloatVector.fromArray(S, a, aOff + p + L).fma(FloatVector.fromArray(S, b, bOff + p + L), s1);
+                s2 = FloatVector.fromArray(S, a, aOff + p + 2 * L).fma(FloatVector.fromArray(S, b, bOff + p + 2 * L), s2);
+                s3 = FloatVector.fromArray(S, a, aOff + p + 3 * L).fma(FloatVector.fromArray(S, b, bOff + p + 3 * L), s3);
+            }
+            s = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+        }
+        if (p + L <= n) {
+            FloatVector s0 = FloatVector.zero(S);
+            for (; p + L <= n; p += L) {
+                s0 = FloatVector.fromArray(S, a, aOff + p).fma(FloatVector.fromArray(S, b, bOff + p), s0);
+            }
+            s += s0.reduceLanes(VectorOperators.ADD);
+        }
+        for (; p < n; p++) s += a[aOff + p] * b[bOff + p];
+        return s;
+    }
+
+    @Override
+    public void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
+        FloatVector av = FloatVector.broadcast(S, alpha);
+        int p = 0;
+        for (int bound = S.loopBound(n); p < bound; p += L) {
+            av.fma(FloatVector.fromArray(S, x, xOff + p), FloatVector.fromArray(S, y, yOff + p)).intoArray(y, yOff + p);
+        }
+        for (; p < n; p++) y[yOff + p] += alpha * x[xOff + p];
+    }
+
+    @Override
+    public void scale(float[] x, int off, int n, float alpha) {
+        int p = 0;
+        for (int bound = S.loopBound(n); p < bound; p += L) {
+            FloatVector.fromArray(S, x, off + p).mul(alpha).intoArray(x, off + p);
+        }
+        for (; p < n; p++) x[off + p] *= alpha;
+    }
+
+    @Override
+    public void softcap(float[] x, int off, int n, float cap) {
+        float inv = 1f / cap;
+        int p = 0;
+        for (int bound = S.loopBound(n); p < bound; p += L) {
+            FloatVector.fromArray(S, x, off + p).mul(inv).lanewise(VectorOperators.TANH).mul(cap).intoArray(x, off + p);
+        }
+        for (; p < n; p++) x[off + p] = (float) (cap * Math.tanh(x[off + p] * inv));
+    }
+
+    @Override
+    public void columnMax(float[] s, int off, int rows, int cols, int ld, float[] out) {
+        int c = 0;
+        for (int bound = S.loopBound(cols); c < bound; c += L) {
+            FloatVector mx = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+            for (int r = 0, p = off + c; r < rows; r++, p += ld) mx = mx.max(FloatVector.fromArray(S, s, p));
+            mx.intoArray(out, c);
+        }
+        for (; c < cols; c++) {
+            float mx = Float.NEGATIVE_INFINITY;
+            for (int r = 0, p = off + c; r < rows; r++, p += ld) mx = Math.max(mx, s[p]);
+            out[c] = mx;
+        }
+    }
+
+    @Override
+    public void expColumns(float[] s, int off, int rows, int cols, int ld, float[] shift, float[] sums) {
+        int c = 0;
+        for (int bound = S.loopBound(cols); c < bound; c += L) {
+            FloatVector sh = FloatVector.fromArray(S, shift, c);
+            FloatVector acc = FloatVector.zero(S);
+            for (int r = 0, p = off + c; r < rows; r++, p += ld) {
+                FloatVector e = FloatVector.fromArray(S, s, p).sub(sh).lanewise(VectorOperators.EXP);
+                e.intoArray(s, p);
+                acc = acc.add(e);
+            }
+            acc.intoArray(sums, c);
+        }
+        for (; c < cols; c++) {
+            float acc = 0f;
+            for (int r = 0, p = off + c; r < rows; r++, p += ld) {
+                float e = (float) Math.exp(s[p] - shift[c]);
+                s[p] = e;
+                acc += e;
+            }
+            sums[c] = acc;
+        }
+    }
+}

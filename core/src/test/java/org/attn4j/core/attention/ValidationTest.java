@@ -1,0 +1,81 @@
+package org.attn4j.core.attention;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.attn4j.core.tensor.BoolTensor;
+import org.attn4j.core.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+
+/** Bad input fails where it enters, naming the argument, the expected and the actual value. */
+class ValidationTest {
+    final Tensor q = Tensor.zeros(2, 8, 5, 16);
+    final Tensor k = Tensor.zeros(2, 4, 7, 16);
+    final Tensor v = Tensor.zeros(2, 4, 7, 12);
+
+    static void fails(Executable call, String... fragments) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
+        for (String f : fragments) assertTrue(e.getMessage().contains(f), "message '" + e.getMessage() + "' lacks '" + f + "'");
+    }
+
+    @Test
+    void shapes() {
+        fails(() -> Attention.sdpa(Tensor.zeros(8, 5, 16), k, v), "q:", "rank 4", "[8, 5, 16]");
+        fails(() -> Attention.sdpa(q, Tensor.zeros(2, 4, 7, 15), v), "k:", "D", "16", "15");
+        fails(() -> Attention.sdpa(q, Tensor.zeros(3, 4, 7, 16), v), "k:", "B", "2", "3");
+        fails(() -> Attention.sdpa(q, k, Tensor.zeros(2, 4, 6, 12)), "v:", "Nk", "7", "6");
+        fails(() -> Attention.sdpa(q, k, Tensor.zeros(2, 2, 7, 12)), "v:", "Hkv", "4", "2");
+        fails(() -> Attention.sdpa(q, Tensor.zeros(2, 3, 7, 16), Tensor.zeros(2, 3, 7, 12)), "heads", "Hq=8", "Hkv=3");
+        fails(() -> Attention.sdpa(null, k, v), "q:", "null");
+    }
+
+    @Test
+    void masksAndBiases() {
+        fails(() -> Attention.sdpa(q, k, v, AttentionSpec.builder().mask(BoolTensor.of(new boolean[15], 3, 5)).build()),
+                "mask:", "[3, 5]", "[2, 8, 5, 7]");
+        fails(() -> Attention.sdpa(q, k, v, AttentionSpec.builder().bias(Tensor.zeros(2, 3, 5, 7)).build()), "bias:", "[2, 3, 5, 7]");
+        Tensor nanBias = Tensor.zeros(5, 7);
+        nanBias.set(Float.NaN, 1, 2);
+        fails(() -> Attention.sdpa(q, k, v, AttentionSpec.builder().bias(nanBias).build()), "bias:", "NaN", "[1, 2]");
+        Tensor ninf = Tensor.zeros(5, 7);
+        ninf.set(Float.NEGATIVE_INFINITY, 1, 2);
+        Attention.sdpa(q, k, v, AttentionSpec.builder().bias(ninf).build()); // −inf is a legal mask value
+    }
+
+    @Test
+    void lengthsWindowsAndOptions() {
+        fails(() -> Attention.sdpa(q, k, v, AttentionSpec.builder().kvLengths(3).build()), "kvLengths", "2 entries", "got 1");
+        fails(() -> Attention.sdpa(q, k, v, AttentionSpec.builder().kvLengths(3, 8).build()), "kvLengths[1]", "Nk=7", "8");
+        fails(() -> Attention.sdpa(q, k, v, AttentionSpec.builder().qLengths(-1, 2).build()), "qLengths[0]", "-1");
+        fails(() -> AttentionSpec.builder().window(-1, 2), "window left", "-1");
+        fails(() -> AttentionSpec.builder().scale(Float.NaN), "scale", "NaN");
+        fails(() -> AttentionSpec.builder().softcap(-2f), "softcap", "-2.0");
+        fails(() -> AttentionSpec.builder().threads(-3), "threads", "-3");
+        fails(() -> Attention.sdpa(q, k, v, AttentionSpec.builder().alibiSlopes(1f, 2f).build()), "alibiSlopes", "Hq=8", "got 2");
+        fails(() -> Attention.sdpa(q, k, v, AttentionSpec.builder().returnProbs(true).kernel(KernelChoice.FLASH).build()),
+                "kernel", "FLASH", "probabilities");
+    }
+
+    @Test
+    void nonFiniteInputs() {
+        Tensor bad = Tensor.zeros(2, 8, 5, 16);
+        bad.set(Float.POSITIVE_INFINITY, 1, 3, 2, 9);
+        fails(() -> Attention.sdpa(bad, k, v), "q:", "Infinity", "[1, 3, 2, 9]");
+        Tensor badV = Tensor.zeros(2, 4, 7, 12).permute(0, 2, 1, 3).permute(0, 2, 1, 3);
+        badV.set(Float.NaN, 0, 1, 2, 3);
+        fails(() -> Attention.sdpa(q, k, badV), "v:", "NaN", "[0, 1, 2, 3]");
+        // validation off: no scan, no exception (the caller vouches for the data)
+        Attention.sdpa(bad, k, v, AttentionSpec.builder().validate(false).build());
+    }
+
+    @Test
+    void emptyShapesAreLegal() {
+        Tensor out = Attention.sdpa(Tensor.zeros(1, 2, 0, 4), Tensor.zeros(1, 2, 3, 4), Tensor.zeros(1, 2, 3, 4)).output();
+        assertTrue(out.size() == 0);
+        AttentionResult r = Attention.sdpa(Tensor.zeros(1, 2, 3, 4), Tensor.zeros(1, 2, 0, 4), Tensor.zeros(1, 2, 0, 4),
+                AttentionSpec.builder().returnLse(true).build());
+        for (float x : r.lse().data()) assertTrue(x == Float.NEGATIVE_INFINITY);
+        for (float x : r.output().data()) assertTrue(x == 0f);
+    }
+}

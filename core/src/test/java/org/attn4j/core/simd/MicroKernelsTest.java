@@ -1,0 +1,98 @@
+package org.attn4j.core.simd;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** The Vector API micro-kernels against float64 sums and their scalar twin, odd sizes and strides included. */
+class MicroKernelsTest {
+    final MicroKernels vec = MicroKernels.get();
+    final Random r = new Random(5);
+
+    float[] rand(int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) r.nextGaussian();
+        return a;
+    }
+
+    @Test
+    void vectorImplementationIsChosenWhenTheModuleIsPresent() {
+        assertTrue(vec.name().startsWith("vector"), MicroKernels.reason());
+    }
+
+    @Test
+    void gemmMatchesFloat64OnOddShapesAndStrides() {
+        int[] sizes = {1, 2, 5, 6, 7, 8, 13, 16, 17, 31, 48, 50};
+        for (MicroKernels mk : new MicroKernels[] {vec, MicroKernels.scalar()}) {
+            for (int m : sizes) for (int n : sizes) for (int k : new int[] {1, 3, 64, 67}) {
+                boolean transA = r.nextBoolean();
+                int lda = transA ? m + 3 : k + 2;
+                float[] a = rand((transA ? k : m) * lda + 5);
+                int aRs = transA ? 1 : lda, aCs = transA ? lda : 1;
+                int ldb = n + r.nextInt(4), ldc = n + r.nextInt(3);
+                float[] b = rand(k * ldb + 8), c = rand(m * ldc + 8);
+                float[] c0 = c.clone();
+                boolean acc = r.nextBoolean();
+                mk.gemm(m, n, k, a, 1, aRs, aCs, b, 2, ldb, c, 3, ldc, acc);
+                for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) {
+                    double e = acc ? c0[3 + i * ldc + j] : 0;
+                    for (int p = 0; p < k; p++) e += (double) a[1 + i * aRs + p * aCs] * b[2 + p * ldb + j];
+                    assertEquals(e, c[3 + i * ldc + j], 1e-4 * (1 + Math.sqrt(k)), mk.name() + " m=" + m + " n=" + n + " k=" + k);
+                }
+                // untouched padding between rows of C
+                for (int i = 0; i + 1 < m; i++) for (int j = n; j < ldc; j++) assertEquals(c0[3 + i * ldc + j], c[3 + i * ldc + j]);
+            }
+        }
+    }
+
+    @Test
+    void gemmTransBAndDotAndAxpy() {
+        for (int k : new int[] {1, 7, 8, 31, 32, 33, 64, 129}) {
+            int m = 5, n = 6;
+            float[] a = rand(m * (k + 1)), b = rand(n * (k + 2)), c = new float[m * n];
+            vec.gemmTransB(m, n, k, a, 0, k + 1, b, 0, k + 2, c, 0, n);
+            for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) {
+                double e = 0;
+                for (int p = 0; p < k; p++) e += (double) a[i * (k + 1) + p] * b[j * (k + 2) + p];
+                assertEquals(e, c[i * n + j], 1e-4 * Math.sqrt(k));
+                assertEquals(e, vec.dot(a, i * (k + 1), b, j * (k + 2), k), 1e-4 * Math.sqrt(k));
+            }
+            float[] y = rand(k + 3), y0 = y.clone(), x = rand(k + 3);
+            vec.axpy(0.5f, x, 1, y, 2, k);
+            for (int i = 0; i < k; i++) assertEquals(y0[2 + i] + 0.5f * x[1 + i], y[2 + i], 1e-6);
+            assertEquals(y0[0], y[0]);
+        }
+    }
+
+    @Test
+    void columnOpsAndSoftcap() {
+        for (int cols : new int[] {1, 7, 8, 9, 16, 48}) {
+            int rows = 13, ld = 50;
+            float[] s = rand(rows * ld);
+            s[2 * ld] = Float.NEGATIVE_INFINITY;
+            float[] max = new float[cols], max2 = new float[cols];
+            vec.columnMax(s, 0, rows, cols, ld, max);
+            MicroKernels.scalar().columnMax(s, 0, rows, cols, ld, max2);
+            assertEquals(0, java.util.Arrays.compare(max, max2));
+            float[] shift = max.clone(), sums = new float[cols];
+            float[] e = s.clone();
+            vec.expColumns(e, 0, rows, cols, ld, shift, sums);
+            for (int c = 0; c < cols; c++) {
+                double sum = 0;
+                for (int rr = 0; rr < rows; rr++) {
+                    double x = Math.exp((double) s[rr * ld + c] - shift[c]);
+                    assertEquals(x, e[rr * ld + c], 2e-6 * x + 1e-30);
+                    sum += x;
+                }
+                assertEquals(sum, sums[c], 1e-5 * sum);
+            }
+            float[] t = rand(cols), t0 = t.clone();
+            for (int i = 0; i < cols; i++) t[i] *= 40;
+            for (int i = 0; i < cols; i++) t0[i] = t[i];
+            vec.softcap(t, 0, cols, 7f);
+            for (int i = 0; i < cols; i++) assertEquals(7 * Math.tanh(t0[i] / 7), t[i], 2e-6 * 7);
+        }
+    }
+}
