@@ -25,10 +25,10 @@ import org.attn4j.core.simd.MicroKernels;
  * handed to different threads; their states are merged with {@link SoftmaxState#merge}.
  */
 public final class FlashKernel {
-    /** Query rows per block: a multiple of 6 (GEMM rows) and of 16 (two AVX2 vectors). */
-    public static final int BLOCK_ROWS = 48;
+    /** Query rows per block: a multiple of 6 (GEMM rows) and of 32 (two AVX-512 or four AVX2 vectors); measured best of 48..192. */
+    public static final int BLOCK_ROWS = Integer.getInteger("attn4j.flash.rows", 96);
     /** Keys per tile: a multiple of 6; Sᵀ (TILE_KEYS × BLOCK_ROWS fp32) stays in L1/L2. */
-    public static final int TILE_KEYS = 192;
+    public static final int TILE_KEYS = Integer.getInteger("attn4j.flash.keys", 192);
     /** Blocks with at most this many rows compute Sᵀ by dot products (few queries: decoding). */
     private static final int DOT_PATH_ROWS = 4;
 
@@ -38,6 +38,14 @@ public final class FlashKernel {
     public interface BlockSink {
         /** acc is {@code cols × Dv} row-major; row c of the block is grouped row {@code t0 + c}. */
         void accept(int b, int hk, int t0, int cols, float[] m, float[] l, float[] acc);
+    }
+
+    /** Bytes of working memory a call allocates beyond its inputs and output (scratch and split partials). */
+    public static long extraBytes(AttentionProblem p, int threads, int splits) {
+        long perThread = (long) p.d * BLOCK_ROWS + DOT_PATH_ROWS * p.d + (long) TILE_KEYS * BLOCK_ROWS
+                + (p.v.stride(3) == 1 ? 0 : (long) TILE_KEYS * p.dv) + (long) BLOCK_ROWS * p.dv + 6L * BLOCK_ROWS + 2L * BLOCK_ROWS;
+        long partials = splits <= 1 ? 0 : (long) blocksPerHead(p) * p.batch * p.kvHeads * splits * BLOCK_ROWS * (p.dv + 2);
+        return 4 * (perThread * Math.min(threads, Math.max(1, blocksPerHead(p) * p.batch * p.kvHeads * Math.max(1, splits))) + partials);
     }
 
     /** Number of query blocks per (batch, kv head). */

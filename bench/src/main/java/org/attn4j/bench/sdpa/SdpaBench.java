@@ -1,0 +1,184 @@
+package org.attn4j.bench.sdpa;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.ServiceLoader;
+import java.util.function.Consumer;
+import org.attn4j.bench.peak.FmaPeak;
+import org.attn4j.bench.peer.SdpaPeer;
+import org.attn4j.core.attention.Attention;
+import org.attn4j.core.attention.AttentionProblem;
+import org.attn4j.core.attention.AttentionResult;
+import org.attn4j.core.attention.AttentionSpec;
+import org.attn4j.core.attention.Dispatcher;
+import org.attn4j.core.attention.KernelChoice;
+import org.attn4j.core.kernel.FlashKernel;
+import org.attn4j.core.mask.CausalAlignment;
+import org.attn4j.core.tensor.Tensor;
+
+/**
+ * The engine behind {@code attn4j bench sdpa}: times attn4j (and any {@link SdpaPeer} found on the
+ * class path) on each shape and thread count, reports the median, GFLOP/s counted over visible
+ * (query, key) pairs, the fraction of the FMA peak measured in the same run, the extra memory,
+ * and the error against the float64 reference on one head.
+ */
+public final class SdpaBench {
+
+    /** One result row. {@code impl} is "attn4j" or a peer's name; ratio = attn4j GFLOP/s ÷ this row's (peers only). */
+    public record Row(SdpaShape shape, String impl, String kernel, int threads, double medianMs, double gflops,
+                      double peakFraction, long extraBytes, double maxAbsError, Double attn4jSpeedup, String note) {}
+
+    /** Settings. */
+    public record Options(List<SdpaShape> shapes, int[] threads, KernelChoice kernel, boolean peers, int minReps,
+                          double minSeconds, boolean check) {}
+
+    /** The default shapes: the README's targets and a spread of common ones. */
+    public static List<SdpaShape> defaultShapes() {
+        return List.of(
+                new SdpaShape(1, 8, 8, 2048, 2048, 64, 64, false),
+                new SdpaShape(1, 8, 8, 2048, 2048, 64, 64, true),
+                new SdpaShape(4, 12, 12, 128, 128, 32, 32, false),
+                new SdpaShape(1, 32, 8, 1024, 1024, 128, 128, true),
+                new SdpaShape(1, 32, 32, 1, 65536, 128, 128, false));
+    }
+
+    private final Consumer<String> progress;
+
+    public SdpaBench(Consumer<String> progress) {
+        this.progress = progress;
+    }
+
+    /** FMA peak (GFLOP/s) for each requested thread count, measured now. */
+    public double[] peaks(int[] threads) {
+        double[] p = new double[threads.length];
+        for (int i = 0; i < threads.length; i++) {
+            progress.accept("measuring FMA peak on " + threads[i] + " thread(s)");
+            p[i] = FmaPeak.measure(threads[i], 3, 300);
+        }
+        return p;
+    }
+
+    private double[] lastPeaks = new double[0];
+
+    /** The FMA peaks measured by the last {@link #run}. */
+    public double[] lastPeaks() {
+        return lastPeaks.clone();
+    }
+
+    public List<Row> run(Options o) {
+        double[] peak = peaks(o.threads());
+        lastPeaks = peak.clone();
+        List<SdpaPeer> peers = new ArrayList<>();
+        if (o.peers()) ServiceLoader.load(SdpaPeer.class).forEach(peers::add);
+        List<Row> rows = new ArrayList<>();
+        for (SdpaShape s : o.shapes()) {
+            Random rnd = new Random(1);
+            float[] q = gaussian(rnd, s.b() * s.hq() * s.nq() * s.d());
+            float[] k = gaussian(rnd, s.b() * s.hkv() * s.nk() * s.d());
+            float[] v = gaussian(rnd, s.b() * s.hkv() * s.nk() * s.dv());
+            Tensor qt = Tensor.of(q, s.b(), s.hq(), s.nq(), s.d());
+            Tensor kt = Tensor.of(k, s.b(), s.hkv(), s.nk(), s.d());
+            Tensor vt = Tensor.of(v, s.b(), s.hkv(), s.nk(), s.dv());
+            double err = o.check() ? errorOnOneHead(s, qt, kt, vt, o.kernel()) : Double.NaN;
+            for (int ti = 0; ti < o.threads().length; ti++) {
+                int threads = o.threads()[ti];
+                AttentionSpec spec = spec(s, o.kernel(), threads);
+                progress.accept("attn4j " + s + (s.causal() ? " causal" : "") + " on " + threads + " thread(s)");
+                Dispatcher.Decision d = Attention.explain(qt, kt, vt, spec);
+                AttentionProblem p = AttentionProblem.of(qt, kt, vt, spec);
+                double ms = median(() -> Attention.sdpa(qt, kt, vt, spec), o);
+                double gflops = s.flops() / ms / 1e6;
+                long extra = d.kernel() == KernelChoice.REFERENCE ? 8L * threads * (s.nk() + s.dv()) : FlashKernel.extraBytes(p, threads, d.splits());
+                String kernelName = d.kernel().name().toLowerCase(Locale.ROOT) + (d.splits() > 1 ? "/" + d.splits() : "");
+                rows.add(new Row(s, "attn4j", kernelName, threads, ms, gflops, gflops / peak[ti], extra, err, null, ""));
+                for (SdpaPeer peer : peers) {
+                    progress.accept(peer.name() + " " + s + " on " + threads + " thread(s)");
+                    try (SdpaPeer.Prepared prep = peer.prepare(q, k, v, s.b(), s.hq(), s.hkv(), s.nq(), s.nk(), s.d(), s.dv(), s.causal(), threads)) {
+                        double pms = median(prep::run, o);
+                        double pg = s.flops() / pms / 1e6;
+                        float[] mine = Attention.sdpa(qt, kt, vt, spec).output().data();
+                        double diff = maxAbsDiff(mine, prep.output());
+                        rows.add(new Row(s, peer.name() + " " + peer.version(), "sdpa", threads, pms, pg, pg / peak[ti], -1, diff,
+                                pms / ms, "max|attn4j - " + peer.name() + "| = " + String.format(Locale.ROOT, "%.1e", diff)));
+                    } catch (RuntimeException | LinkageError e) {
+                        rows.add(new Row(s, peer.name(), "sdpa", threads, Double.NaN, Double.NaN, Double.NaN, -1, Double.NaN, null,
+                                "failed: " + e));
+                    }
+                }
+            }
+        }
+        return rows;
+    }
+
+    static AttentionSpec spec(SdpaShape s, KernelChoice kernel, int threads) {
+        AttentionSpec.Builder b = AttentionSpec.builder().kernel(kernel).threads(threads).validate(false);
+        if (s.causal()) b.causal(CausalAlignment.BOTTOM_RIGHT);
+        return b.build();
+    }
+
+    /** Max |fast − reference| on batch 0, query head 0 (a cheap oracle check); NaN when too large to check. */
+    static double errorOnOneHead(SdpaShape s, Tensor q, Tensor k, Tensor v, KernelChoice kernel) {
+        if ((double) s.nq() * s.nk() > 3e7) return Double.NaN;
+        Tensor q1 = Tensor.view(q.data(), 0, new int[] {1, 1, s.nq(), s.d()}, q.strides());
+        Tensor k1 = Tensor.view(k.data(), 0, new int[] {1, 1, s.nk(), s.d()}, k.strides());
+        Tensor v1 = Tensor.view(v.data(), 0, new int[] {1, 1, s.nk(), s.dv()}, v.strides());
+        AttentionSpec spec = spec(s, kernel, 0);
+        AttentionResult fast = Attention.sdpa(q1, k1, v1, spec);
+        AttentionResult ref = Attention.sdpa(q1, k1, v1, spec.toBuilder().kernel(KernelChoice.REFERENCE).build());
+        return maxAbsDiff(fast.output().data(), ref.output().data());
+    }
+
+    static double maxAbsDiff(float[] a, float[] b) {
+        if (a.length != b.length) return Double.POSITIVE_INFINITY;
+        double m = 0;
+        for (int i = 0; i < a.length; i++) m = Math.max(m, Math.abs((double) a[i] - b[i]));
+        return m;
+    }
+
+    static double median(Runnable r, Options o) {
+        r.run(); // warm-up (JIT, page faults)
+        long warmEnd = System.nanoTime() + 300_000_000L;
+        while (System.nanoTime() < warmEnd) r.run();
+        List<Double> times = new ArrayList<>();
+        long end = System.nanoTime() + (long) (o.minSeconds() * 1e9);
+        while (times.size() < o.minReps() || (System.nanoTime() < end && times.size() < 1000)) {
+            long t0 = System.nanoTime();
+            r.run();
+            times.add((System.nanoTime() - t0) / 1e6);
+        }
+        double[] t = times.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        return t.length % 2 == 1 ? t[t.length / 2] : (t[t.length / 2 - 1] + t[t.length / 2]) / 2;
+    }
+
+    static float[] gaussian(Random r, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) r.nextGaussian();
+        return a;
+    }
+
+    /** The human-readable table. */
+    public static String table(List<Row> rows, int[] threads, double[] peaks) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("FMA peak (Vector API, measured now):");
+        for (int i = 0; i < threads.length; i++) sb.append(String.format(Locale.ROOT, "  %d thread(s) %.1f GFLOP/s", threads[i], peaks[i]));
+        sb.append('\n');
+        sb.append(String.format(Locale.ROOT, "%-22s %-7s %-18s %-10s %3s %10s %9s %7s %10s %9s %s%n", "shape BxH[/Hkv]xNxD", "causal",
+                "impl", "kernel", "thr", "median ms", "GFLOP/s", "% peak", "extra mem", "max err", "note"));
+        for (Row r : rows) {
+            sb.append(String.format(Locale.ROOT, "%-22s %-7s %-18s %-10s %3d %10.2f %9.1f %6.1f%% %10s %9s %s%n",
+                    r.shape(), r.shape().causal() ? "yes" : "no", r.impl(), r.kernel(), r.threads(), r.medianMs(), r.gflops(),
+                    100 * r.peakFraction(), r.extraBytes() < 0 ? "-" : bytes(r.extraBytes()),
+                    Double.isNaN(r.maxAbsError()) ? "-" : String.format(Locale.ROOT, "%.1e", r.maxAbsError()),
+                    r.attn4jSpeedup() == null ? r.note() : String.format(Locale.ROOT, "attn4j %.2fx faster; %s", r.attn4jSpeedup(), r.note())));
+        }
+        return sb.toString();
+    }
+
+    static String bytes(long b) {
+        if (b < 1024) return b + " B";
+        if (b < 1024 * 1024) return String.format(Locale.ROOT, "%.0f KiB", b / 1024.0);
+        return String.format(Locale.ROOT, "%.1f MiB", b / 1048576.0);
+    }
+}

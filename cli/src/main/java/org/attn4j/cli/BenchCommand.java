@@ -1,0 +1,95 @@
+package org.attn4j.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.attn4j.bench.sdpa.SdpaBench;
+import org.attn4j.bench.sdpa.SdpaShape;
+import org.attn4j.core.simd.MicroKernels;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code attn4j bench ...}: benchmarks. */
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks (not tests): median times, GFLOP/s, % of the measured FMA peak.",
+        subcommands = {BenchCommand.Sdpa.class})
+final class BenchCommand implements Runnable {
+    @Spec CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    @Command(name = "sdpa", mixinStandardHelpOptions = true, sortOptions = false,
+            description = {"Times attention kernels (and peers built with -Ppeers) side by side on the same threads.",
+                    "Without --shape it runs the default set, which includes the README's targets."})
+    static final class Sdpa implements Callable<Integer> {
+        @Spec CommandSpec spec;
+
+        @Option(names = "--shape", paramLabel = "B,H,N,D", description = "shape; repeatable; B,H,NQ,NK,D for Nq != Nk") List<String> shapes;
+        @Option(names = "--kv-heads", paramLabel = "HKV", description = "key/value heads (GQA); default = H") Integer kvHeads;
+        @Option(names = "--causal", description = "bottom-right causal mask") boolean causal;
+        @Option(names = "--threads", paramLabel = "T,T,...", split = ",", description = "thread counts (default: 1 and all cores)") int[] threads;
+        @Option(names = "--kernel", paramLabel = "K", defaultValue = "auto", description = "auto, reference, flash or decode (default: ${DEFAULT-VALUE})") String kernel;
+        @Option(names = "--json", paramLabel = "FILE", description = "also write the rows as a JSON array") Path json;
+        @Option(names = "--no-peers", description = "skip peer libraries even when they are on the class path") boolean noPeers;
+        @Option(names = "--no-check", description = "skip the error check against the float64 reference") boolean noCheck;
+        @Option(names = "--quick", description = "fewer repetitions (a demonstration, not a measurement)") boolean quick;
+        @Option(names = "--min-seconds", paramLabel = "S", defaultValue = "2", description = "time each row for at least S seconds (default: ${DEFAULT-VALUE})") double minSeconds;
+
+        @Override
+        public Integer call() throws IOException {
+            PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
+            List<SdpaShape> list = new ArrayList<>();
+            if (shapes == null || shapes.isEmpty()) {
+                if (kvHeads != null || causal) throw new IllegalArgumentException("--kv-heads/--causal: need --shape (the default set fixes its own)");
+                list.addAll(SdpaBench.defaultShapes());
+            } else {
+                for (String s : shapes) list.add(SdpaShape.parse(s, kvHeads, causal));
+            }
+            int cores = Runtime.getRuntime().availableProcessors();
+            int[] t = threads != null ? threads : (cores > 1 ? new int[] {1, cores} : new int[] {1});
+            for (int x : t) if (x < 1) throw new IllegalArgumentException("--threads: expected >= 1, got " + x);
+            err.println("micro-kernels: " + MicroKernels.reason());
+            SdpaBench bench = new SdpaBench(msg -> err.println("  " + msg));
+            double seconds = quick ? 0.3 : minSeconds;
+            SdpaBench.Options o = new SdpaBench.Options(list, t, SdpaCommand.parseKernel(kernel), !noPeers, quick ? 3 : 5, seconds, !noCheck);
+            List<SdpaBench.Row> rows = bench.run(o);
+            double[] peaks = rows.isEmpty() ? new double[0] : bench.lastPeaks();
+            out.print(SdpaBench.table(rows, t, peaks));
+            out.flush();
+            if (json != null) writeJson(json, rows);
+            return 0;
+        }
+
+        static void writeJson(Path file, List<SdpaBench.Row> rows) throws IOException {
+            ObjectMapper om = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+            ArrayNode arr = om.createArrayNode();
+            for (SdpaBench.Row r : rows) {
+                ObjectNode n = arr.addObject();
+                SdpaShape s = r.shape();
+                n.put("B", s.b()).put("Hq", s.hq()).put("Hkv", s.hkv()).put("Nq", s.nq()).put("Nk", s.nk()).put("D", s.d());
+                n.put("Dv", s.dv()).put("causal", s.causal()).put("impl", r.impl()).put("kernel", r.kernel()).put("threads", r.threads());
+                n.put("median_ms", r.medianMs()).put("gflops", r.gflops()).put("peak_fraction", r.peakFraction());
+                if (r.extraBytes() >= 0) n.put("extra_bytes", r.extraBytes());
+                if (!Double.isNaN(r.maxAbsError())) n.put("max_abs_error", r.maxAbsError());
+                if (r.attn4jSpeedup() != null) n.put("attn4j_speedup", r.attn4jSpeedup());
+            }
+            Path abs = file.toAbsolutePath();
+            Path tmp = abs.resolveSibling("." + abs.getFileName() + ".tmp");
+            om.writeValue(tmp.toFile(), arr);
+            Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        }
+    }
+}
