@@ -26,7 +26,7 @@ import org.attn4j.core.tensor.Tensor;
  */
 public final class SdpaBench {
 
-    /** One result row. {@code impl} is "attn4j" or a peer's name; ratio = attn4j GFLOP/s ÷ this row's (peers only). */
+    /** One result row. {@code impl} is "attn4j" or a peer's name; attn4jSpeedup = this row's time ÷ attn4j's (peers only). */
     public record Row(SdpaShape shape, String impl, String kernel, int threads, double medianMs, double gflops,
                       double peakFraction, long extraBytes, double maxAbsError, Double attn4jSpeedup, String note) {}
 
@@ -85,26 +85,47 @@ public final class SdpaBench {
             for (int ti = 0; ti < o.threads().length; ti++) {
                 int threads = o.threads()[ti];
                 AttentionSpec spec = spec(s, o.kernel(), threads);
-                progress.accept("attn4j " + s + (s.causal() ? " causal" : "") + " on " + threads + " thread(s)");
+                progress.accept(s + (s.causal() ? " causal" : "") + " on " + threads + " thread(s)");
                 Dispatcher.Decision d = Attention.explain(qt, kt, vt, spec);
                 AttentionProblem p = AttentionProblem.of(qt, kt, vt, spec);
-                double ms = median(() -> Attention.sdpa(qt, kt, vt, spec), o);
-                double gflops = s.flops() / ms / 1e6;
+                List<Runnable> contenders = new ArrayList<>();
+                contenders.add(() -> Attention.sdpa(qt, kt, vt, spec));
+                List<SdpaPeer.Prepared> prepared = new ArrayList<>();
+                List<String> failures = new ArrayList<>();
+                for (SdpaPeer peer : peers) {
+                    try {
+                        SdpaPeer.Prepared prep = peer.prepare(q, k, v, s.b(), s.hq(), s.hkv(), s.nq(), s.nk(), s.d(), s.dv(), s.causal(), threads);
+                        prepared.add(prep);
+                        contenders.add(prep::run);
+                        failures.add(null);
+                    } catch (RuntimeException | LinkageError e) {
+                        prepared.add(null);
+                        failures.add(e.toString());
+                    }
+                }
+                // Interleaved rounds: every contender runs once per round, so a noisy neighbour
+                // slows all of them alike instead of whichever happened to be running.
+                double[] ms = medians(contenders, o);
+                double gflops = s.flops() / ms[0] / 1e6;
                 long extra = d.kernel() == KernelChoice.REFERENCE ? 8L * threads * (s.nk() + s.dv()) : FlashKernel.extraBytes(p, threads, d.splits());
                 String kernelName = d.kernel().name().toLowerCase(Locale.ROOT) + (d.splits() > 1 ? "/" + d.splits() : "");
-                rows.add(new Row(s, "attn4j", kernelName, threads, ms, gflops, gflops / peak[ti], extra, err, null, ""));
-                for (SdpaPeer peer : peers) {
-                    progress.accept(peer.name() + " " + s + " on " + threads + " thread(s)");
-                    try (SdpaPeer.Prepared prep = peer.prepare(q, k, v, s.b(), s.hq(), s.hkv(), s.nq(), s.nk(), s.d(), s.dv(), s.causal(), threads)) {
-                        double pms = median(prep::run, o);
+                rows.add(new Row(s, "attn4j", kernelName, threads, ms[0], gflops, gflops / peak[ti], extra, err, null, ""));
+                float[] mine = prepared.stream().anyMatch(x -> x != null) ? Attention.sdpa(qt, kt, vt, spec).output().data() : null;
+                int c = 1;
+                for (int pi = 0; pi < peers.size(); pi++) {
+                    SdpaPeer peer = peers.get(pi);
+                    SdpaPeer.Prepared prep = prepared.get(pi);
+                    if (prep == null) {
+                        rows.add(new Row(s, peer.name(), "sdpa", threads, Double.NaN, Double.NaN, Double.NaN, -1, Double.NaN, null,
+                                "failed: " + failures.get(pi)));
+                        continue;
+                    }
+                    try (prep) {
+                        double pms = ms[c++];
                         double pg = s.flops() / pms / 1e6;
-                        float[] mine = Attention.sdpa(qt, kt, vt, spec).output().data();
                         double diff = maxAbsDiff(mine, prep.output());
                         rows.add(new Row(s, peer.name() + " " + peer.version(), "sdpa", threads, pms, pg, pg / peak[ti], -1, diff,
-                                pms / ms, "max|attn4j - " + peer.name() + "| = " + String.format(Locale.ROOT, "%.1e", diff)));
-                    } catch (RuntimeException | LinkageError e) {
-                        rows.add(new Row(s, peer.name(), "sdpa", threads, Double.NaN, Double.NaN, Double.NaN, -1, Double.NaN, null,
-                                "failed: " + e));
+                                pms / ms[0], "max|attn4j - " + peer.name() + "| = " + String.format(Locale.ROOT, "%.1e", diff)));
                     }
                 }
             }
@@ -137,19 +158,29 @@ public final class SdpaBench {
         return m;
     }
 
-    static double median(Runnable r, Options o) {
-        r.run(); // warm-up (JIT, page faults)
-        long warmEnd = System.nanoTime() + 300_000_000L;
-        while (System.nanoTime() < warmEnd) r.run();
-        List<Double> times = new ArrayList<>();
-        long end = System.nanoTime() + (long) (o.minSeconds() * 1e9);
-        while (times.size() < o.minReps() || (System.nanoTime() < end && times.size() < 1000)) {
-            long t0 = System.nanoTime();
-            r.run();
-            times.add((System.nanoTime() - t0) / 1e6);
+    /** Median milliseconds of each runnable, measured in interleaved rounds after a warm-up of each. */
+    static double[] medians(List<Runnable> runs, Options o) {
+        for (Runnable r : runs) {
+            r.run(); // JIT, page faults, native initialisation
+            long warmEnd = System.nanoTime() + 300_000_000L;
+            while (System.nanoTime() < warmEnd) r.run();
         }
-        double[] t = times.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-        return t.length % 2 == 1 ? t[t.length / 2] : (t[t.length / 2 - 1] + t[t.length / 2]) / 2;
+        List<List<Double>> times = new ArrayList<>();
+        for (int i = 0; i < runs.size(); i++) times.add(new ArrayList<>());
+        long end = System.nanoTime() + (long) (o.minSeconds() * runs.size() * 1e9);
+        while (times.get(0).size() < o.minReps() || (System.nanoTime() < end && times.get(0).size() < 1000)) {
+            for (int i = 0; i < runs.size(); i++) {
+                long t0 = System.nanoTime();
+                runs.get(i).run();
+                times.get(i).add((System.nanoTime() - t0) / 1e6);
+            }
+        }
+        double[] med = new double[runs.size()];
+        for (int i = 0; i < runs.size(); i++) {
+            double[] t = times.get(i).stream().mapToDouble(Double::doubleValue).sorted().toArray();
+            med[i] = t.length % 2 == 1 ? t[t.length / 2] : (t[t.length / 2 - 1] + t[t.length / 2]) / 2;
+        }
+        return med;
     }
 
     static float[] gaussian(Random r, int n) {
@@ -171,7 +202,7 @@ public final class SdpaBench {
                     r.shape(), r.shape().causal() ? "yes" : "no", r.impl(), r.kernel(), r.threads(), r.medianMs(), r.gflops(),
                     100 * r.peakFraction(), r.extraBytes() < 0 ? "-" : bytes(r.extraBytes()),
                     Double.isNaN(r.maxAbsError()) ? "-" : String.format(Locale.ROOT, "%.1e", r.maxAbsError()),
-                    r.attn4jSpeedup() == null ? r.note() : String.format(Locale.ROOT, "attn4j %.2fx faster; %s", r.attn4jSpeedup(), r.note())));
+                    r.attn4jSpeedup() == null ? r.note() : String.format(Locale.ROOT, "attn4j speed = %.2fx this; %s", r.attn4jSpeedup(), r.note())));
         }
         return sb.toString();
     }

@@ -207,11 +207,18 @@ public final class FlashKernel {
             if (!overlap) continue;
 
             int kTile = kHead + (j0 - p.keyOffset) * ks2;
-            if (dotPath) mk.gemmTransB(rows, cols, d, kd, kTile, ks2, s.qRows, 0, d, sT, 0, ld);
-            else mk.gemm(rows, cols, d, kd, kTile, ks2, ks3, s.qT, 0, ld, sT, 0, ld, false);
-            if (!inside || elementwise) mask.applyTransposed(sT, 0, ld, b, hk, g, t0, cols, j0, rows, !inside, mk);
-
-            mk.columnMax(sT, 0, rows, cols, ld, s.tileMax);
+            boolean masked = !inside || elementwise;
+            if (dotPath) {
+                mk.gemmTransB(rows, cols, d, kd, kTile, ks2, s.qRows, 0, d, sT, 0, ld);
+            } else if (!masked) {
+                // Unmasked tile: the column maxima come out of the GEMM's registers, no extra pass.
+                Arrays.fill(s.tileMax, 0, cols, Float.NEGATIVE_INFINITY);
+                mk.gemmColumnMax(rows, cols, d, kd, kTile, ks2, ks3, s.qT, 0, ld, sT, 0, ld, s.tileMax);
+            } else {
+                mk.gemm(rows, cols, d, kd, kTile, ks2, ks3, s.qT, 0, ld, sT, 0, ld, false);
+            }
+            if (masked) mask.applyTransposed(sT, 0, ld, b, hk, g, t0, cols, j0, rows, !inside, mk);
+            if (masked || dotPath) mk.columnMax(sT, 0, rows, cols, ld, s.tileMax);
             for (int c = 0; c < cols; c++) {
                 float mNew = Math.max(s.m[c], s.tileMax[c]);
                 // A column with nothing visible yet keeps shift 0 so that e^(−inf − shift) = 0, not NaN.

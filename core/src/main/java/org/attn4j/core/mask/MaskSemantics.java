@@ -169,25 +169,28 @@ public final class MaskSemantics {
         boolean elementwise = maskData != null || biasData != null || slopes != null;
         if (!checkBand && !elementwise) return;
         int offB = offset(b);
+        if (checkBand) {
+            int[] lo = new int[cols], hi = new int[cols];
+            for (int c = 0; c < cols; c++) {
+                int i = (t0 + c) / group;
+                lo[c] = keyStart(b, i);
+                hi[c] = keyEnd(b, i);
+            }
+            mk.maskBand(s, off, rows, cols, ld, j0, lo, hi);
+        }
+        if (!elementwise) return;
         for (int c = 0; c < cols; c++) {
             int t = t0 + c;
             int i = t / group;
             int h = hk * group + t % group;
-            int lo = keyStart(b, i) - j0;
-            int hi = keyEnd(b, i) - j0;
             int p = off + c;
-            if (checkBand) {
-                int rLo = Math.max(0, Math.min(lo, rows));
-                int rHi = Math.max(rLo, Math.min(hi, rows));
-                for (int r = 0; r < rLo; r++) s[p + r * ld] = Float.NEGATIVE_INFINITY;
-                for (int r = rHi; r < rows; r++) s[p + r * ld] = Float.NEGATIVE_INFINITY;
-                lo = rLo;
-                hi = rHi;
-            } else {
+            // Entries outside the band are −inf already (or the caller vouched there are none).
+            int lo = Math.max(0, Math.min(keyStart(b, i) - j0, rows));
+            int hi = Math.max(lo, Math.min(keyEnd(b, i) - j0, rows));
+            if (!checkBand) {
                 lo = 0;
                 hi = rows;
             }
-            if (!elementwise) continue;
             float slope = slopes == null ? 0f : slopes[h];
             int mBase = maskData == null ? 0 : mask.offset() + b * mask.stride(0) + h * mask.stride(1) + i * mask.stride(2);
             int mStep = maskData == null ? 0 : mask.stride(3);

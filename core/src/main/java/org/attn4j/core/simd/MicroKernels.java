@@ -25,6 +25,16 @@ public interface MicroKernels {
               float[] c, int cOff, int ldc, boolean accumulate);
 
     /**
+     * {@link #gemm} with {@code accumulate == false} that also folds the column maxima of the result
+     * into {@code colMax}: {@code colMax[j] = max(colMax[j], max_i C(i,j))} for j &lt; n. Saves the
+     * separate pass of {@link #columnMax} over a freshly computed score tile.
+     */
+    void gemmColumnMax(int m, int n, int k,
+                       float[] a, int aOff, int aRs, int aCs,
+                       float[] b, int bOff, int ldb,
+                       float[] c, int cOff, int ldc, float[] colMax);
+
+    /**
      * {@code C[m×n] = A[m×k] · Bᵀ} with both A and B row-major ({@code A(i,p) = a[aOff + i·lda + p]},
      * {@code B(j,p) = b[bOff + j·ldb + p]}): n dot products of length k per row. Suits small n.
      */
@@ -56,6 +66,12 @@ public interface MicroKernels {
      * exponentiation). The online-softmax step on a transposed score tile (keys × queries).
      */
     void expColumns(float[] s, int off, int rows, int cols, int ld, float[] shift, float[] sums);
+
+    /**
+     * Band masking of a transposed score tile: {@code s[off + r·ld + c] = −inf} unless
+     * {@code lo[c] ≤ j0 + r < hi[c]} (key {@code j0 + r}, query column c).
+     */
+    void maskBand(float[] s, int off, int rows, int cols, int ld, int j0, int[] lo, int[] hi);
 
     /** The implementation chosen at start-up. */
     static MicroKernels get() { return MicroKernelsProvider.INSTANCE; }

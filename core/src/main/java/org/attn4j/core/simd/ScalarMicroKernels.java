@@ -24,6 +24,15 @@ final class ScalarMicroKernels implements MicroKernels {
     }
 
     @Override
+    public void gemmColumnMax(int m, int n, int k, float[] a, int aOff, int aRs, int aCs,
+                              float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, float[] colMax) {
+        gemm(m, n, k, a, aOff, aRs, aCs, b, bOff, ldb, c, cOff, ldc, false);
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) colMax[j] = Math.max(colMax[j], c[cOff + i * ldc + j]);
+        }
+    }
+
+    @Override
     public void gemmTransB(int m, int n, int k, float[] a, int aOff, int lda,
                            float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
         for (int i = 0; i < m; i++) {
@@ -61,6 +70,14 @@ final class ScalarMicroKernels implements MicroKernels {
         for (int r = 0; r < rows; r++) {
             int p = off + r * ld;
             for (int c = 0; c < cols; c++) out[c] = Math.max(out[c], s[p + c]);
+        }
+    }
+
+    @Override
+    public void maskBand(float[] s, int off, int rows, int cols, int ld, int j0, int[] lo, int[] hi) {
+        for (int r = 0; r < rows; r++) {
+            int j = j0 + r, p = off + r * ld;
+            for (int c = 0; c < cols; c++) if (j < lo[c] || j >= hi[c]) s[p + c] = Float.NEGATIVE_INFINITY;
         }
     }
 

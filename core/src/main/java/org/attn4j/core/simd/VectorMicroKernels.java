@@ -1,6 +1,7 @@
 package org.attn4j.core.simd;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -12,6 +13,9 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorMicroKernels implements MicroKernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
+    /** Int lanes matching the float lanes one to one (same lane count), for masks built from int bounds. */
+    private static final VectorSpecies<Integer> SI = IntVector.SPECIES_PREFERRED.length() == L
+            ? IntVector.SPECIES_PREFERRED : VectorSpecies.of(int.class, S.vectorShape());
     static final VectorMicroKernels INSTANCE = new VectorMicroKernels();
 
     private VectorMicroKernels() {}
@@ -31,47 +35,58 @@ final class VectorMicroKernels implements MicroKernels {
     @Override
     public void gemm(int m, int n, int k, float[] a, int aOff, int aRs, int aCs,
                      float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean accumulate) {
+        gemm(m, n, k, a, aOff, aRs, aCs, b, bOff, ldb, c, cOff, ldc, accumulate, null);
+    }
+
+    @Override
+    public void gemmColumnMax(int m, int n, int k, float[] a, int aOff, int aRs, int aCs,
+                              float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, float[] colMax) {
+        gemm(m, n, k, a, aOff, aRs, aCs, b, bOff, ldb, c, cOff, ldc, false, colMax);
+    }
+
+    private void gemm(int m, int n, int k, float[] a, int aOff, int aRs, int aCs,
+                      float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean accumulate, float[] cm) {
         int j = 0;
         if (WIDE_TILE) {
             for (; j + 4 * L <= n; j += 4 * L) {
                 int i = 0;
                 for (; i + 6 <= m; i += 6) {
-                    tile6x4(k, a, aOff + i * aRs, aRs, aCs, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc, accumulate);
+                    tile6x4(k, a, aOff + i * aRs, aRs, aCs, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc, accumulate, cm, j);
                 }
                 for (; i < m; i++) {
-                    tile1x2(k, a, aOff + i * aRs, aCs, b, bOff + j, ldb, c, cOff + i * ldc + j, accumulate);
-                    tile1x2(k, a, aOff + i * aRs, aCs, b, bOff + j + 2 * L, ldb, c, cOff + i * ldc + j + 2 * L, accumulate);
+                    tile1x2(k, a, aOff + i * aRs, aCs, b, bOff + j, ldb, c, cOff + i * ldc + j, accumulate, cm, j);
+                    tile1x2(k, a, aOff + i * aRs, aCs, b, bOff + j + 2 * L, ldb, c, cOff + i * ldc + j + 2 * L, accumulate, cm, j + 2 * L);
                 }
             }
         }
         for (; j + 2 * L <= n; j += 2 * L) {
             int i = 0;
             for (; i + 6 <= m; i += 6) {
-                tile6x2(k, a, aOff + i * aRs, aRs, aCs, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc, accumulate);
+                tile6x2(k, a, aOff + i * aRs, aRs, aCs, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc, accumulate, cm, j);
             }
             for (; i < m; i++) {
-                tile1x2(k, a, aOff + i * aRs, aCs, b, bOff + j, ldb, c, cOff + i * ldc + j, accumulate);
+                tile1x2(k, a, aOff + i * aRs, aCs, b, bOff + j, ldb, c, cOff + i * ldc + j, accumulate, cm, j);
             }
         }
         for (; j + L <= n; j += L) {
             int i = 0;
             for (; i + 6 <= m; i += 6) {
-                tile6x1(k, a, aOff + i * aRs, aRs, aCs, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc, accumulate);
+                tile6x1(k, a, aOff + i * aRs, aRs, aCs, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc, accumulate, cm, j);
             }
             for (; i < m; i++) {
-                tile1xMasked(k, a, aOff + i * aRs, aCs, b, bOff + j, ldb, c, cOff + i * ldc + j, accumulate, S.maskAll(true));
+                tile1xMasked(k, a, aOff + i * aRs, aCs, b, bOff + j, ldb, c, cOff + i * ldc + j, accumulate, S.maskAll(true), cm, j);
             }
         }
         if (j < n) {
             VectorMask<Float> mask = S.indexInRange(j, n);
             for (int i = 0; i < m; i++) {
-                tile1xMasked(k, a, aOff + i * aRs, aCs, b, bOff + j, ldb, c, cOff + i * ldc + j, accumulate, mask);
+                tile1xMasked(k, a, aOff + i * aRs, aCs, b, bOff + j, ldb, c, cOff + i * ldc + j, accumulate, mask, cm, j);
             }
         }
     }
 
     private static void tile6x2(int k, float[] a, int a0, int aRs, int aCs, float[] b, int b0, int ldb,
-                                float[] c, int c0, int ldc, boolean acc) {
+                                float[] c, int c0, int ldc, boolean acc, float[] cm, int cj) {
         FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
         if (acc) {
             c00 = FloatVector.fromArray(S, c, c0); c01 = FloatVector.fromArray(S, c, c0 + L);
@@ -106,10 +121,14 @@ final class VectorMicroKernels implements MicroKernels {
         c30.intoArray(c, c0 + 3 * ldc); c31.intoArray(c, c0 + 3 * ldc + L);
         c40.intoArray(c, c0 + 4 * ldc); c41.intoArray(c, c0 + 4 * ldc + L);
         c50.intoArray(c, c0 + 5 * ldc); c51.intoArray(c, c0 + 5 * ldc + L);
+        if (cm != null) {
+            maxInto(cm, cj, c00.max(c10).max(c20.max(c30)).max(c40.max(c50)));
+            maxInto(cm, cj + L, c01.max(c11).max(c21.max(c31)).max(c41.max(c51)));
+        }
     }
 
     private static void tile6x4(int k, float[] a, int a0, int aRs, int aCs, float[] b, int b0, int ldb,
-                                float[] c, int c0, int ldc, boolean acc) {
+                                float[] c, int c0, int ldc, boolean acc, float[] cm, int cj) {
         FloatVector c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23;
         FloatVector c30, c31, c32, c33, c40, c41, c42, c43, c50, c51, c52, c53;
         if (acc) {
@@ -166,10 +185,20 @@ final class VectorMicroKernels implements MicroKernels {
         c40.intoArray(c, p); c41.intoArray(c, p + L); c42.intoArray(c, p + 2 * L); c43.intoArray(c, p + 3 * L);
         p += ldc;
         c50.intoArray(c, p); c51.intoArray(c, p + L); c52.intoArray(c, p + 2 * L); c53.intoArray(c, p + 3 * L);
+        if (cm != null) {
+            maxInto(cm, cj, c00.max(c10).max(c20.max(c30)).max(c40.max(c50)));
+            maxInto(cm, cj + L, c01.max(c11).max(c21.max(c31)).max(c41.max(c51)));
+            maxInto(cm, cj + 2 * L, c02.max(c12).max(c22.max(c32)).max(c42.max(c52)));
+            maxInto(cm, cj + 3 * L, c03.max(c13).max(c23.max(c33)).max(c43.max(c53)));
+        }
+    }
+
+    private static void maxInto(float[] cm, int at, FloatVector v) {
+        v.max(FloatVector.fromArray(S, cm, at)).intoArray(cm, at);
     }
 
     private static void tile6x1(int k, float[] a, int a0, int aRs, int aCs, float[] b, int b0, int ldb,
-                                float[] c, int c0, int ldc, boolean acc) {
+                                float[] c, int c0, int ldc, boolean acc, float[] cm, int cj) {
         FloatVector c0v, c1v, c2v, c3v, c4v, c5v;
         if (acc) {
             c0v = FloatVector.fromArray(S, c, c0);
@@ -197,10 +226,11 @@ final class VectorMicroKernels implements MicroKernels {
         c3v.intoArray(c, c0 + 3 * ldc);
         c4v.intoArray(c, c0 + 4 * ldc);
         c5v.intoArray(c, c0 + 5 * ldc);
+        if (cm != null) maxInto(cm, cj, c0v.max(c1v).max(c2v.max(c3v)).max(c4v.max(c5v)));
     }
 
     private static void tile1x2(int k, float[] a, int a0, int aCs, float[] b, int b0, int ldb,
-                                float[] c, int c0, boolean acc) {
+                                float[] c, int c0, boolean acc, float[] cm, int cj) {
         FloatVector x0 = acc ? FloatVector.fromArray(S, c, c0) : FloatVector.zero(S);
         FloatVector x1 = acc ? FloatVector.fromArray(S, c, c0 + L) : FloatVector.zero(S);
         for (int p = 0, ap = a0, bp = b0; p < k; p++, ap += aCs, bp += ldb) {
@@ -210,15 +240,20 @@ final class VectorMicroKernels implements MicroKernels {
         }
         x0.intoArray(c, c0);
         x1.intoArray(c, c0 + L);
+        if (cm != null) {
+            maxInto(cm, cj, x0);
+            maxInto(cm, cj + L, x1);
+        }
     }
 
     private static void tile1xMasked(int k, float[] a, int a0, int aCs, float[] b, int b0, int ldb,
-                                     float[] c, int c0, boolean acc, VectorMask<Float> mask) {
+                                     float[] c, int c0, boolean acc, VectorMask<Float> mask, float[] cm, int cj) {
         FloatVector x = acc ? FloatVector.fromArray(S, c, c0, mask) : FloatVector.zero(S);
         for (int p = 0, ap = a0, bp = b0; p < k; p++, ap += aCs, bp += ldb) {
             x = FloatVector.broadcast(S, a[ap]).fma(FloatVector.fromArray(S, b, bp, mask), x);
         }
         x.intoArray(c, c0, mask);
+        if (cm != null) x.max(FloatVector.fromArray(S, cm, cj, mask)).intoArray(cm, cj, mask);
     }
 
     @Override
@@ -319,6 +354,24 @@ final class VectorMicroKernels implements MicroKernels {
             float mx = Float.NEGATIVE_INFINITY;
             for (int r = 0, p = off + c; r < rows; r++, p += ld) mx = Math.max(mx, s[p]);
             out[c] = mx;
+        }
+    }
+
+    @Override
+    public void maskBand(float[] s, int off, int rows, int cols, int ld, int j0, int[] lo, int[] hi) {
+        int bound = S.loopBound(cols);
+        for (int r = 0; r < rows; r++) {
+            int j = j0 + r, p = off + r * ld;
+            int c = 0;
+            for (; c < bound; c += L) {
+                // outside = j < lo[c] || j >= hi[c]
+                VectorMask<Integer> outside = IntVector.fromArray(SI, lo, c).compare(VectorOperators.GT, j)
+                        .or(IntVector.fromArray(SI, hi, c).compare(VectorOperators.LE, j));
+                if (outside.anyTrue()) {
+                    FloatVector.fromArray(S, s, p + c).blend(Float.NEGATIVE_INFINITY, outside.cast(S)).intoArray(s, p + c);
+                }
+            }
+            for (; c < cols; c++) if (j < lo[c] || j >= hi[c]) s[p + c] = Float.NEGATIVE_INFINITY;
         }
     }
 

@@ -48,6 +48,46 @@ class MicroKernelsTest {
     }
 
     @Test
+    void gemmColumnMaxEqualsGemmThenColumnMax() {
+        for (MicroKernels mk : new MicroKernels[] {vec, MicroKernels.scalar()}) {
+            for (int m : new int[] {1, 5, 6, 13, 192}) for (int n : new int[] {1, 9, 16, 32, 48, 64, 96, 100}) {
+                int k = 1 + r.nextInt(70), ld = n + 3;
+                float[] a = rand(m * k), b = rand(k * ld), c = new float[m * ld], c2 = new float[m * ld];
+                float[] cm = new float[n + 2], expect = new float[n + 2];
+                java.util.Arrays.fill(cm, Float.NEGATIVE_INFINITY);
+                cm[n / 2] = 100f; // a prior maximum must survive
+                mk.gemmColumnMax(m, n, k, a, 0, k, 1, b, 0, ld, c, 0, ld, cm);
+                mk.gemm(m, n, k, a, 0, k, 1, b, 0, ld, c2, 0, ld, false);
+                MicroKernels.scalar().columnMax(c2, 0, m, n, ld, expect);
+                expect[n / 2] = Math.max(expect[n / 2], 100f);
+                assertEquals(0, java.util.Arrays.compare(c2, c), mk.name());
+                for (int j = 0; j < n; j++) assertEquals(expect[j], cm[j], mk.name() + " m=" + m + " n=" + n + " col " + j);
+                assertEquals(Float.NEGATIVE_INFINITY, cm[n + 1], "columns past n untouched");
+            }
+        }
+    }
+
+    @Test
+    void maskBandMatchesScalarTwin() {
+        for (int cols : new int[] {1, 15, 16, 17, 96, 100}) {
+            int rows = 40, ld = cols + 5, j0 = 30;
+            int[] lo = new int[cols], hi = new int[cols];
+            for (int c = 0; c < cols; c++) {
+                lo[c] = r.nextInt(60);
+                hi[c] = r.nextInt(80); // hi < lo means an empty band
+            }
+            float[] a = rand(rows * ld), b = a.clone();
+            vec.maskBand(a, 0, rows, cols, ld, j0, lo, hi);
+            MicroKernels.scalar().maskBand(b, 0, rows, cols, ld, j0, lo, hi);
+            assertEquals(0, java.util.Arrays.compare(a, b), "cols=" + cols);
+            for (int rr = 0; rr < rows; rr++) for (int c = 0; c < cols; c++) {
+                boolean inside = j0 + rr >= lo[c] && j0 + rr < hi[c];
+                assertEquals(inside, a[rr * ld + c] != Float.NEGATIVE_INFINITY);
+            }
+        }
+    }
+
+    @Test
     void gemmTransBAndDotAndAxpy() {
         for (int k : new int[] {1, 7, 8, 31, 32, 33, 64, 129}) {
             int m = 5, n = 6;
