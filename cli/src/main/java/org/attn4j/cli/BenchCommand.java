@@ -35,6 +35,9 @@ final class BenchCommand implements Runnable {
             description = {"Times attention kernels (and peers built with -Ppeers) side by side on the same threads.",
                     "Without --shape it runs the default set, which includes the README's targets."})
     static final class Sdpa implements Callable<Integer> {
+        /** Outputs are O(1) (gaussian values); the kernels' contract is 1e-5 + 1e-5·|ref|. */
+        static final double CHECK_TOLERANCE = 2e-5;
+
         @Spec CommandSpec spec;
 
         @Option(names = "--shape", paramLabel = "B,H,N,D", description = "shape; repeatable; B,H,NQ,NK,D for Nq != Nk") List<String> shapes;
@@ -45,7 +48,7 @@ final class BenchCommand implements Runnable {
         @Option(names = "--json", paramLabel = "FILE", description = "also write the rows as a JSON array") Path json;
         @Option(names = "--no-peers", description = "skip peer libraries even when they are on the class path") boolean noPeers;
         @Option(names = "--no-check", description = "skip the error check against the float64 reference") boolean noCheck;
-        @Option(names = "--quick", description = "fewer repetitions (a demonstration, not a measurement)") boolean quick;
+        @Option(names = "--quick", description = "fewer repetitions and, without --shape, a shorter shape set (a demonstration, not a measurement)") boolean quick;
         @Option(names = "--min-seconds", paramLabel = "S", defaultValue = "2", description = "time each row for at least S seconds (default: ${DEFAULT-VALUE})") double minSeconds;
 
         @Override
@@ -54,7 +57,7 @@ final class BenchCommand implements Runnable {
             List<SdpaShape> list = new ArrayList<>();
             if (shapes == null || shapes.isEmpty()) {
                 if (kvHeads != null || causal) throw new IllegalArgumentException("--kv-heads/--causal: need --shape (the default set fixes its own)");
-                list.addAll(SdpaBench.defaultShapes());
+                list.addAll(quick ? SdpaBench.quickShapes() : SdpaBench.defaultShapes());
             } else {
                 for (String s : shapes) list.add(SdpaShape.parse(s, kvHeads, causal));
             }
@@ -68,8 +71,20 @@ final class BenchCommand implements Runnable {
             List<SdpaBench.Row> rows = bench.run(o);
             double[] peaks = rows.isEmpty() ? new double[0] : bench.lastPeaks();
             out.print(SdpaBench.table(rows, t, peaks));
-            out.flush();
             if (json != null) writeJson(json, rows);
+            if (!noCheck) {
+                double worst = rows.stream().filter(r -> r.impl().equals("attn4j") && !Double.isNaN(r.maxAbsError()))
+                        .mapToDouble(SdpaBench.Row::maxAbsError).max().orElse(Double.NaN);
+                long checked = rows.stream().filter(r -> r.impl().equals("attn4j") && !Double.isNaN(r.maxAbsError())).count();
+                if (checked > 0) {
+                    boolean ok = worst <= CHECK_TOLERANCE;
+                    out.printf(java.util.Locale.ROOT, "correctness: max |attn4j - float64 reference| = %.1e on %d row(s) (tolerance %.0e): %s%n",
+                            worst, checked, CHECK_TOLERANCE, ok ? "OK" : "FAILED");
+                    out.flush();
+                    if (!ok) return 1;
+                }
+            }
+            out.flush();
             return 0;
         }
 

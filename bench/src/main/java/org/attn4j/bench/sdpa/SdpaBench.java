@@ -44,6 +44,15 @@ public final class SdpaBench {
                 new SdpaShape(1, 32, 32, 1, 65536, 128, 128, false));
     }
 
+    /** A short set for a demonstration (seconds, not minutes): each shape checked against the reference. */
+    public static List<SdpaShape> quickShapes() {
+        return List.of(
+                new SdpaShape(1, 8, 8, 2048, 2048, 64, 64, false),
+                new SdpaShape(1, 8, 8, 2048, 2048, 64, 64, true),
+                new SdpaShape(4, 12, 12, 128, 128, 32, 32, false),
+                new SdpaShape(1, 32, 8, 1, 16384, 128, 128, false));
+    }
+
     private final Consumer<String> progress;
 
     public SdpaBench(Consumer<String> progress) {

@@ -42,7 +42,7 @@ public final class FlashKernel {
 
     /** Bytes of working memory a call allocates beyond its inputs and output (scratch and split partials). */
     public static long extraBytes(AttentionProblem p, int threads, int splits) {
-        long perThread = (long) p.d * BLOCK_ROWS + DOT_PATH_ROWS * p.d + (long) TILE_KEYS * BLOCK_ROWS
+        long perThread = (long) p.d * BLOCK_ROWS + DOT_PATH_ROWS * p.d + DOT_PATH_ROWS * TILE_KEYS + (long) TILE_KEYS * BLOCK_ROWS
                 + (p.v.stride(3) == 1 ? 0 : (long) TILE_KEYS * p.dv) + (long) BLOCK_ROWS * p.dv + 6L * BLOCK_ROWS + 2L * BLOCK_ROWS;
         long partials = splits <= 1 ? 0 : (long) blocksPerHead(p) * p.batch * p.kvHeads * splits * BLOCK_ROWS * (p.dv + 2);
         return 4 * (perThread * Math.min(threads, Math.max(1, blocksPerHead(p) * p.batch * p.kvHeads * Math.max(1, splits))) + partials);
@@ -165,6 +165,9 @@ public final class FlashKernel {
         int ks2 = p.k.stride(2), ks3 = p.k.stride(3);
         int vs2 = p.v.stride(2), vs3 = p.v.stride(3);
         boolean dotPath = cols <= DOT_PATH_ROWS && ks3 == 1;
+        // Row stride of the score tile: compact for the few-query dot path, so that its columns can
+        // be processed as one flat vector stream (see MicroKernels.expColumns).
+        int lds = dotPath ? cols : ld;
 
         // Bands of the block's rows and their union.
         int from = Integer.MAX_VALUE, to = Integer.MIN_VALUE;
@@ -209,7 +212,16 @@ public final class FlashKernel {
             int kTile = kHead + (j0 - p.keyOffset) * ks2;
             boolean masked = !inside || elementwise;
             if (dotPath) {
-                mk.gemmTransB(rows, cols, d, kd, kTile, ks2, s.qRows, 0, d, sT, 0, ld);
+                // Few queries: each query row against 4 keys at a time (4 independent K streams, one
+                // q load per 4 FMAs), query-major into sQ, then transposed into the compact Sᵀ.
+                if (cols == 1) {
+                    mk.gemmTransB(1, rows, d, s.qRows, 0, d, kd, kTile, ks2, sT, 0, rows);
+                } else {
+                    mk.gemmTransB(cols, rows, d, s.qRows, 0, d, kd, kTile, ks2, s.sQ, 0, rows);
+                    for (int c = 0; c < cols; c++) {
+                        for (int r = 0; r < rows; r++) sT[r * lds + c] = s.sQ[c * rows + r];
+                    }
+                }
             } else if (!masked) {
                 // Unmasked tile: the column maxima come out of the GEMM's registers, no extra pass.
                 Arrays.fill(s.tileMax, 0, cols, Float.NEGATIVE_INFINITY);
@@ -217,8 +229,8 @@ public final class FlashKernel {
             } else {
                 mk.gemm(rows, cols, d, kd, kTile, ks2, ks3, s.qT, 0, ld, sT, 0, ld, false);
             }
-            if (masked) mask.applyTransposed(sT, 0, ld, b, hk, g, t0, cols, j0, rows, !inside, mk);
-            if (masked || dotPath) mk.columnMax(sT, 0, rows, cols, ld, s.tileMax);
+            if (masked) mask.applyTransposed(sT, 0, lds, b, hk, g, t0, cols, j0, rows, !inside, mk);
+            if (masked || dotPath) mk.columnMax(sT, 0, rows, cols, lds, s.tileMax);
             for (int c = 0; c < cols; c++) {
                 float mNew = Math.max(s.m[c], s.tileMax[c]);
                 // A column with nothing visible yet keeps shift 0 so that e^(−inf − shift) = 0, not NaN.
@@ -227,7 +239,7 @@ public final class FlashKernel {
                 s.alpha[c] = s.m[c] == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(s.m[c] - shift);
                 s.m[c] = mNew;
             }
-            mk.expColumns(sT, 0, rows, cols, ld, s.shift, s.sums);
+            mk.expColumns(sT, 0, rows, cols, lds, s.shift, s.sums);
             for (int c = 0; c < cols; c++) {
                 s.l[c] = s.alpha[c] * s.l[c] + s.sums[c];
                 if (s.alpha[c] != 1f) mk.scale(s.acc, c * dv, dv, s.alpha[c]);
@@ -245,13 +257,13 @@ public final class FlashKernel {
                 ldv = dv;
             }
             // O(cols × Dv) += P(cols × rows) · V(rows × Dv), P read from Sᵀ by columns.
-            mk.gemm(cols, dv, rows, sT, 0, 1, ld, vSrc, vOff, ldv, s.acc, 0, dv, true);
+            mk.gemm(cols, dv, rows, sT, 0, 1, lds, vSrc, vOff, ldv, s.acc, 0, dv, true);
         }
     }
 
     /** Per-thread buffers; a few tiles, independent of the sequence length. */
     private static final class Scratch {
-        final float[] qT, qRows, sT, vPack, acc, m, l, alpha, shift, sums, tileMax;
+        final float[] qT, qRows, sQ, sT, vPack, acc, m, l, alpha, shift, sums, tileMax;
         final int[] lo, hi;
         final int dv;
 
@@ -259,6 +271,7 @@ public final class FlashKernel {
             dv = p.dv;
             qT = new float[p.d * BLOCK_ROWS];
             qRows = new float[DOT_PATH_ROWS * p.d];
+            sQ = new float[DOT_PATH_ROWS * TILE_KEYS];
             sT = new float[TILE_KEYS * BLOCK_ROWS];
             vPack = p.v.stride(3) == 1 ? new float[0] : new float[TILE_KEYS * p.dv];
             acc = new float[BLOCK_ROWS * p.dv];

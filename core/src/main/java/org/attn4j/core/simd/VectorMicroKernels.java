@@ -46,16 +46,31 @@ final class VectorMicroKernels implements MicroKernels {
 
     private void gemm(int m, int n, int k, float[] a, int aOff, int aRs, int aCs,
                       float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean accumulate, float[] cm) {
+        int full = m - m % 6;
+        if (full < m) {
+            // Rows left over from the 6-row tiles (all rows when m < 6, as in decoding): one row against
+            // 8 vectors at a time, so B streams by once per row instead of once per 2-vector block.
+            for (int i = full; i < m; i++) {
+                int j = 0;
+                for (; j + 8 * L <= n; j += 8 * L) {
+                    tile1x8(k, a, aOff + i * aRs, aCs, b, bOff + j, ldb, c, cOff + i * ldc + j, accumulate, cm, j);
+                }
+                for (; j + 2 * L <= n; j += 2 * L) {
+                    tile1x2(k, a, aOff + i * aRs, aCs, b, bOff + j, ldb, c, cOff + i * ldc + j, accumulate, cm, j);
+                }
+                for (; j < n; j += L) {
+                    VectorMask<Float> mask = S.indexInRange(j, n);
+                    tile1xMasked(k, a, aOff + i * aRs, aCs, b, bOff + j, ldb, c, cOff + i * ldc + j, accumulate, mask, cm, j);
+                }
+            }
+            m = full;
+        }
         int j = 0;
         if (WIDE_TILE) {
             for (; j + 4 * L <= n; j += 4 * L) {
                 int i = 0;
                 for (; i + 6 <= m; i += 6) {
                     tile6x4(k, a, aOff + i * aRs, aRs, aCs, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc, accumulate, cm, j);
-                }
-                for (; i < m; i++) {
-                    tile1x2(k, a, aOff + i * aRs, aCs, b, bOff + j, ldb, c, cOff + i * ldc + j, accumulate, cm, j);
-                    tile1x2(k, a, aOff + i * aRs, aCs, b, bOff + j + 2 * L, ldb, c, cOff + i * ldc + j + 2 * L, accumulate, cm, j + 2 * L);
                 }
             }
         }
@@ -64,17 +79,11 @@ final class VectorMicroKernels implements MicroKernels {
             for (; i + 6 <= m; i += 6) {
                 tile6x2(k, a, aOff + i * aRs, aRs, aCs, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc, accumulate, cm, j);
             }
-            for (; i < m; i++) {
-                tile1x2(k, a, aOff + i * aRs, aCs, b, bOff + j, ldb, c, cOff + i * ldc + j, accumulate, cm, j);
-            }
         }
         for (; j + L <= n; j += L) {
             int i = 0;
             for (; i + 6 <= m; i += 6) {
                 tile6x1(k, a, aOff + i * aRs, aRs, aCs, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc, accumulate, cm, j);
-            }
-            for (; i < m; i++) {
-                tile1xMasked(k, a, aOff + i * aRs, aCs, b, bOff + j, ldb, c, cOff + i * ldc + j, accumulate, S.maskAll(true), cm, j);
             }
         }
         if (j < n) {
@@ -246,6 +255,36 @@ final class VectorMicroKernels implements MicroKernels {
         }
     }
 
+    private static void tile1x8(int k, float[] a, int a0, int aCs, float[] b, int b0, int ldb,
+                                float[] c, int c0, boolean acc, float[] cm, int cj) {
+        FloatVector x0, x1, x2, x3, x4, x5, x6, x7;
+        if (acc) {
+            x0 = FloatVector.fromArray(S, c, c0); x1 = FloatVector.fromArray(S, c, c0 + L);
+            x2 = FloatVector.fromArray(S, c, c0 + 2 * L); x3 = FloatVector.fromArray(S, c, c0 + 3 * L);
+            x4 = FloatVector.fromArray(S, c, c0 + 4 * L); x5 = FloatVector.fromArray(S, c, c0 + 5 * L);
+            x6 = FloatVector.fromArray(S, c, c0 + 6 * L); x7 = FloatVector.fromArray(S, c, c0 + 7 * L);
+        } else {
+            x0 = x1 = x2 = x3 = x4 = x5 = x6 = x7 = FloatVector.zero(S);
+        }
+        for (int p = 0, ap = a0, bp = b0; p < k; p++, ap += aCs, bp += ldb) {
+            FloatVector av = FloatVector.broadcast(S, a[ap]);
+            x0 = av.fma(FloatVector.fromArray(S, b, bp), x0);
+            x1 = av.fma(FloatVector.fromArray(S, b, bp + L), x1);
+            x2 = av.fma(FloatVector.fromArray(S, b, bp + 2 * L), x2);
+            x3 = av.fma(FloatVector.fromArray(S, b, bp + 3 * L), x3);
+            x4 = av.fma(FloatVector.fromArray(S, b, bp + 4 * L), x4);
+            x5 = av.fma(FloatVector.fromArray(S, b, bp + 5 * L), x5);
+            x6 = av.fma(FloatVector.fromArray(S, b, bp + 6 * L), x6);
+            x7 = av.fma(FloatVector.fromArray(S, b, bp + 7 * L), x7);
+        }
+        x0.intoArray(c, c0); x1.intoArray(c, c0 + L); x2.intoArray(c, c0 + 2 * L); x3.intoArray(c, c0 + 3 * L);
+        x4.intoArray(c, c0 + 4 * L); x5.intoArray(c, c0 + 5 * L); x6.intoArray(c, c0 + 6 * L); x7.intoArray(c, c0 + 7 * L);
+        if (cm != null) {
+            maxInto(cm, cj, x0); maxInto(cm, cj + L, x1); maxInto(cm, cj + 2 * L, x2); maxInto(cm, cj + 3 * L, x3);
+            maxInto(cm, cj + 4 * L, x4); maxInto(cm, cj + 5 * L, x5); maxInto(cm, cj + 6 * L, x6); maxInto(cm, cj + 7 * L, x7);
+        }
+    }
+
     private static void tile1xMasked(int k, float[] a, int a0, int aCs, float[] b, int b0, int ldb,
                                      float[] c, int c0, boolean acc, VectorMask<Float> mask, float[] cm, int cj) {
         FloatVector x = acc ? FloatVector.fromArray(S, c, c0, mask) : FloatVector.zero(S);
@@ -342,8 +381,27 @@ final class VectorMicroKernels implements MicroKernels {
         for (; p < n; p++) x[off + p] = (float) (cap * Math.tanh(x[off + p] * inv));
     }
 
+    /**
+     * A compact tile ({@code ld == cols}) whose few columns divide the vector length (decoding: 1, 2,
+     * 4 … queries) is one contiguous array in which lane l always holds column l % cols, so it is
+     * processed flat, L elements at a time, instead of one scalar column at a time.
+     */
+    private static boolean flat(int cols, int ld) {
+        return ld == cols && cols < L && L % cols == 0;
+    }
+
     @Override
     public void columnMax(float[] s, int off, int rows, int cols, int ld, float[] out) {
+        if (flat(cols, ld)) {
+            int n = rows * cols, p = 0;
+            FloatVector mx = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+            for (int bound = S.loopBound(n); p < bound; p += L) mx = mx.max(FloatVector.fromArray(S, s, off + p));
+            float[] lanes = mx.toArray();
+            for (int c = 0; c < cols; c++) out[c] = Float.NEGATIVE_INFINITY;
+            for (int l = 0; l < L; l++) out[l % cols] = Math.max(out[l % cols], lanes[l]);
+            for (; p < n; p++) out[p % cols] = Math.max(out[p % cols], s[off + p]);
+            return;
+        }
         int c = 0;
         for (int bound = S.loopBound(cols); c < bound; c += L) {
             FloatVector mx = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
@@ -377,6 +435,27 @@ final class VectorMicroKernels implements MicroKernels {
 
     @Override
     public void expColumns(float[] s, int off, int rows, int cols, int ld, float[] shift, float[] sums) {
+        if (flat(cols, ld)) {
+            float[] pattern = new float[L];
+            for (int l = 0; l < L; l++) pattern[l] = shift[l % cols];
+            FloatVector sh = FloatVector.fromArray(S, pattern, 0);
+            FloatVector acc = FloatVector.zero(S);
+            int n = rows * cols, p = 0;
+            for (int bound = S.loopBound(n); p < bound; p += L) {
+                FloatVector e = FloatVector.fromArray(S, s, off + p).sub(sh).lanewise(VectorOperators.EXP);
+                e.intoArray(s, off + p);
+                acc = acc.add(e);
+            }
+            float[] lanes = acc.toArray();
+            for (int c = 0; c < cols; c++) sums[c] = 0f;
+            for (int l = 0; l < L; l++) sums[l % cols] += lanes[l];
+            for (; p < n; p++) {
+                float e = (float) Math.exp(s[off + p] - shift[p % cols]);
+                s[off + p] = e;
+                sums[p % cols] += e;
+            }
+            return;
+        }
         int c = 0;
         for (int bound = S.loopBound(cols); c < bound; c += L) {
             FloatVector sh = FloatVector.fromArray(S, shift, c);
