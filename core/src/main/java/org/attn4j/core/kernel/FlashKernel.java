@@ -73,10 +73,12 @@ public final class FlashKernel {
         if (items == 0) return;
         MicroKernels mk = MicroKernels.get();
         if (splits <= 1) {
-            // Later blocks see more keys under causal masks: hand them out first.
+            // Items go head by head, so the threads share one head's K and V in cache; within a head the
+            // later blocks, which see more keys under causal masks, go first, so the work left at the
+            // end of a call is light and the threads finish together.
             Parallel.forEach(threads, items, w -> new Scratch(p), (item, s) -> {
-                int blk = blocks - 1 - item / heads;
-                int bh = item % heads;
+                int blk = blocks - 1 - item % blocks;
+                int bh = item / blocks;
                 int t0 = blk * BLOCK_ROWS;
                 int cols = Math.min(BLOCK_ROWS, p.groupedRows() - t0);
                 int b = bh / p.kvHeads, hk = bh % p.kvHeads;
@@ -94,8 +96,8 @@ public final class FlashKernel {
         float[] pacc = new float[units * BLOCK_ROWS * dv];
         Parallel.forEach(threads, units, w -> new Scratch(p), (unit, s) -> {
             int item = unit / splits, chunk = unit % splits;
-            int blk = blocks - 1 - item / heads;
-            int bh = item % heads;
+            int blk = blocks - 1 - item % blocks;
+            int bh = item / blocks;
             int t0 = blk * BLOCK_ROWS;
             int cols = Math.min(BLOCK_ROWS, p.groupedRows() - t0);
             int b = bh / p.kvHeads, hk = bh % p.kvHeads;
@@ -111,8 +113,8 @@ public final class FlashKernel {
             System.arraycopy(s.acc, 0, pacc, unit * BLOCK_ROWS * dv, cols * dv);
         });
         Parallel.forEach(threads, items, w -> null, (item, unused) -> {
-            int blk = blocks - 1 - item / heads;
-            int bh = item % heads;
+            int blk = blocks - 1 - item % blocks;
+            int bh = item / blocks;
             int t0 = blk * BLOCK_ROWS;
             int cols = Math.min(BLOCK_ROWS, p.groupedRows() - t0);
             int first = item * splits;
