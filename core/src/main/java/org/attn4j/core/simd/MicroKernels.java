@@ -49,6 +49,12 @@ public interface MicroKernels {
     /** y[yOff+i] += alpha·x[xOff+i]. */
     void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n);
 
+    /**
+     * x = gelu(x) = x·Φ(x) = 0.5·x·(1 + erf(x/√2)) elementwise (the exact, erf-based GELU of BERT;
+     * erf to ~1.5e-7 absolute).
+     */
+    void gelu(float[] x, int off, int n);
+
     /** x[off+i] *= alpha. */
     void scale(float[] x, int off, int n, float alpha);
 

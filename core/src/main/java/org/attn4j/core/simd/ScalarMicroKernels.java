@@ -55,6 +55,14 @@ final class ScalarMicroKernels implements MicroKernels {
     }
 
     @Override
+    public void gelu(float[] x, int off, int n) {
+        for (int i = 0; i < n; i++) {
+            double v = x[off + i];
+            x[off + i] = (float) (0.5 * v * (1 + Erf.erf(v * Erf.INV_SQRT2)));
+        }
+    }
+
+    @Override
     public void scale(float[] x, int off, int n, float alpha) {
         for (int i = 0; i < n; i++) x[off + i] *= alpha;
     }

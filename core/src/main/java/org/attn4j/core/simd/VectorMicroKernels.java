@@ -363,6 +363,29 @@ final class VectorMicroKernels implements MicroKernels {
     }
 
     @Override
+    public void gelu(float[] x, int off, int n) {
+        // erf(z) = sign(z)·(1 − poly(t)·e^(−z²)), t = 1/(1 + p·|z|)  (Abramowitz & Stegun 7.1.26)
+        FloatVector one = FloatVector.broadcast(S, 1f), half = FloatVector.broadcast(S, 0.5f);
+        int i = 0;
+        for (int bound = S.loopBound(n); i < bound; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, off + i);
+            FloatVector z = v.mul(Erf.INV_SQRT2_F);
+            FloatVector az = z.abs();
+            FloatVector t = one.div(az.fma(FloatVector.broadcast(S, Erf.P_F), one));
+            FloatVector poly = t.fma(FloatVector.broadcast(S, Erf.A5_F), FloatVector.broadcast(S, Erf.A4_F)).fma(t, FloatVector.broadcast(S, Erf.A3_F))
+                    .fma(t, FloatVector.broadcast(S, Erf.A2_F)).fma(t, FloatVector.broadcast(S, Erf.A1_F)).mul(t);
+            FloatVector e = az.mul(az).neg().lanewise(VectorOperators.EXP);
+            FloatVector erfAbs = one.sub(poly.mul(e));
+            FloatVector erf = erfAbs.blend(erfAbs.neg(), z.lt(0f));
+            half.mul(v).mul(one.add(erf)).intoArray(x, off + i);
+        }
+        for (; i < n; i++) {
+            double v = x[off + i];
+            x[off + i] = (float) (0.5 * v * (1 + Erf.erf(v * Erf.INV_SQRT2)));
+        }
+    }
+
+    @Override
     public void scale(float[] x, int off, int n, float alpha) {
         int p = 0;
         for (int bound = S.loopBound(n); p < bound; p += L) {

@@ -86,6 +86,33 @@ class MicroKernelsTest {
         }
     }
 
+    /** erf by numerical integration of its definition, 2/√π ∫0^z e^(−t²) dt (Simpson, 2000 steps). */
+    static double erfByIntegration(double z) {
+        int n = 2000;
+        double h = z / n, sum = 0;
+        for (int i = 0; i <= n; i++) {
+            double t = i * h, f = Math.exp(-t * t);
+            sum += (i == 0 || i == n ? 1 : (i % 2 == 1 ? 4 : 2)) * f;
+        }
+        return 2 / Math.sqrt(Math.PI) * sum * h / 3;
+    }
+
+    @Test
+    void geluMatchesItsDefinition() {
+        float[] x = new float[203];
+        for (int i = 0; i < x.length; i++) x[i] = -10f + 20f * i / (x.length - 1);
+        x[7] = 0f;
+        x[8] = -0f;
+        for (MicroKernels mk : new MicroKernels[] {vec, MicroKernels.scalar()}) {
+            float[] y = x.clone();
+            mk.gelu(y, 0, y.length);
+            for (int i = 0; i < x.length; i++) {
+                double expected = 0.5 * x[i] * (1 + erfByIntegration(x[i] / Math.sqrt(2)));
+                assertEquals(expected, y[i], 2e-7 * Math.max(1, Math.abs(x[i])) + 1e-7, mk.name() + " gelu(" + x[i] + ")");
+            }
+        }
+    }
+
     @Test
     void maskBandMatchesScalarTwin() {
         for (int cols : new int[] {1, 15, 16, 17, 96, 100}) {

@@ -1,0 +1,175 @@
+package org.attn4j.models.bert;
+
+import java.util.Arrays;
+import org.attn4j.core.attention.Attention;
+import org.attn4j.core.attention.AttentionSpec;
+import org.attn4j.core.parallel.Parallel;
+import org.attn4j.core.simd.MicroKernels;
+import org.attn4j.core.tensor.Tensor;
+import org.attn4j.models.weights.ModelWeights;
+
+/**
+ * A BERT encoder forward pass on the attn4j engine, readable top to bottom in {@link #forward}.
+ *
+ * <p>Sequences are packed: the tokens of all sequences of a batch are concatenated into one
+ * {@code [T, H]} matrix (T = total real tokens), so projections and FFNs never compute on padding,
+ * and attention runs per sequence on zero-copy views of the fused QKV projection.
+ */
+public final class BertEncoder {
+    private final BertConfig cfg;
+    private final float[] wordEmb, posEmb, typeEmb, embLnW, embLnB;
+    private final Layer[] layers;
+
+    private record Layer(Linear qkv, Linear attnOut, float[] ln1W, float[] ln1B, Linear ffnIn, Linear ffnOut, float[] ln2W, float[] ln2B) {}
+
+    /** The output of a batch: the last hidden state of every real token, packed. */
+    public record Output(float[] hidden, int[] offsets, int hiddenSize) {
+        /** Number of sequences. */
+        public int batch() { return offsets.length - 1; }
+        /** Real tokens of sequence b. */
+        public int length(int b) { return offsets[b + 1] - offsets[b]; }
+        /** Hidden state of token t of sequence b (a copy, length H). */
+        public float[] token(int b, int t) {
+            int row = offsets[b] + t;
+            return Arrays.copyOfRange(hidden, row * hiddenSize, (row + 1) * hiddenSize);
+        }
+    }
+
+    public BertEncoder(BertConfig cfg, ModelWeights w) {
+        this.cfg = cfg;
+        int h = cfg.hidden(), inner = cfg.intermediate();
+        wordEmb = w.get("embeddings.word_embeddings.weight", cfg.vocabSize(), h).contiguous().toArray();
+        posEmb = w.get("embeddings.position_embeddings.weight", cfg.maxPositions(), h).contiguous().toArray();
+        typeEmb = w.get("embeddings.token_type_embeddings.weight", cfg.typeVocabSize(), h).contiguous().toArray();
+        embLnW = vec(w, "embeddings.LayerNorm.weight", h);
+        embLnB = vec(w, "embeddings.LayerNorm.bias", h);
+        layers = new Layer[cfg.layers()];
+        for (int l = 0; l < cfg.layers(); l++) {
+            String p = "encoder.layer." + l + ".";
+            Linear q = linear(w, p + "attention.self.query", h, h);
+            Linear k = linear(w, p + "attention.self.key", h, h);
+            Linear v = linear(w, p + "attention.self.value", h, h);
+            layers[l] = new Layer(Linear.concat(q, k, v), linear(w, p + "attention.output.dense", h, h),
+                    vec(w, p + "attention.output.LayerNorm.weight", h), vec(w, p + "attention.output.LayerNorm.bias", h),
+                    linear(w, p + "intermediate.dense", h, inner), linear(w, p + "output.dense", inner, h),
+                    vec(w, p + "output.LayerNorm.weight", h), vec(w, p + "output.LayerNorm.bias", h));
+        }
+    }
+
+    private static float[] vec(ModelWeights w, String name, int n) {
+        return w.get(name, n).contiguous().toArray();
+    }
+
+    private static Linear linear(ModelWeights w, String name, int in, int out) {
+        return Linear.of(w.get(name + ".weight", in, out), w.get(name + ".bias", out));
+    }
+
+    public BertConfig config() { return cfg; }
+
+    /**
+     * Runs the encoder.
+     *
+     * @param ids     token ids per sequence (unpadded; each 1..maxPositions long)
+     * @param typeIds token type ids per sequence (same lengths), or null for all 0
+     * @param threads worker threads (0 = all processors)
+     */
+    public Output forward(int[][] ids, int[][] typeIds, int threads) {
+        int nThreads = Parallel.resolveThreads(threads);
+        int batch = ids.length, h = cfg.hidden();
+        int[] offsets = new int[batch + 1];
+        for (int b = 0; b < batch; b++) {
+            int len = ids[b].length;
+            if (len < 1 || len > cfg.maxPositions()) {
+                throw new IllegalArgumentException("ids[" + b + "]: expected 1.." + cfg.maxPositions() + " tokens, got " + len);
+            }
+            if (typeIds != null && typeIds[b].length != len) {
+                throw new IllegalArgumentException("typeIds[" + b + "]: expected " + len + " entries (as ids), got " + typeIds[b].length);
+            }
+            offsets[b + 1] = offsets[b] + len;
+        }
+        int tokens = offsets[batch];
+        float[] x = embed(ids, typeIds, offsets, h);
+        layerNorm(x, tokens, embLnW, embLnB);
+
+        float[] qkv = new float[tokens * 3 * h], ctx = new float[tokens * h], tmp = new float[tokens * h];
+        float[] inner = new float[tokens * cfg.intermediate()];
+        for (Layer layer : layers) {
+            layer.qkv.apply(x, tokens, qkv, nThreads);
+            attention(qkv, offsets, ctx, nThreads);
+            layer.attnOut.apply(ctx, tokens, tmp, nThreads);
+            addInPlace(x, tmp);
+            layerNorm(x, tokens, layer.ln1W, layer.ln1B);
+            layer.ffnIn.apply(x, tokens, inner, nThreads);
+            gelu(inner, nThreads);
+            layer.ffnOut.apply(inner, tokens, tmp, nThreads);
+            addInPlace(x, tmp);
+            layerNorm(x, tokens, layer.ln2W, layer.ln2B);
+        }
+        return new Output(x, offsets, h);
+    }
+
+    private float[] embed(int[][] ids, int[][] typeIds, int[] offsets, int h) {
+        float[] x = new float[offsets[ids.length] * h];
+        for (int b = 0; b < ids.length; b++) {
+            for (int t = 0; t < ids[b].length; t++) {
+                int id = ids[b][t], type = typeIds == null ? 0 : typeIds[b][t];
+                if (id < 0 || id >= cfg.vocabSize()) {
+                    throw new IllegalArgumentException("ids[" + b + "][" + t + "]: expected 0.." + (cfg.vocabSize() - 1) + ", got " + id);
+                }
+                if (type < 0 || type >= cfg.typeVocabSize()) {
+                    throw new IllegalArgumentException("typeIds[" + b + "][" + t + "]: expected 0.." + (cfg.typeVocabSize() - 1) + ", got " + type);
+                }
+                int row = (offsets[b] + t) * h;
+                for (int c = 0; c < h; c++) x[row + c] = wordEmb[id * h + c] + posEmb[t * h + c] + typeEmb[type * h + c];
+            }
+        }
+        return x;
+    }
+
+    /** Multi-head self-attention of each sequence over itself, reading Q, K, V as strided views of qkv. */
+    private void attention(float[] qkv, int[] offsets, float[] ctx, int threads) {
+        int h = cfg.hidden(), heads = cfg.heads(), hd = cfg.headDim(), row = 3 * h;
+        AttentionSpec spec = AttentionSpec.builder().threads(threads).validate(false).build();
+        for (int b = 0; b + 1 < offsets.length; b++) {
+            int start = offsets[b], len = offsets[b + 1] - start;
+            int[] shape = {1, heads, len, hd}, strides = {len * row, hd, row, 1};
+            Tensor q = Tensor.view(qkv, start * row, shape, strides);
+            Tensor k = Tensor.view(qkv, start * row + h, shape, strides);
+            Tensor v = Tensor.view(qkv, start * row + 2 * h, shape, strides);
+            float[] out = Attention.sdpa(q, k, v, spec).output().data(); // [1, heads, len, hd]
+            for (int hh = 0; hh < heads; hh++) {
+                for (int t = 0; t < len; t++) System.arraycopy(out, (hh * len + t) * hd, ctx, (start + t) * h + hh * hd, hd);
+            }
+        }
+    }
+
+    private static void addInPlace(float[] x, float[] y) {
+        MicroKernels.get().axpy(1f, y, 0, x, 0, x.length);
+    }
+
+    private void gelu(float[] x, int threads) {
+        int n = cfg.intermediate(), rows = x.length / n, chunk = 64;
+        Parallel.forEach(threads, (rows + chunk - 1) / chunk, t -> null, (item, unused) -> {
+            int r0 = item * chunk, r1 = Math.min(rows, r0 + chunk);
+            MicroKernels.get().gelu(x, r0 * n, (r1 - r0) * n);
+        });
+    }
+
+    /** In place, per row: (x − mean) / sqrt(var + eps) · gamma + beta, statistics in float64. */
+    private void layerNorm(float[] x, int rows, float[] gamma, float[] beta) {
+        int h = cfg.hidden();
+        double eps = cfg.layerNormEps();
+        for (int r = 0; r < rows; r++) {
+            int o = r * h;
+            double sum = 0;
+            for (int c = 0; c < h; c++) sum += x[o + c];
+            double mean = sum / h, var = 0;
+            for (int c = 0; c < h; c++) {
+                double d = x[o + c] - mean;
+                var += d * d;
+            }
+            double inv = 1.0 / Math.sqrt(var / h + eps);
+            for (int c = 0; c < h; c++) x[o + c] = (float) ((x[o + c] - mean) * inv) * gamma[c] + beta[c];
+        }
+    }
+}
