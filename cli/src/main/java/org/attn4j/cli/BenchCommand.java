@@ -22,13 +22,53 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code attn4j bench ...}: benchmarks. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks (not tests): median times, GFLOP/s, % of the measured FMA peak.",
-        subcommands = {BenchCommand.Sdpa.class})
+        subcommands = {BenchCommand.Sdpa.class, BenchCommand.Embed.class})
 final class BenchCommand implements Runnable {
     @Spec CommandSpec spec;
 
     @Override
     public void run() {
         spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    @Command(name = "embed", mixinStandardHelpOptions = true, sortOptions = false,
+            description = {"Times all-MiniLM-L6-v2's encoder in sentences/s (and ONNX Runtime on the same ONNX file when built with -Ppeers),",
+                    "same thread count, side by side. Inputs are token ids of exactly the given length."})
+    static final class Embed implements Callable<Integer> {
+        @Spec CommandSpec spec;
+
+        @Option(names = "--shape", paramLabel = "BATCH,TOKENS", description = "repeatable (default: 32,128 1,16 8,512)") List<String> shapes;
+        @Option(names = "--threads", paramLabel = "T,T,...", split = ",", description = "thread counts (default: 1 and all cores)") int[] threads;
+        @Option(names = "--no-peers", description = "skip peers even when they are on the class path") boolean noPeers;
+        @Option(names = "--min-seconds", paramLabel = "S", defaultValue = "3", description = "time each row for at least S seconds (default: ${DEFAULT-VALUE})") double minSeconds;
+
+        @Override
+        public Integer call() throws IOException {
+            PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
+            int[][] list;
+            if (shapes == null || shapes.isEmpty()) list = org.attn4j.bench.embed.EmbedBench.DEFAULT_SHAPES;
+            else {
+                list = new int[shapes.size()][];
+                for (int i = 0; i < shapes.size(); i++) {
+                    String[] p = shapes.get(i).split(",");
+                    try {
+                        list[i] = new int[] {Integer.parseInt(p[0].trim()), Integer.parseInt(p[1].trim())};
+                    } catch (RuntimeException e) {
+                        throw new IllegalArgumentException("--shape: expected BATCH,TOKENS, got '" + shapes.get(i) + "'");
+                    }
+                    if (p.length != 2 || list[i][0] < 1 || list[i][1] < 1 || list[i][1] > 512) {
+                        throw new IllegalArgumentException("--shape: expected BATCH >= 1 and TOKENS in 1..512, got '" + shapes.get(i) + "'");
+                    }
+                }
+            }
+            int cores = Runtime.getRuntime().availableProcessors();
+            int[] t = threads != null ? threads : (cores > 1 ? new int[] {1, cores} : new int[] {1});
+            var bench = new org.attn4j.bench.embed.EmbedBench(msg -> err.println("  " + msg));
+            var rows = bench.run(list, t, !noPeers, minSeconds, 5);
+            out.print(org.attn4j.bench.embed.EmbedBench.table(rows));
+            out.flush();
+            return 0;
+        }
     }
 
     @Command(name = "sdpa", mixinStandardHelpOptions = true, sortOptions = false,

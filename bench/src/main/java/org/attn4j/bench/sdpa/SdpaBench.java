@@ -190,6 +190,11 @@ public final class SdpaBench {
      * spins for up to 200 ms after a parallel region).
      */
     static double[] medians(List<Runnable> runs, Options o) {
+        return medians(runs, o.minSeconds(), o.minReps());
+    }
+
+    /** {@link #medians(List, Options)} with explicit time and repetition floors (shared with other benches). */
+    public static double[] medians(List<Runnable> runs, double minSeconds, int minReps) {
         int rounds = 3;
         List<List<Double>> times = new ArrayList<>();
         for (int i = 0; i < runs.size(); i++) times.add(new ArrayList<>());
@@ -201,8 +206,8 @@ public final class SdpaBench {
                     r.run();
                 } while (System.nanoTime() < settleEnd);
                 List<Double> t = times.get(i);
-                int wantReps = (o.minReps() * (round + 1) + rounds - 1) / rounds;
-                long end = System.nanoTime() + (long) (o.minSeconds() / rounds * 1e9);
+                int wantReps = (minReps * (round + 1) + rounds - 1) / rounds;
+                long end = System.nanoTime() + (long) (minSeconds / rounds * 1e9);
                 while (t.size() < wantReps || (System.nanoTime() < end && t.size() < 1000 * (round + 1))) {
                     long t0 = System.nanoTime();
                     r.run();
