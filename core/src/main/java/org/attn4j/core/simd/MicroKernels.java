@@ -55,6 +55,12 @@ public interface MicroKernels {
      */
     void gelu(float[] x, int off, int n);
 
+    /**
+     * LayerNorm of one row in place, after adding a residual: {@code x = x + r} (when r is not null),
+     * then {@code x = (x − mean)/sqrt(var + eps)·gamma + beta} with the population variance.
+     */
+    void addLayerNorm(float[] x, int off, float[] r, int rOff, int n, float[] gamma, float[] beta, float eps);
+
     /** x[off+i] *= alpha. */
     void scale(float[] x, int off, int n, float alpha);
 

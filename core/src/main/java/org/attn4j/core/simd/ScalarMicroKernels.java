@@ -63,6 +63,22 @@ final class ScalarMicroKernels implements MicroKernels {
     }
 
     @Override
+    public void addLayerNorm(float[] x, int off, float[] r, int rOff, int n, float[] gamma, float[] beta, float eps) {
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            if (r != null) x[off + i] += r[rOff + i];
+            sum += x[off + i];
+        }
+        double mean = sum / n, var = 0;
+        for (int i = 0; i < n; i++) {
+            double d = x[off + i] - mean;
+            var += d * d;
+        }
+        float inv = (float) (1.0 / Math.sqrt(var / n + eps)), m = (float) mean;
+        for (int i = 0; i < n; i++) x[off + i] = (x[off + i] - m) * inv * gamma[i] + beta[i];
+    }
+
+    @Override
     public void scale(float[] x, int off, int n, float alpha) {
         for (int i = 0; i < n; i++) x[off + i] *= alpha;
     }

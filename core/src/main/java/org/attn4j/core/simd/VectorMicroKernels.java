@@ -47,22 +47,32 @@ final class VectorMicroKernels implements MicroKernels {
     private void gemm(int m, int n, int k, float[] a, int aOff, int aRs, int aCs,
                       float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean accumulate, float[] cm) {
         int full = m - m % 6;
-        if (full < m) {
-            // Rows left over from the 6-row tiles (all rows when m < 6, as in decoding): one row against
-            // 8 vectors at a time, so B streams by once per row instead of once per 2-vector block.
-            for (int i = full; i < m; i++) {
-                int j = 0;
-                for (; j + 8 * L <= n; j += 8 * L) {
-                    tile1x8(k, a, aOff + i * aRs, aCs, b, bOff + j, ldb, c, cOff + i * ldc + j, accumulate, cm, j);
+        if (WIDE_TILE && m - full >= 2) {
+            // 2..5 rows left over: tiles of 4 and 2 rows × 4 vectors keep B loads shared across rows.
+            int i = full;
+            int j = 0;
+            for (; j + 4 * L <= n; j += 4 * L) {
+                int ii = i;
+                if (m - ii >= 4) {
+                    tileRx4(4, k, a, aOff + ii * aRs, aRs, aCs, b, bOff + j, ldb, c, cOff + ii * ldc + j, ldc, accumulate, cm, j);
+                    ii += 4;
                 }
-                for (; j + 2 * L <= n; j += 2 * L) {
-                    tile1x2(k, a, aOff + i * aRs, aCs, b, bOff + j, ldb, c, cOff + i * ldc + j, accumulate, cm, j);
-                }
-                for (; j < n; j += L) {
-                    VectorMask<Float> mask = S.indexInRange(j, n);
-                    tile1xMasked(k, a, aOff + i * aRs, aCs, b, bOff + j, ldb, c, cOff + i * ldc + j, accumulate, mask, cm, j);
+                if (m - ii >= 2) {
+                    tileRx4(2, k, a, aOff + ii * aRs, aRs, aCs, b, bOff + j, ldb, c, cOff + ii * ldc + j, ldc, accumulate, cm, j);
+                    ii += 2;
                 }
             }
+            int covered = ((m - full) / 2) * 2; // rows handled above, for columns [0, j)
+            if (j < n) {
+                // the column tail of those rows, and all columns of an odd last row, go through the row path
+                for (int r = full; r < full + covered; r++) rowPath(r, j, n, k, a, aOff, aRs, aCs, b, bOff, ldb, c, cOff, ldc, accumulate, cm);
+            }
+            if (full + covered < m) rowPath(m - 1, 0, n, k, a, aOff, aRs, aCs, b, bOff, ldb, c, cOff, ldc, accumulate, cm);
+            m = full;
+        } else if (full < m) {
+            // Rows left over from the 6-row tiles (all rows when m < 6, as in decoding): one row against
+            // 8 vectors at a time, so B streams by once per row instead of once per 2-vector block.
+            for (int i = full; i < m; i++) rowPath(i, 0, n, k, a, aOff, aRs, aCs, b, bOff, ldb, c, cOff, ldc, accumulate, cm);
             m = full;
         }
         int j = 0;
@@ -133,6 +143,102 @@ final class VectorMicroKernels implements MicroKernels {
         if (cm != null) {
             maxInto(cm, cj, c00.max(c10).max(c20.max(c30)).max(c40.max(c50)));
             maxInto(cm, cj + L, c01.max(c11).max(c21.max(c31)).max(c41.max(c51)));
+        }
+    }
+
+    /** Row i of C, columns [j0, n): 8, then 2, then 1 (masked) vectors at a time. */
+    private static void rowPath(int i, int j0, int n, int k, float[] a, int aOff, int aRs, int aCs, float[] b, int bOff, int ldb,
+                                float[] c, int cOff, int ldc, boolean accumulate, float[] cm) {
+        int j = j0;
+        for (; j + 8 * L <= n; j += 8 * L) {
+            tile1x8(k, a, aOff + i * aRs, aCs, b, bOff + j, ldb, c, cOff + i * ldc + j, accumulate, cm, j);
+        }
+        for (; j + 2 * L <= n; j += 2 * L) {
+            tile1x2(k, a, aOff + i * aRs, aCs, b, bOff + j, ldb, c, cOff + i * ldc + j, accumulate, cm, j);
+        }
+        for (; j < n; j += L) {
+            VectorMask<Float> mask = S.indexInRange(j, n);
+            tile1xMasked(k, a, aOff + i * aRs, aCs, b, bOff + j, ldb, c, cOff + i * ldc + j, accumulate, mask, cm, j);
+        }
+    }
+
+    /** rows (2 or 4) × 4 vectors; only with 32 vector registers. */
+    private static void tileRx4(int rows, int k, float[] a, int a0, int aRs, int aCs, float[] b, int b0, int ldb,
+                                float[] c, int c0, int ldc, boolean acc, float[] cm, int cj) {
+        if (rows == 4) tile4x4(k, a, a0, aRs, aCs, b, b0, ldb, c, c0, ldc, acc, cm, cj);
+        else tile2x4(k, a, a0, aRs, aCs, b, b0, ldb, c, c0, ldc, acc, cm, cj);
+    }
+
+    private static void tile4x4(int k, float[] a, int a0, int aRs, int aCs, float[] b, int b0, int ldb,
+                                float[] c, int c0, int ldc, boolean acc, float[] cm, int cj) {
+        FloatVector c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33;
+        if (acc) {
+            int p = c0;
+            c00 = FloatVector.fromArray(S, c, p); c01 = FloatVector.fromArray(S, c, p + L); c02 = FloatVector.fromArray(S, c, p + 2 * L); c03 = FloatVector.fromArray(S, c, p + 3 * L);
+            p += ldc;
+            c10 = FloatVector.fromArray(S, c, p); c11 = FloatVector.fromArray(S, c, p + L); c12 = FloatVector.fromArray(S, c, p + 2 * L); c13 = FloatVector.fromArray(S, c, p + 3 * L);
+            p += ldc;
+            c20 = FloatVector.fromArray(S, c, p); c21 = FloatVector.fromArray(S, c, p + L); c22 = FloatVector.fromArray(S, c, p + 2 * L); c23 = FloatVector.fromArray(S, c, p + 3 * L);
+            p += ldc;
+            c30 = FloatVector.fromArray(S, c, p); c31 = FloatVector.fromArray(S, c, p + L); c32 = FloatVector.fromArray(S, c, p + 2 * L); c33 = FloatVector.fromArray(S, c, p + 3 * L);
+        } else {
+            c00 = c01 = c02 = c03 = c10 = c11 = c12 = c13 = c20 = c21 = c22 = c23 = c30 = c31 = c32 = c33 = FloatVector.zero(S);
+        }
+        int r1 = aRs, r2 = 2 * aRs, r3 = 3 * aRs;
+        for (int p = 0, ap = a0, bp = b0; p < k; p++, ap += aCs, bp += ldb) {
+            FloatVector b0v = FloatVector.fromArray(S, b, bp), b1v = FloatVector.fromArray(S, b, bp + L);
+            FloatVector b2v = FloatVector.fromArray(S, b, bp + 2 * L), b3v = FloatVector.fromArray(S, b, bp + 3 * L);
+            FloatVector av = FloatVector.broadcast(S, a[ap]);
+            c00 = av.fma(b0v, c00); c01 = av.fma(b1v, c01); c02 = av.fma(b2v, c02); c03 = av.fma(b3v, c03);
+            av = FloatVector.broadcast(S, a[ap + r1]);
+            c10 = av.fma(b0v, c10); c11 = av.fma(b1v, c11); c12 = av.fma(b2v, c12); c13 = av.fma(b3v, c13);
+            av = FloatVector.broadcast(S, a[ap + r2]);
+            c20 = av.fma(b0v, c20); c21 = av.fma(b1v, c21); c22 = av.fma(b2v, c22); c23 = av.fma(b3v, c23);
+            av = FloatVector.broadcast(S, a[ap + r3]);
+            c30 = av.fma(b0v, c30); c31 = av.fma(b1v, c31); c32 = av.fma(b2v, c32); c33 = av.fma(b3v, c33);
+        }
+        int p = c0;
+        c00.intoArray(c, p); c01.intoArray(c, p + L); c02.intoArray(c, p + 2 * L); c03.intoArray(c, p + 3 * L);
+        p += ldc;
+        c10.intoArray(c, p); c11.intoArray(c, p + L); c12.intoArray(c, p + 2 * L); c13.intoArray(c, p + 3 * L);
+        p += ldc;
+        c20.intoArray(c, p); c21.intoArray(c, p + L); c22.intoArray(c, p + 2 * L); c23.intoArray(c, p + 3 * L);
+        p += ldc;
+        c30.intoArray(c, p); c31.intoArray(c, p + L); c32.intoArray(c, p + 2 * L); c33.intoArray(c, p + 3 * L);
+        if (cm != null) {
+            maxInto(cm, cj, c00.max(c10).max(c20.max(c30)));
+            maxInto(cm, cj + L, c01.max(c11).max(c21.max(c31)));
+            maxInto(cm, cj + 2 * L, c02.max(c12).max(c22.max(c32)));
+            maxInto(cm, cj + 3 * L, c03.max(c13).max(c23.max(c33)));
+        }
+    }
+
+    private static void tile2x4(int k, float[] a, int a0, int aRs, int aCs, float[] b, int b0, int ldb,
+                                float[] c, int c0, int ldc, boolean acc, float[] cm, int cj) {
+        FloatVector c00, c01, c02, c03, c10, c11, c12, c13;
+        if (acc) {
+            c00 = FloatVector.fromArray(S, c, c0); c01 = FloatVector.fromArray(S, c, c0 + L);
+            c02 = FloatVector.fromArray(S, c, c0 + 2 * L); c03 = FloatVector.fromArray(S, c, c0 + 3 * L);
+            c10 = FloatVector.fromArray(S, c, c0 + ldc); c11 = FloatVector.fromArray(S, c, c0 + ldc + L);
+            c12 = FloatVector.fromArray(S, c, c0 + ldc + 2 * L); c13 = FloatVector.fromArray(S, c, c0 + ldc + 3 * L);
+        } else {
+            c00 = c01 = c02 = c03 = c10 = c11 = c12 = c13 = FloatVector.zero(S);
+        }
+        for (int p = 0, ap = a0, bp = b0; p < k; p++, ap += aCs, bp += ldb) {
+            FloatVector b0v = FloatVector.fromArray(S, b, bp), b1v = FloatVector.fromArray(S, b, bp + L);
+            FloatVector b2v = FloatVector.fromArray(S, b, bp + 2 * L), b3v = FloatVector.fromArray(S, b, bp + 3 * L);
+            FloatVector av = FloatVector.broadcast(S, a[ap]);
+            c00 = av.fma(b0v, c00); c01 = av.fma(b1v, c01); c02 = av.fma(b2v, c02); c03 = av.fma(b3v, c03);
+            av = FloatVector.broadcast(S, a[ap + aRs]);
+            c10 = av.fma(b0v, c10); c11 = av.fma(b1v, c11); c12 = av.fma(b2v, c12); c13 = av.fma(b3v, c13);
+        }
+        c00.intoArray(c, c0); c01.intoArray(c, c0 + L); c02.intoArray(c, c0 + 2 * L); c03.intoArray(c, c0 + 3 * L);
+        c10.intoArray(c, c0 + ldc); c11.intoArray(c, c0 + ldc + L); c12.intoArray(c, c0 + ldc + 2 * L); c13.intoArray(c, c0 + ldc + 3 * L);
+        if (cm != null) {
+            maxInto(cm, cj, c00.max(c10));
+            maxInto(cm, cj + L, c01.max(c11));
+            maxInto(cm, cj + 2 * L, c02.max(c12));
+            maxInto(cm, cj + 3 * L, c03.max(c13));
         }
     }
 
@@ -383,6 +489,44 @@ final class VectorMicroKernels implements MicroKernels {
             double v = x[off + i];
             x[off + i] = (float) (0.5 * v * (1 + Erf.erf(v * Erf.INV_SQRT2)));
         }
+    }
+
+    @Override
+    public void addLayerNorm(float[] x, int off, float[] r, int rOff, int n, float[] gamma, float[] beta, float eps) {
+        int bound = S.loopBound(n);
+        FloatVector acc = FloatVector.zero(S);
+        int i = 0;
+        for (; i < bound; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, off + i);
+            if (r != null) {
+                v = v.add(FloatVector.fromArray(S, r, rOff + i));
+                v.intoArray(x, off + i);
+            }
+            acc = acc.add(v);
+        }
+        double sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            if (r != null) x[off + i] += r[rOff + i];
+            sum += x[off + i];
+        }
+        float mean = (float) (sum / n);
+        FloatVector m = FloatVector.broadcast(S, mean), sq = FloatVector.zero(S);
+        for (i = 0; i < bound; i += L) {
+            FloatVector d = FloatVector.fromArray(S, x, off + i).sub(m);
+            sq = d.fma(d, sq);
+        }
+        double var = sq.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            double d = x[off + i] - mean;
+            var += d * d;
+        }
+        float inv = (float) (1.0 / Math.sqrt(var / n + eps));
+        FloatVector iv = FloatVector.broadcast(S, inv);
+        for (i = 0; i < bound; i += L) {
+            FloatVector.fromArray(S, x, off + i).sub(m).mul(iv).fma(FloatVector.fromArray(S, gamma, i), FloatVector.fromArray(S, beta, i))
+                    .intoArray(x, off + i);
+        }
+        for (; i < n; i++) x[off + i] = (x[off + i] - mean) * inv * gamma[i] + beta[i];
     }
 
     @Override

@@ -137,6 +137,30 @@ class MicroKernelsTest {
     }
 
     @Test
+    void addLayerNormMatchesFloat64Definition() {
+        for (MicroKernels mk : new MicroKernels[] {vec, MicroKernels.scalar()}) {
+            for (int n : new int[] {1, 7, 16, 33, 384}) {
+                float[] x = rand(n + 2), res = rand(n + 1), gamma = rand(n), beta = rand(n);
+                for (int i = 0; i < x.length; i++) x[i] = x[i] * 3 + 5; // an offset, as in real activations
+                float[] y = x.clone();
+                boolean withResidual = n % 2 == 1;
+                mk.addLayerNorm(y, 2, withResidual ? res : null, 1, n, gamma, beta, 1e-12f);
+                double mean = 0, var = 0;
+                double[] v = new double[n];
+                for (int i = 0; i < n; i++) v[i] = x[2 + i] + (withResidual ? res[1 + i] : 0);
+                for (double a : v) mean += a / n;
+                for (double a : v) var += (a - mean) * (a - mean) / n;
+                for (int i = 0; i < n; i++) {
+                    double e = n == 1 ? beta[i] : (v[i] - mean) / Math.sqrt(var + 1e-12) * gamma[i] + beta[i];
+                    assertEquals(e, y[2 + i], 2e-5 * (1 + Math.abs(e)), mk.name() + " n=" + n + " i=" + i);
+                }
+                assertEquals(x[0], y[0]);
+                assertEquals(x[1], y[1]);
+            }
+        }
+    }
+
+    @Test
     void maskBandMatchesScalarTwin() {
         for (int cols : new int[] {1, 15, 16, 17, 96, 100}) {
             int rows = 40, ld = cols + 5, j0 = 30;

@@ -89,7 +89,7 @@ public final class BertEncoder {
         }
         int tokens = offsets[batch];
         float[] x = embed(ids, typeIds, offsets, h);
-        layerNorm(x, tokens, embLnW, embLnB);
+        layerNorm(x, null, tokens, embLnW, embLnB, nThreads);
 
         float[] qkv = new float[tokens * 3 * h], ctx = new float[tokens * h], tmp = new float[tokens * h];
         float[] inner = new float[tokens * cfg.intermediate()];
@@ -97,13 +97,11 @@ public final class BertEncoder {
             layer.qkv.apply(x, tokens, qkv, nThreads);
             attention(qkv, offsets, ctx, nThreads);
             layer.attnOut.apply(ctx, tokens, tmp, nThreads);
-            addInPlace(x, tmp);
-            layerNorm(x, tokens, layer.ln1W, layer.ln1B);
+            layerNorm(x, tmp, tokens, layer.ln1W, layer.ln1B, nThreads);
             layer.ffnIn.apply(x, tokens, inner, nThreads);
             gelu(inner, nThreads);
             layer.ffnOut.apply(inner, tokens, tmp, nThreads);
-            addInPlace(x, tmp);
-            layerNorm(x, tokens, layer.ln2W, layer.ln2B);
+            layerNorm(x, tmp, tokens, layer.ln2W, layer.ln2B, nThreads);
         }
         return new Output(x, offsets, h);
     }
@@ -143,10 +141,6 @@ public final class BertEncoder {
         }
     }
 
-    private static void addInPlace(float[] x, float[] y) {
-        MicroKernels.get().axpy(1f, y, 0, x, 0, x.length);
-    }
-
     private void gelu(float[] x, int threads) {
         int n = cfg.intermediate(), rows = x.length / n, chunk = 64;
         Parallel.forEach(threads, (rows + chunk - 1) / chunk, t -> null, (item, unused) -> {
@@ -155,21 +149,15 @@ public final class BertEncoder {
         });
     }
 
-    /** In place, per row: (x − mean) / sqrt(var + eps) · gamma + beta, statistics in float64. */
-    private void layerNorm(float[] x, int rows, float[] gamma, float[] beta) {
-        int h = cfg.hidden();
-        double eps = cfg.layerNormEps();
-        for (int r = 0; r < rows; r++) {
-            int o = r * h;
-            double sum = 0;
-            for (int c = 0; c < h; c++) sum += x[o + c];
-            double mean = sum / h, var = 0;
-            for (int c = 0; c < h; c++) {
-                double d = x[o + c] - mean;
-                var += d * d;
+    /** In place, per row: x = LayerNorm(x + residual) (residual may be null), rows split over threads. */
+    private void layerNorm(float[] x, float[] residual, int rows, float[] gamma, float[] beta, int threads) {
+        int h = cfg.hidden(), chunk = 64;
+        float eps = (float) cfg.layerNormEps();
+        Parallel.forEach(threads, (rows + chunk - 1) / chunk, t -> null, (item, unused) -> {
+            MicroKernels mk = MicroKernels.get();
+            for (int r = item * chunk, end = Math.min(rows, r + chunk); r < end; r++) {
+                mk.addLayerNorm(x, r * h, residual, r * h, h, gamma, beta, eps);
             }
-            double inv = 1.0 / Math.sqrt(var / h + eps);
-            for (int c = 0; c < h; c++) x[o + c] = (float) ((x[o + c] - mean) * inv) * gamma[c] + beta[c];
-        }
+        });
     }
 }
