@@ -5,21 +5,32 @@ import org.attn4j.core.simd.MicroKernels;
 import org.attn4j.core.tensor.Tensor;
 
 /**
- * A dense layer {@code y = x·W + b} with W stored {@code [in, out]} row-major (packed once at load:
- * the GEMM reads it as its B matrix directly). Rows of x are independent tokens.
+ * A dense layer {@code y = x·W + b}, W given {@code [in, out]} row-major. At construction W is packed
+ * once into column panels of {@link #PANEL} outputs, each a contiguous {@code [in × PANEL]} block:
+ * the GEMM then streams each panel sequentially instead of striding across {@code in} rows of
+ * {@code out} floats (page after page), which cost about a third of the projection time.
  */
 final class Linear {
-    /** Row and column block of one parallel work item: 96 tokens × 256 outputs (a 384 × 256 slice of W is 384 KiB). */
-    private static final int ROW_BLOCK = 96, COL_BLOCK = 256;
+    /** Outputs per packed panel: a multiple of the GEMM tile width for 256- and 512-bit vectors. */
+    static final int PANEL = 64;
+    /** Tokens per parallel work item. */
+    private static final int ROW_BLOCK = 96, PANELS_PER_ITEM = 4;
 
     final int in, out;
     final float[] w, b;
+    private final float[] packed;
 
     Linear(int in, int out, float[] w, float[] b) {
         this.in = in;
         this.out = out;
         this.w = w;
         this.b = b;
+        int panels = (out + PANEL - 1) / PANEL;
+        packed = new float[panels * in * PANEL];
+        for (int p = 0; p < panels; p++) {
+            int c0 = p * PANEL, width = Math.min(PANEL, out - c0);
+            for (int r = 0; r < in; r++) System.arraycopy(w, r * out + c0, packed, (p * in + r) * PANEL, width);
+        }
     }
 
     static Linear of(Tensor weight, Tensor bias) {
@@ -47,15 +58,19 @@ final class Linear {
         return new Linear(in, out, w, b);
     }
 
-    /** y[rows × out] = x[rows × in]·W + b, split over threads by row and column blocks. */
+    /** y[rows × out] = x[rows × in]·W + b, split over threads by token blocks and groups of panels. */
     void apply(float[] x, int rows, float[] y, int threads) {
         MicroKernels mk = MicroKernels.get();
-        int rowBlocks = (rows + ROW_BLOCK - 1) / ROW_BLOCK, colBlocks = (out + COL_BLOCK - 1) / COL_BLOCK;
-        Parallel.forEach(threads, rowBlocks * colBlocks, t -> null, (item, unused) -> {
-            int r0 = (item / colBlocks) * ROW_BLOCK, c0 = (item % colBlocks) * COL_BLOCK;
-            int m = Math.min(ROW_BLOCK, rows - r0), n = Math.min(COL_BLOCK, out - c0);
-            for (int r = r0; r < r0 + m; r++) System.arraycopy(b, c0, y, r * out + c0, n);
-            mk.gemm(m, n, in, x, r0 * in, in, 1, w, c0, out, y, r0 * out + c0, out, true);
+        int panels = (out + PANEL - 1) / PANEL;
+        int rowBlocks = (rows + ROW_BLOCK - 1) / ROW_BLOCK, groups = (panels + PANELS_PER_ITEM - 1) / PANELS_PER_ITEM;
+        Parallel.forEach(threads, rowBlocks * groups, t -> null, (item, unused) -> {
+            int r0 = (item / groups) * ROW_BLOCK, m = Math.min(ROW_BLOCK, rows - r0);
+            int p0 = (item % groups) * PANELS_PER_ITEM, p1 = Math.min(panels, p0 + PANELS_PER_ITEM);
+            for (int p = p0; p < p1; p++) {
+                int c0 = p * PANEL, n = Math.min(PANEL, out - c0);
+                for (int r = r0; r < r0 + m; r++) System.arraycopy(b, c0, y, r * out + c0, n);
+                mk.gemm(m, n, in, x, r0 * in, in, 1, packed, p * in * PANEL, PANEL, y, r0 * out + c0, out, true);
+            }
         });
     }
 }
