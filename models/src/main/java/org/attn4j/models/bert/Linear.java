@@ -15,6 +15,7 @@ final class Linear {
     static final int PANEL = 64;
     /** Tokens per parallel work item. */
     private static final int ROW_BLOCK = 96, PANELS_PER_ITEM = 4;
+    private static final int K_BLOCK = Integer.getInteger("attn4j.linear.kBlock", 128);
 
     final int in, out;
     final float[] w, b;
@@ -69,7 +70,12 @@ final class Linear {
             for (int p = p0; p < p1; p++) {
                 int c0 = p * PANEL, n = Math.min(PANEL, out - c0);
                 for (int r = r0; r < r0 + m; r++) System.arraycopy(b, c0, y, r * out + c0, n);
-                mk.gemm(m, n, in, x, r0 * in, in, 1, packed, p * in * PANEL, PANEL, y, r0 * out + c0, out, true);
+                // k in slices of K_BLOCK: a 128 × 64 slice of the panel (32 KiB) stays in L1 while
+                // every 6-row tile of the block passes over it.
+                for (int k0 = 0; k0 < in; k0 += K_BLOCK) {
+                    int kk = Math.min(K_BLOCK, in - k0);
+                    mk.gemm(m, n, kk, x, r0 * in + k0, in, 1, packed, (p * in + k0) * PANEL, PANEL, y, r0 * out + c0, out, true);
+                }
             }
         });
     }
