@@ -46,6 +46,7 @@ public final class Parallel {
             for (int i = 0; i < count; i++) body.run(i, s);
             return;
         }
+        if (Team.INSTANCE.run(workers, count, states, body)) return;
         List<Future<?>> futures = new ArrayList<>(workers - 1);
         for (int w = 1; w < workers; w++) {
             final int id = w;
