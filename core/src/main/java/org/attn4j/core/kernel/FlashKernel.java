@@ -42,8 +42,9 @@ public final class FlashKernel {
 
     /** Bytes of working memory a call allocates beyond its inputs and output (scratch and split partials). */
     public static long extraBytes(AttentionProblem p, int threads, int splits) {
-        long perThread = (long) p.d * BLOCK_ROWS + DOT_PATH_ROWS * p.d + DOT_PATH_ROWS * TILE_KEYS + (long) TILE_KEYS * BLOCK_ROWS
-                + (p.v.stride(3) == 1 ? 0 : (long) TILE_KEYS * p.dv) + (long) BLOCK_ROWS * p.dv + 6L * BLOCK_ROWS + 2L * BLOCK_ROWS;
+        long ld = Math.max(1, Math.min(BLOCK_ROWS, p.groupedRows())), keys = Math.max(1, Math.min(TILE_KEYS, p.localKeys));
+        long perThread = p.d * ld + DOT_PATH_ROWS * p.d + DOT_PATH_ROWS * keys + keys * ld
+                + (p.v.stride(3) == 1 ? 0 : keys * p.dv) + ld * p.dv + 8 * ld;
         long partials = splits <= 1 ? 0 : (long) blocksPerHead(p) * p.batch * p.kvHeads * splits * BLOCK_ROWS * (p.dv + 2);
         return 4 * (perThread * Math.min(threads, Math.max(1, blocksPerHead(p) * p.batch * p.kvHeads * Math.max(1, splits))) + partials);
     }
@@ -161,7 +162,7 @@ public final class FlashKernel {
     /** The online-softmax loop for one query block over global keys [jFrom, jTo). State in {@code s}. */
     private static void block(AttentionProblem p, MicroKernels mk, Scratch s, int b, int hk, int t0, int cols, int jFrom, int jTo) {
         MaskSemantics mask = p.mask;
-        int g = p.group, d = p.d, dv = p.dv, ld = BLOCK_ROWS;
+        int g = p.group, d = p.d, dv = p.dv, ld = s.ld;
         float[] qd = p.q.data(), kd = p.k.data(), vd = p.v.data();
         int qs0 = p.q.stride(0), qs1 = p.q.stride(1), qs2 = p.q.stride(2), qs3 = p.q.stride(3);
         int ks2 = p.k.stride(2), ks3 = p.k.stride(3);
@@ -263,28 +264,33 @@ public final class FlashKernel {
         }
     }
 
-    /** Per-thread buffers; a few tiles, independent of the sequence length. */
+    /**
+     * Per-thread buffers: a few tiles, independent of the sequence length, and no larger than the
+     * problem needs (a 16-token sequence allocates 16 × 16 score tiles, not 192 × 96).
+     */
     private static final class Scratch {
         final float[] qT, qRows, sQ, sT, vPack, acc, m, l, alpha, shift, sums, tileMax;
         final int[] lo, hi;
-        final int dv;
+        final int dv, ld;
 
         Scratch(AttentionProblem p) {
             dv = p.dv;
-            qT = new float[p.d * BLOCK_ROWS];
+            ld = Math.max(1, Math.min(BLOCK_ROWS, p.groupedRows()));
+            int keys = Math.max(1, Math.min(TILE_KEYS, p.localKeys));
+            qT = new float[p.d * ld];
             qRows = new float[DOT_PATH_ROWS * p.d];
-            sQ = new float[DOT_PATH_ROWS * TILE_KEYS];
-            sT = new float[TILE_KEYS * BLOCK_ROWS];
-            vPack = p.v.stride(3) == 1 ? new float[0] : new float[TILE_KEYS * p.dv];
-            acc = new float[BLOCK_ROWS * p.dv];
-            m = new float[BLOCK_ROWS];
-            l = new float[BLOCK_ROWS];
-            alpha = new float[BLOCK_ROWS];
-            shift = new float[BLOCK_ROWS];
-            sums = new float[BLOCK_ROWS];
-            tileMax = new float[BLOCK_ROWS];
-            lo = new int[BLOCK_ROWS];
-            hi = new int[BLOCK_ROWS];
+            sQ = new float[DOT_PATH_ROWS * keys];
+            sT = new float[keys * ld];
+            vPack = p.v.stride(3) == 1 ? new float[0] : new float[keys * p.dv];
+            acc = new float[ld * p.dv];
+            m = new float[ld];
+            l = new float[ld];
+            alpha = new float[ld];
+            shift = new float[ld];
+            sums = new float[ld];
+            tileMax = new float[ld];
+            lo = new int[ld];
+            hi = new int[ld];
         }
 
         void reset(int cols) {
