@@ -47,7 +47,7 @@ public final class AttentionFlow {
         if (output < 0 || output >= n) {
             throw new IllegalArgumentException("output: " + output + " (expected 0 <= output < " + n + ")");
         }
-        double[] row = rawRow(graph(res), res.length, n, output);
+        double[] row = rawRow(graph(res), levels(res.length, n), res.length, n, output);
         normalise(row);
         return row;
     }
@@ -74,17 +74,27 @@ public final class AttentionFlow {
         int layers = residuals.length;
         int n = residuals[0].length;
         MaxFlow g = graph(residuals);
+        int[] levels = levels(layers, n);
         double[][] out = new double[n][];
-        IntStream.range(0, n).parallel().forEach(u -> out[u] = rawRow(g.copy(), layers, n, u));
+        IntStream.range(0, n).parallel().forEach(u -> out[u] = rawRow(g.copy(), levels, layers, n, u));
         return out;
     }
 
-    private static double[] rawRow(MaxFlow g, int layers, int n, int u) {
+    private static double[] rawRow(MaxFlow g, int[] levels, int layers, int n, int u) {
         double[] row = new double[n];
         for (int v = 0; v < n; v++) {
-            row[v] = g.maxFlow(layers * n + u, v);
+            row[v] = g.maxFlow(layers * n + u, v, levels);
         }
         return row;
+    }
+
+    /** Distance from the top layer: the BFS levels of Dinic's first phase on the layered DAG. */
+    private static int[] levels(int layers, int n) {
+        int[] levels = new int[(layers + 1) * n];
+        for (int l = 0; l <= layers; l++) {
+            java.util.Arrays.fill(levels, l * n, (l + 1) * n, layers - l);
+        }
+        return levels;
     }
 
     private static double[][] normaliseRows(double[][] raw) {

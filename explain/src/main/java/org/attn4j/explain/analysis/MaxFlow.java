@@ -5,7 +5,10 @@ import java.util.Arrays;
 /**
  * Maximum s–t flow on a directed graph with {@code double} capacities, by Dinic's algorithm
  * (BFS level graph, then a blocking flow by DFS with current-arc pointers, repeated until the sink is
- * unreachable). Residual capacities at or below {@link #EPSILON} count as saturated.
+ * unreachable). Residual capacities at or below {@link #EPSILON} count as saturated. A query also
+ * stops as soon as the flow meets the capacity out of the source or into the sink, both upper bounds,
+ * which on dense attention graphs usually ends it after the first phase. The DFS is recursive: its depth
+ * is at most the number of nodes.
  *
  * <p>Build once with {@link Builder}; each {@link #maxFlow(int, int)} starts from zero flow, so one
  * instance answers many (source, sink) queries. An instance is not thread-safe; {@link #copy()} gives
@@ -17,25 +20,31 @@ public final class MaxFlow {
     public static final double EPSILON = 1e-12;
 
     private final int nodes;
-    // Edge 2k is the k-th added edge, 2k+1 its reverse (capacity 0).
-    private final int[] to;
-    private final double[] capacity;
-    // CSR adjacency: edge ids leaving node v are adj[start[v] .. start[v+1]).
+    // Arcs in CSR order: the arcs leaving node v are slots start[v] .. start[v+1]-1. Every added edge
+    // has a forward arc (its capacity) and a reverse arc (capacity 0); rev[k] is the partner of slot k.
+    // Keeping everything per slot makes the scans in BFS and DFS sequential in memory.
     private final int[] start;
-    private final int[] adj;
+    private final int[] to;
+    private final int[] rev;
+    private final double[] capacity;
+    private final boolean[] forward;
 
     private final double[] residual;
     private final int[] level;
     private final int[] current;
     private final int[] queue;
+    // Edges whose residual capacity the last query changed (repeats allowed).
+    private int[] touched = new int[64];
+    private int touchedCount;
 
-    private MaxFlow(int nodes, int[] to, double[] capacity, int[] start, int[] adj) {
+    private MaxFlow(int nodes, int[] start, int[] to, int[] rev, double[] capacity, boolean[] forward) {
         this.nodes = nodes;
-        this.to = to;
-        this.capacity = capacity;
         this.start = start;
-        this.adj = adj;
-        this.residual = new double[capacity.length];
+        this.to = to;
+        this.rev = rev;
+        this.capacity = capacity;
+        this.forward = forward;
+        this.residual = capacity.clone();
         this.level = new int[nodes];
         this.current = new int[nodes];
         this.queue = new int[nodes];
@@ -43,7 +52,7 @@ public final class MaxFlow {
 
     /** An independent solver over the same graph. */
     public MaxFlow copy() {
-        return new MaxFlow(nodes, to, capacity, start, adj);
+        return new MaxFlow(nodes, start, to, rev, capacity, forward);
     }
 
     /** Number of nodes. */
@@ -56,23 +65,85 @@ public final class MaxFlow {
      * unreachable).
      */
     public double maxFlow(int source, int sink) {
+        return maxFlow(source, sink, null);
+    }
+
+    /**
+     * {@link #maxFlow(int, int)}, with the first phase run on the given levels instead of a BFS: useful
+     * when the graph is layered and the levels are known (for a layered DAG, the distance from the source
+     * layer). Any levels give a correct answer, since a blocking flow on them is still a valid flow and
+     * the BFS phases that follow run until no augmenting path is left; good ones save a BFS.
+     *
+     * <p>Whatever the levels, the search stops as soon as the flow reaches the capacity out of the source
+     * or into the sink (both are cuts), within a relative {@code 1e-12}.
+     *
+     * @param firstLevels one level per node, or null for a plain BFS first phase; not modified
+     */
+    public double maxFlow(int source, int sink, int[] firstLevels) {
         checkNode("source", source);
         checkNode("sink", sink);
+        if (firstLevels != null && firstLevels.length != nodes) {
+            throw new IllegalArgumentException("firstLevels: " + firstLevels.length + " entries (expected " + nodes + ")");
+        }
         if (source == sink) {
             return 0;
         }
-        System.arraycopy(capacity, 0, residual, 0, capacity.length);
+        resetResiduals();
+        double bound = Math.min(capacityAround(source, true), capacityAround(sink, false));
+        double stopAt = bound * (1 - 1e-12);
         double total = 0;
-        while (buildLevels(source, sink)) {
+        boolean first = true;
+        while (true) {
+            if (first && firstLevels != null) {
+                System.arraycopy(firstLevels, 0, level, 0, nodes);
+            } else if (!buildLevels(source, sink)) {
+                break;
+            }
+            first = false;
             for (int v = 0; v < nodes; v++) {
                 current[v] = start[v];
             }
-            double pushed;
-            while ((pushed = push(source, sink, Double.POSITIVE_INFINITY)) > EPSILON) {
+            // No flow can exceed the bound, so ask for no more: the search ends once the bound is met.
+            while (total < stopAt) {
+                double pushed = push(source, sink, bound - total);
+                if (pushed <= EPSILON) {
+                    break;
+                }
                 total += pushed;
+            }
+            if (total >= stopAt) {
+                break;
             }
         }
         return total;
+    }
+
+    /** Capacity of the original edges leaving (out = true) or entering v. */
+    private double capacityAround(int v, boolean out) {
+        double sum = 0;
+        for (int k = start[v], end = start[v + 1]; k < end; k++) {
+            if (forward[k] == out) {
+                sum += capacity[out ? k : rev[k]];
+            }
+        }
+        return sum;
+    }
+
+    /** Restores the residual capacities changed by the previous query. */
+    private void resetResiduals() {
+        for (int k = 0; k < touchedCount; k++) {
+            int e = touched[k];
+            residual[e] = capacity[e];
+            residual[rev[e]] = capacity[rev[e]];
+        }
+        touchedCount = 0;
+    }
+
+    private void touch(int e) {
+        if (touchedCount == touched.length) {
+            touched = Arrays.copyOf(touched, touchedCount * 2);
+        }
+        touched[touchedCount++] = e;
     }
 
     /** BFS over edges with residual capacity; stops once the sink's level is settled. */
@@ -88,9 +159,8 @@ public final class MaxFlow {
                 break;
             }
             for (int k = start[v], end = start[v + 1]; k < end; k++) {
-                int e = adj[k];
-                int w = to[e];
-                if (level[w] < 0 && residual[e] > EPSILON) {
+                int w = to[k];
+                if (residual[k] > EPSILON && level[w] < 0) {
                     level[w] = level[v] + 1;
                     queue[tail++] = w;
                 }
@@ -107,15 +177,19 @@ public final class MaxFlow {
         double pushed = 0;
         int end = start[v + 1];
         for (; current[v] < end; current[v]++) {
-            int e = adj[current[v]];
+            int e = current[v];
+            if (residual[e] <= EPSILON) {
+                continue;
+            }
             int w = to[e];
-            if (level[w] != level[v] + 1 || residual[e] <= EPSILON) {
+            if (level[w] != level[v] + 1) {
                 continue;
             }
             double d = push(w, sink, Math.min(limit - pushed, residual[e]));
             if (d > 0) {
                 residual[e] -= d;
-                residual[e ^ 1] += d;
+                residual[rev[e]] += d;
+                touch(e);
                 pushed += d;
                 if (limit - pushed <= EPSILON) {
                     return pushed;
@@ -174,26 +248,30 @@ public final class MaxFlow {
         /** The solver for the edges added so far. */
         public MaxFlow build() {
             int m = 2 * edges;
-            int[] eTo = new int[m];
-            double[] eCap = new double[m];
-            int[] degree = new int[nodes + 1];
+            int[] start = new int[nodes + 1];
             for (int k = 0; k < edges; k++) {
-                eTo[2 * k] = to[k];
-                eCap[2 * k] = capacity[k];
-                eTo[2 * k + 1] = from[k];
-                degree[from[k] + 1]++;
-                degree[to[k] + 1]++;
+                start[from[k] + 1]++;
+                start[to[k] + 1]++;
             }
             for (int v = 0; v < nodes; v++) {
-                degree[v + 1] += degree[v];
+                start[v + 1] += start[v];
             }
-            int[] fill = Arrays.copyOf(degree, nodes);
-            int[] adj = new int[m];
+            int[] fill = Arrays.copyOf(start, nodes);
+            int[] sTo = new int[m];
+            int[] sRev = new int[m];
+            double[] sCap = new double[m];
+            boolean[] sForward = new boolean[m];
             for (int k = 0; k < edges; k++) {
-                adj[fill[from[k]]++] = 2 * k;
-                adj[fill[to[k]]++] = 2 * k + 1;
+                int f = fill[from[k]]++;
+                int r = fill[to[k]]++;
+                sTo[f] = to[k];
+                sCap[f] = capacity[k];
+                sForward[f] = true;
+                sRev[f] = r;
+                sTo[r] = from[k];
+                sRev[r] = f;
             }
-            return new MaxFlow(nodes, eTo, eCap, degree, adj);
+            return new MaxFlow(nodes, start, sTo, sRev, sCap, sForward);
         }
     }
 }
