@@ -60,6 +60,7 @@ public final class RankCollapse {
 
     /** {@code ‖res(H)‖ / ‖H‖}, or 0 when {@code H = 0}. */
     public static double ratio(double[][] h) {
+        Validate.matrix("h", h);
         double denominator = norm(h);
         return denominator == 0 ? 0 : norm(residual(h)) / denominator;
     }
