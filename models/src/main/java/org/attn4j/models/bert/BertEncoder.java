@@ -22,6 +22,29 @@ public final class BertEncoder {
 
     private record Layer(Linear qkv, Linear attnOut, float[] ln1W, float[] ln1B, Linear ffnIn, Linear ffnOut, float[] ln2W, float[] ln2B) {}
 
+    /**
+     * Hook points of a forward pass, named as in attn4j's architecture: {@code layer.L.attn.probs}
+     * ({@link #probabilities}), {@code layer.L.attn.ctx} scaling ({@link #headScale}, which also
+     * ablates a head with 0) and {@code layer.L.resid_post} ({@link #hidden}). Every method has a
+     * do-nothing default, and a forward pass without a probe calls none of them.
+     */
+    public interface Probe {
+        /** Whether layer L's attention probabilities are wanted (they come from the reference kernel). */
+        default boolean wantsProbabilities(int layer) { return false; }
+
+        /** {@code layer.L.attn.probs}: probabilities of one sequence, {@code [heads][n][n]} row-major (query, key). */
+        default void probabilities(int layer, int sequence, float[] probs, int n) {}
+
+        /** Factor applied to head h's context vectors in layer L ({@code layer.L.attn.ctx}); 0 ablates the head. */
+        default float headScale(int layer, int head) { return 1f; }
+
+        /**
+         * {@code layer.L.resid_post}: hidden states {@code [n][H]} of one sequence after layer L − 1;
+         * L = 0 is the embeddings' output, L = layers the last hidden state.
+         */
+        default void hidden(int layer, int sequence, float[] states, int n) {}
+    }
+
     /** The output of a batch: the last hidden state of every real token, packed. */
     public record Output(float[] hidden, int[] offsets, int hiddenSize) {
         /** Number of sequences. */
@@ -74,6 +97,11 @@ public final class BertEncoder {
      * @param threads worker threads (0 = all processors)
      */
     public Output forward(int[][] ids, int[][] typeIds, int threads) {
+        return forward(ids, typeIds, threads, null);
+    }
+
+    /** {@link #forward(int[][], int[][], int)} with hook points (see {@link Probe}); probe may be null. */
+    public Output forward(int[][] ids, int[][] typeIds, int threads, Probe probe) {
         int nThreads = Parallel.resolveThreads(threads);
         int batch = ids.length, h = cfg.hidden();
         int[] offsets = new int[batch + 1];
@@ -90,18 +118,21 @@ public final class BertEncoder {
         int tokens = offsets[batch];
         float[] x = embed(ids, typeIds, offsets, h);
         layerNorm(x, null, tokens, embLnW, embLnB, nThreads);
+        if (probe != null) reportHidden(probe, 0, x, offsets);
 
         float[] qkv = new float[tokens * 3 * h], ctx = new float[tokens * h], tmp = new float[tokens * h];
         float[] inner = new float[tokens * cfg.intermediate()];
-        for (Layer layer : layers) {
+        for (int l = 0; l < layers.length; l++) {
+            Layer layer = layers[l];
             layer.qkv.apply(x, tokens, qkv, nThreads);
-            attention(qkv, offsets, ctx, nThreads);
+            attention(qkv, offsets, ctx, nThreads, probe, l);
             layer.attnOut.apply(ctx, tokens, tmp, nThreads);
             layerNorm(x, tmp, tokens, layer.ln1W, layer.ln1B, nThreads);
             layer.ffnIn.apply(x, tokens, inner, nThreads);
             gelu(inner, nThreads);
             layer.ffnOut.apply(inner, tokens, tmp, nThreads);
             layerNorm(x, tmp, tokens, layer.ln2W, layer.ln2B, nThreads);
+            if (probe != null) reportHidden(probe, l + 1, x, offsets);
         }
         return new Output(x, offsets, h);
     }
@@ -124,19 +155,42 @@ public final class BertEncoder {
         return x;
     }
 
+    private static void reportHidden(Probe probe, int layer, float[] x, int[] offsets) {
+        int h = x.length / Math.max(1, offsets[offsets.length - 1]);
+        for (int b = 0; b + 1 < offsets.length; b++) {
+            probe.hidden(layer, b, Arrays.copyOfRange(x, offsets[b] * h, offsets[b + 1] * h), offsets[b + 1] - offsets[b]);
+        }
+    }
+
     /** Multi-head self-attention of each sequence over itself, reading Q, K, V as strided views of qkv. */
-    private void attention(float[] qkv, int[] offsets, float[] ctx, int threads) {
+    private void attention(float[] qkv, int[] offsets, float[] ctx, int threads, Probe probe, int layer) {
         int h = cfg.hidden(), heads = cfg.heads(), hd = cfg.headDim(), row = 3 * h;
-        AttentionSpec spec = AttentionSpec.builder().threads(threads).validate(false).build();
+        boolean probs = probe != null && probe.wantsProbabilities(layer);
+        AttentionSpec spec = AttentionSpec.builder().threads(threads).validate(false).returnProbs(probs).build();
+        float[] scales = null;
+        if (probe != null) {
+            scales = new float[heads];
+            boolean all1 = true;
+            for (int hh = 0; hh < heads; hh++) {
+                scales[hh] = probe.headScale(layer, hh);
+                all1 &= scales[hh] == 1f;
+            }
+            if (all1) scales = null;
+        }
         for (int b = 0; b + 1 < offsets.length; b++) {
             int start = offsets[b], len = offsets[b + 1] - start;
             int[] shape = {1, heads, len, hd}, strides = {len * row, hd, row, 1};
             Tensor q = Tensor.view(qkv, start * row, shape, strides);
             Tensor k = Tensor.view(qkv, start * row + h, shape, strides);
             Tensor v = Tensor.view(qkv, start * row + 2 * h, shape, strides);
-            float[] out = Attention.sdpa(q, k, v, spec).output().data(); // [1, heads, len, hd]
+            var result = Attention.sdpa(q, k, v, spec);
+            float[] out = result.output().data(); // [1, heads, len, hd]
+            if (probs) probe.probabilities(layer, b, result.probs().data(), len);
             for (int hh = 0; hh < heads; hh++) {
                 for (int t = 0; t < len; t++) System.arraycopy(out, (hh * len + t) * hd, ctx, (start + t) * h + hh * hd, hd);
+                if (scales != null && scales[hh] != 1f) {
+                    for (int t = 0; t < len; t++) MicroKernels.get().scale(ctx, (start + t) * h + hh * hd, hd, scales[hh]);
+                }
             }
         }
     }

@@ -55,6 +55,54 @@ class BertEncoderTest {
     }
 
     @Test
+    void probeCapturesProbabilitiesAndHiddenStatesWithoutChangingTheOutput() {
+        TinyBert tiny = new TinyBert(11, 48, 4, 64, 3, 100, 70);
+        BertEncoder enc = new BertEncoder(tiny.cfg, tiny.weights);
+        int[][] ids = {{1, 5, 9, 33, 2}, new int[70]};
+        for (int t = 0; t < 70; t++) ids[1][t] = (t * 7) % 100;
+        float[] plain = enc.forward(ids, null, 2).hidden();
+        java.util.Map<String, float[]> seen = new java.util.HashMap<>();
+        BertEncoder.Output captured = enc.forward(ids, null, 2, new BertEncoder.Probe() {
+            @Override public boolean wantsProbabilities(int layer) { return true; }
+            @Override public void probabilities(int layer, int seq, float[] p, int n) { seen.put("layer." + layer + ".attn.probs/" + seq, p); }
+            @Override public void hidden(int layer, int seq, float[] h, int n) { seen.put("layer." + layer + ".resid_post/" + seq, h); }
+        });
+        // probabilities come from the reference kernel: the output must equal the fast path's
+        for (int i = 0; i < plain.length; i++) assertEquals(plain[i], captured.hidden()[i], 2e-5);
+        for (int l = 0; l < 3; l++) {
+            for (int seq = 0; seq < 2; seq++) {
+                int n = ids[seq].length;
+                float[] p = seen.get("layer." + l + ".attn.probs/" + seq);
+                assertEquals(4 * n * n, p.length);
+                for (int row = 0; row < 4 * n; row++) {
+                    double sum = 0;
+                    for (int j = 0; j < n; j++) sum += p[row * n + j];
+                    assertEquals(1.0, sum, 1e-6, "layer " + l + " seq " + seq + " row " + row);
+                }
+            }
+        }
+        assertEquals(4 * 2, seen.keySet().stream().filter(k -> k.contains("resid_post")).count());
+        float[] last = seen.get("layer.3.resid_post/1");
+        for (int c = 0; c < last.length; c++) assertEquals(captured.hidden()[5 * 48 + c], last[c]);
+    }
+
+    @Test
+    void headScaleAblatesHeads() {
+        TinyBert tiny = new TinyBert(12, 48, 4, 64, 2, 100, 30);
+        BertEncoder enc = new BertEncoder(tiny.cfg, tiny.weights);
+        int[][] ids = {{3, 1, 4, 1, 5, 9, 2, 6}};
+        float[] plain = enc.forward(ids, null, 1).hidden();
+        float[] same = enc.forward(ids, null, 1, new BertEncoder.Probe() {}).hidden();
+        assertEquals(0, java.util.Arrays.compare(plain, same), "a probe that asks for nothing changes nothing");
+        float[] ablated = enc.forward(ids, null, 1, new BertEncoder.Probe() {
+            @Override public float headScale(int layer, int head) { return layer == 0 ? 0f : 1f; }
+        }).hidden();
+        double diff = 0;
+        for (int i = 0; i < plain.length; i++) diff = Math.max(diff, Math.abs(plain[i] - ablated[i]));
+        assertTrue(diff > 1e-3, "zeroing every head of layer 0 must change the output, max diff " + diff);
+    }
+
+    @Test
     void badInputNamesTheArgument() {
         TinyBert tiny = new TinyBert(9, 16, 2, 32, 1, 10, 8);
         BertEncoder enc = new BertEncoder(tiny.cfg, tiny.weights);
