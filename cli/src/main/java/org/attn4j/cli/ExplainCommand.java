@@ -1,0 +1,68 @@
+package org.attn4j.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.attn4j.explain.capture.AttentionSummary;
+import org.attn4j.explain.capture.CapturedAttention;
+import org.attn4j.models.embed.Embedder;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code attn4j explain}: what the model's attention does on one text. */
+@Command(name = "explain", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Runs one text through the model with attention captured and summarises it: sink tokens, the strongest",
+                "heads of each type, entropy and distance per layer, rank collapse. --json writes a bertviz-compatible file."})
+final class ExplainCommand implements Callable<Integer> {
+    static final String DEFAULT_TEXT = "The cat sat on the mat because the cat was tired.";
+
+    @Spec CommandSpec spec;
+
+    @Parameters(index = "0", arity = "0..1", paramLabel = "TEXT", description = "the text (default: an example sentence)") String text;
+    @Option(names = "--model", paramLabel = "NAME|PATH", defaultValue = Embedder.MINILM, description = "as for attn4j embed (default: ${DEFAULT-VALUE})") String model;
+    @Option(names = "--json", paramLabel = "FILE", description = "write {attention: [{name, attn: [L][H][n][n], left_text, right_text}], ...} plus the analyses") Path json;
+
+    @Override
+    public Integer call() throws IOException {
+        String input = text == null ? DEFAULT_TEXT : text;
+        CapturedAttention c = CapturedAttention.of(Embedder.load(model), input);
+        AttentionSummary s = AttentionSummary.of(c);
+        spec.commandLine().getOut().print(s.text(c));
+        spec.commandLine().getOut().flush();
+        if (json != null) write(json, c, s);
+        return 0;
+    }
+
+    static void write(Path file, CapturedAttention c, AttentionSummary s) throws IOException {
+        ObjectMapper om = new ObjectMapper();
+        ObjectNode root = om.createObjectNode();
+        ArrayNode attention = root.putArray("attention");
+        ObjectNode all = attention.addObject();
+        all.putNull("name");
+        all.set("attn", om.valueToTree(c.probs()));
+        all.set("left_text", om.valueToTree(c.prettyTokens()));
+        all.set("right_text", om.valueToTree(c.prettyTokens()));
+        root.put("default_filter", "0");
+        ObjectNode analyses = root.putObject("attn4j");
+        analyses.set("tokens", om.valueToTree(c.tokens()));
+        analyses.set("sink_rates", om.valueToTree(s.sinkRates()));
+        ObjectNode det = analyses.putObject("detectors");
+        for (Map.Entry<String, double[][]> e : s.detectors().entrySet()) det.set(e.getKey(), om.valueToTree(e.getValue()));
+        analyses.set("entropy", om.valueToTree(s.entropy()));
+        analyses.set("mean_distance", om.valueToTree(s.distance()));
+        analyses.set("rank_collapse", om.valueToTree(s.rankCollapse()));
+        Path abs = file.toAbsolutePath();
+        Path tmp = abs.resolveSibling("." + abs.getFileName() + ".tmp");
+        om.writeValue(tmp.toFile(), root);
+        Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+}

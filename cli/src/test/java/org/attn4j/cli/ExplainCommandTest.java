@@ -1,0 +1,40 @@
+package org.attn4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ExplainCommandTest {
+    @TempDir Path dir;
+
+    @Test
+    void summaryAndBertvizJson() throws IOException {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        Path json = dir.resolve("attention.json");
+        int code = Main.execute(new String[] {"explain", "Dogs chase cats. Cats chase mice.", "--json", json.toString()},
+                new PrintWriter(out, true), new PrintWriter(err, true));
+        assertEquals(0, code, err.toString());
+        assertTrue(out.toString().contains("tokens: [CLS] dogs chase cats . cats chase mice . [SEP]"), out.toString());
+        assertTrue(out.toString().contains("strongest heads by type"), out.toString());
+        JsonNode root = new ObjectMapper().readTree(json.toFile());
+        JsonNode attn = root.get("attention").get(0).get("attn");
+        assertEquals(6, attn.size());
+        assertEquals(12, attn.get(0).size());
+        int n = root.get("attention").get(0).get("left_text").size();
+        assertEquals(10, n);
+        assertEquals(n, attn.get(0).get(0).size());
+        double sum = 0;
+        for (JsonNode p : attn.get(3).get(7).get(2)) sum += p.asDouble();
+        assertEquals(1.0, sum, 1e-6);
+        assertEquals("0", root.get("default_filter").asText());
+        assertEquals(7, root.get("attn4j").get("rank_collapse").size());
+    }
+}
