@@ -11,10 +11,11 @@ import org.attn4j.models.tokenizer.Encoding;
  *
  * @param tokens the word pieces, [CLS] and [SEP] included
  * @param ids    their ids
+ * @param typeIds 0 for the first sentence (and [CLS]), 1 for the second of a pair
  * @param probs  attention probabilities {@code [layer][head][query][key]} (rows sum to 1)
  * @param hidden hidden states {@code [layer + 1][token][hidden]}: index 0 is the embeddings' output
  */
-public record CapturedAttention(String[] tokens, int[] ids, double[][][][] probs, double[][][] hidden) {
+public record CapturedAttention(String[] tokens, int[] ids, int[] typeIds, double[][][][] probs, double[][][] hidden) {
 
     public int layers() { return probs.length; }
     public int heads() { return probs[0].length; }
@@ -22,7 +23,21 @@ public record CapturedAttention(String[] tokens, int[] ids, double[][][][] probs
 
     /** Runs {@code text} through {@code model}'s encoder with every layer's probabilities captured. */
     public static CapturedAttention of(Embedder model, String text) {
-        Encoding enc = model.tokenizer().encode(text, model.maxTokens());
+        return capture(model, model.tokenizer().encode(text, model.maxTokens()));
+    }
+
+    /** A sentence pair ([CLS] a [SEP] b [SEP], token types 0 and 1), as for bertviz's A→B filters. */
+    public static CapturedAttention ofPair(Embedder model, String a, String b) {
+        return capture(model, model.tokenizer().encodePair(a, b, model.maxTokens()));
+    }
+
+    /** Index of the first token of the second sentence, or the length when there is none. */
+    public int secondStart() {
+        for (int i = 0; i < typeIds.length; i++) if (typeIds[i] == 1) return i;
+        return typeIds.length;
+    }
+
+    private static CapturedAttention capture(Embedder model, Encoding enc) {
         int layers = model.encoder().config().layers(), heads = model.encoder().config().heads(), n = enc.length();
         double[][][][] probs = new double[layers][heads][n][n];
         List<double[][]> hidden = new ArrayList<>();
@@ -46,7 +61,7 @@ public record CapturedAttention(String[] tokens, int[] ids, double[][][][] probs
                 hidden.set(layer, m);
             }
         });
-        return new CapturedAttention(enc.tokens(), enc.ids(), probs, hidden.toArray(new double[0][][]));
+        return new CapturedAttention(enc.tokens(), enc.ids(), enc.typeIds(), probs, hidden.toArray(new double[0][][]));
     }
 
     /** Tokens without WordPiece continuation marks, as attention viewers show them. */

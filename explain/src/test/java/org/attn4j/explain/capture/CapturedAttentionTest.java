@@ -45,6 +45,17 @@ class CapturedAttentionTest {
     }
 
     @Test
+    void pairsCarryTokenTypes() {
+        CapturedAttention c = CapturedAttention.ofPair(model, "Where is the cat?", "The cat is on the mat.");
+        int second = c.secondStart();
+        assertEquals("[SEP]", c.tokens()[second - 1]);
+        assertEquals("the", c.tokens()[second]);
+        assertEquals(1, c.typeIds()[c.length() - 1]);
+        assertEquals(0, c.typeIds()[0]);
+        assertEquals(c.length(), c.probs()[0][0].length);
+    }
+
+    @Test
     void ablatingEveryHeadOfALayerChangesTheEmbedding() {
         int[][] ids = {model.tokenizer().encode("Attention is all you need.", 512).ids()};
         BertEncoder enc = model.encoder();
