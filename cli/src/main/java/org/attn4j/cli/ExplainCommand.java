@@ -11,6 +11,8 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.attn4j.explain.capture.AttentionSummary;
 import org.attn4j.explain.capture.CapturedAttention;
+import org.attn4j.explain.report.HtmlReport;
+import org.attn4j.explain.report.ReportOptions;
 import org.attn4j.models.embed.Embedder;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -21,7 +23,8 @@ import picocli.CommandLine.Model.CommandSpec;
 /** {@code attn4j explain}: what the model's attention does on one text. */
 @Command(name = "explain", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Runs one text through the model with attention captured and summarises it: sink tokens, the strongest",
-                "heads of each type, entropy and distance per layer, rank collapse. --json writes a bertviz-compatible file."})
+                "heads of each type, entropy and distance per layer, rank collapse. Writes a self-contained HTML report",
+                "(report.html unless --out or --no-report); --json writes a bertviz-compatible file."})
 final class ExplainCommand implements Callable<Integer> {
     static final String DEFAULT_TEXT = "The cat sat on the mat because the cat was tired.";
 
@@ -30,6 +33,8 @@ final class ExplainCommand implements Callable<Integer> {
     @Parameters(index = "0", arity = "0..1", paramLabel = "TEXT", description = "the text (default: an example sentence)") String text;
     @Option(names = "--model", paramLabel = "NAME|PATH", defaultValue = Embedder.MINILM, description = "as for attn4j embed (default: ${DEFAULT-VALUE})") String model;
     @Option(names = "--json", paramLabel = "FILE", description = "write {attention: [{name, attn: [L][H][n][n], left_text, right_text}], ...} plus the analyses") Path json;
+    @Option(names = "--out", paramLabel = "FILE", description = "the HTML report (default: report.html in the current directory)") Path out;
+    @Option(names = "--no-report", description = "do not write the HTML report") boolean noReport;
 
     @Override
     public Integer call() throws IOException {
@@ -39,7 +44,25 @@ final class ExplainCommand implements Callable<Integer> {
         spec.commandLine().getOut().print(s.text(c));
         spec.commandLine().getOut().flush();
         if (json != null) write(json, c, s);
+        if (!noReport) {
+            Path html = (out != null ? out : Path.of("report.html")).toAbsolutePath();
+            writeAtomically(html, HtmlReport.render(c, s, ReportOptions.defaults().text(input).model(model)));
+            spec.commandLine().getErr().println("attn4j: report written to " + html);
+            spec.commandLine().getErr().flush();
+        }
         return 0;
+    }
+
+    /** Writes {@code content} to a temporary file beside {@code file}, then moves it over {@code file}. */
+    static void writeAtomically(Path file, String content) throws IOException {
+        Path abs = file.toAbsolutePath();
+        Path tmp = abs.resolveSibling("." + abs.getFileName() + ".tmp");
+        try {
+            Files.writeString(tmp, content);
+            Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
     }
 
     static void write(Path file, CapturedAttention c, AttentionSummary s) throws IOException {

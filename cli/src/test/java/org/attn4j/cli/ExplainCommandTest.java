@@ -19,7 +19,7 @@ class ExplainCommandTest {
     void summaryAndBertvizJson() throws IOException {
         StringWriter out = new StringWriter(), err = new StringWriter();
         Path json = dir.resolve("attention.json");
-        int code = Main.execute(new String[] {"explain", "Dogs chase cats. Cats chase mice.", "--json", json.toString()},
+        int code = Main.execute(new String[] {"explain", "Dogs chase cats. Cats chase mice.", "--json", json.toString(), "--no-report"},
                 new PrintWriter(out, true), new PrintWriter(err, true));
         assertEquals(0, code, err.toString());
         assertTrue(out.toString().contains("tokens: [CLS] dogs chase cats . cats chase mice . [SEP]"), out.toString());

@@ -1,0 +1,128 @@
+package org.attn4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Renders the HTML report of {@code attn4j explain} and loads it in headless Chromium: the page's scripts must
+ * run without error, build the layers × heads grid, open a head from the URL hash, and paint a screenshot.
+ * Needs {@code /usr/bin/chromium} ({@code ./attn4j test} installs it when run as root); set
+ * {@code ATTN4J_SKIP_BROWSER=1} to skip instead of failing where it cannot be installed.
+ */
+class HtmlReportBrowserTest {
+    static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+    static final int LAYERS = 6, HEADS = 12; // all-MiniLM-L6-v2
+
+    @TempDir static Path dir;
+    static Path report;
+
+    @BeforeAll
+    static void render() throws IOException {
+        if (!Files.isExecutable(CHROMIUM)) {
+            Assumptions.assumeFalse("1".equals(System.getenv("ATTN4J_SKIP_BROWSER")),
+                    "ATTN4J_SKIP_BROWSER=1: skipping the headless-browser test of the HTML report");
+            fail("/usr/bin/chromium is missing: the HTML report's browser test needs it. Install it with "
+                    + "'apt-get install -y chromium' (./attn4j test does so when run as root), "
+                    + "or set ATTN4J_SKIP_BROWSER=1 to skip this test.");
+        }
+        report = dir.resolve("report.html");
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        int code = Main.execute(new String[] {"explain", "The cat sat on the mat because it was tired.", "--out", report.toString()},
+                new PrintWriter(out, true), new PrintWriter(err, true));
+        assertEquals(0, code, err.toString());
+        assertTrue(err.toString().contains("report written to " + report.toAbsolutePath()), err.toString());
+        assertTrue(Files.size(report) > 10_000, "report is only " + Files.size(report) + " bytes");
+    }
+
+    @Test
+    void gridIsBuiltWithoutScriptErrors() throws Exception {
+        String dom = dumpDom(report.toUri().toString(), "grid");
+        Matcher cells = Pattern.compile("<canvas[^>]*\\bid=\"cell-(\\d+)-(\\d+)\"").matcher(dom);
+        int count = 0;
+        while (cells.find()) count++;
+        assertEquals(LAYERS * HEADS, count, "grid canvas cells");
+        assertNoScriptErrors(dom);
+        assertTrue(dom.contains("id=\"head-table\""), "head table");
+        assertTrue(Pattern.compile("<tbody>(\\s*<tr[^>]*>.*?</tr>){" + LAYERS * HEADS + "}\\s*</tbody>", Pattern.DOTALL).matcher(dom).find(),
+                "head table has one row per head");
+        assertTrue(dom.contains("<polyline"), "rank-collapse chart");
+    }
+
+    @Test
+    void hashOpensTheHeadView() throws Exception {
+        String dom = dumpDom(report.toUri() + "#head=2,5", "hash");
+        assertNoScriptErrors(dom);
+        Matcher view = Pattern.compile("<section[^>]*id=\"head-view\"[^>]*>(.*?)</section>", Pattern.DOTALL).matcher(dom);
+        assertTrue(view.find(), "no #head-view element in the DOM");
+        assertTrue(view.group(1).contains("Layer 2, head 5"), "head view: " + view.group(1));
+        assertTrue(view.group(1).contains("<canvas"), "head view has no canvas: " + view.group(1));
+        assertTrue(Pattern.compile("<canvas[^>]*id=\"cell-2-5\"[^>]*class=\"cell sel\"").matcher(dom).find(), "cell 2,5 is not selected");
+    }
+
+    @Test
+    void screenshotIsPainted() throws Exception {
+        Path png = dir.resolve("report.png");
+        Result r = chromium("shot", "--hide-scrollbars", "--window-size=1400,1000", "--screenshot=" + png, report.toUri() + "#head=2,5");
+        assertEquals(0, r.code, r.stderr);
+        assertTrue(Files.exists(png), "no screenshot; chromium said: " + r.stderr);
+        byte[] head = Files.readAllBytes(png);
+        assertTrue(head.length > 20_000, "screenshot is only " + head.length + " bytes");
+        assertEquals((byte) 0x89, head[0]);
+        assertEquals("PNG", new String(head, 1, 3, StandardCharsets.US_ASCII));
+        String keep = System.getenv("ATTN4J_REPORT_SCREENSHOT");
+        if (keep != null && !keep.isBlank()) Files.copy(png, Path.of(keep), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    static void assertNoScriptErrors(String dom) {
+        Matcher m = Pattern.compile("<pre id=\"errors\"[^>]*>(.*?)</pre>", Pattern.DOTALL).matcher(dom);
+        assertTrue(m.find(), "no <pre id=\"errors\"> in the DOM (did the page load?)");
+        assertEquals("", m.group(1).trim(), "the page reported script errors");
+    }
+
+    static String dumpDom(String url, String tag) throws Exception {
+        Result r = chromium(tag, "--virtual-time-budget=5000", "--dump-dom", url);
+        assertEquals(0, r.code, r.stderr);
+        assertTrue(r.stdout.contains("</html>"), "no DOM dumped; chromium said: " + r.stderr);
+        return r.stdout;
+    }
+
+    record Result(int code, String stdout, String stderr) {}
+
+    static Result chromium(String tag, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(CHROMIUM.toString(), "--headless", "--no-sandbox", "--disable-gpu",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+                "--user-data-dir=" + Files.createTempDirectory(dir, "chromium-profile-")));
+        cmd.addAll(List.of(args));
+        Path stdout = dir.resolve(tag + ".out"), stderr = dir.resolve(tag + ".err");
+        Process p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectOutput(stdout.toFile()).redirectError(stderr.toFile()).start();
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
+            p.waitFor(10, TimeUnit.SECONDS);
+            fail("chromium did not finish within 60 s: " + cmd + "\n" + tail(Files.readString(stderr)));
+        }
+        return new Result(p.exitValue(), Files.readString(stdout), tail(Files.readString(stderr)));
+    }
+
+    static String tail(String s) {
+        return s.length() > 4000 ? "…" + s.substring(s.length() - 4000) : s;
+    }
+}

@@ -1,0 +1,71 @@
+package org.attn4j.explain.report;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.Random;
+import org.attn4j.explain.capture.AttentionSummary;
+import org.attn4j.explain.capture.CapturedAttention;
+import org.junit.jupiter.api.Test;
+
+class HtmlReportTest {
+    static CapturedAttention synthetic(String[] tokens, int layers, int heads) {
+        int n = tokens.length;
+        Random rnd = new Random(7);
+        double[][][][] p = new double[layers][heads][n][n];
+        for (double[][][] l : p) for (double[][] h : l) for (double[] row : h) {
+            double s = 0;
+            for (int j = 0; j < n; j++) s += row[j] = rnd.nextDouble();
+            for (int j = 0; j < n; j++) row[j] /= s;
+        }
+        double[][][] hidden = new double[layers + 1][n][8];
+        for (double[][] m : hidden) for (double[] r : m) for (int c = 0; c < r.length; c++) r[c] = rnd.nextGaussian();
+        int[] ids = new int[n];
+        for (int i = 0; i < n; i++) ids[i] = 100 + i;
+        return new CapturedAttention(tokens, ids, p, hidden);
+    }
+
+    @Test
+    void scriptClosingTextCannotBreakOutOfTheDataElement() throws Exception {
+        String[] tokens = {"[CLS]", "</script>", "<!--", "&", "[SEP]"};
+        CapturedAttention c = synthetic(tokens, 2, 3);
+        String html = HtmlReport.render(c, AttentionSummary.of(c),
+                ReportOptions.defaults().text("a </script><script>alert(1)</script> b").model("m<x>"));
+        int start = html.indexOf("<script id=\"report-data\" type=\"application/json\">");
+        assertTrue(start > 0);
+        int bodyStart = html.indexOf('>', start) + 1, end = html.indexOf("</script>", bodyStart);
+        String json = html.substring(bodyStart, end);
+        assertFalse(json.contains("<"), json);
+        JsonNode d = new ObjectMapper().readTree(json);
+        assertEquals("</script>", d.get("tokens").get(1).asText());
+        assertEquals("a </script><script>alert(1)</script> b", d.get("text").asText());
+        assertEquals(2, d.get("attn").size());
+        assertEquals(3, d.get("attn").get(0).size());
+        assertTrue(d.get("importance").isNull());
+        assertTrue(html.contains("<title>Attention report: \u201ca &lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt; b\u201d \u2014 m&lt;x&gt;</title>"));
+        assertEquals(1.0, sum(d.get("rollout")), 1e-3);
+        assertEquals(1.0, sum(d.get("flow")), 1e-3);
+        assertEquals(3, d.get("rankCollapse").size());
+    }
+
+    @Test
+    void importanceHookIsEmbeddedAndChecked() throws Exception {
+        CapturedAttention c = synthetic(new String[] {"[CLS]", "a", "b", "[SEP]"}, 2, 2);
+        AttentionSummary s = AttentionSummary.of(c);
+        String html = HtmlReport.render(c, s, ReportOptions.defaults().importance(new double[][] {{0.5, 0.25}, {0.125, 1}}));
+        int bodyStart = html.indexOf('>', html.indexOf("id=\"report-data\"")) + 1;
+        JsonNode d = new ObjectMapper().readTree(html.substring(bodyStart, html.indexOf("</script>", bodyStart)));
+        assertEquals(0.125, d.get("importance").get(1).get(0).asDouble());
+        assertThrows(IllegalArgumentException.class, () -> HtmlReport.render(c, s, ReportOptions.defaults().importance(new double[][] {{1, 2}})));
+    }
+
+    static double sum(JsonNode a) {
+        double s = 0;
+        for (JsonNode v : a) s += v.asDouble();
+        return s;
+    }
+}
