@@ -26,7 +26,7 @@ class HtmlReportTest {
         for (double[][] m : hidden) for (double[] r : m) for (int c = 0; c < r.length; c++) r[c] = rnd.nextGaussian();
         int[] ids = new int[n];
         for (int i = 0; i < n; i++) ids[i] = 100 + i;
-        return new CapturedAttention(tokens, ids, p, hidden);
+        return new CapturedAttention(tokens, ids, new int[n], p, hidden);
     }
 
     @Test
