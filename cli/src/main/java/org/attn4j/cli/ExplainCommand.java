@@ -12,6 +12,7 @@ import java.util.concurrent.Callable;
 import org.attn4j.explain.capture.AttentionSummary;
 import org.attn4j.explain.capture.CapturedAttention;
 import org.attn4j.explain.report.HtmlReport;
+import org.attn4j.explain.report.PngHeatmaps;
 import org.attn4j.explain.report.ReportOptions;
 import org.attn4j.models.embed.Embedder;
 import picocli.CommandLine.Command;
@@ -35,15 +36,22 @@ final class ExplainCommand implements Callable<Integer> {
     @Option(names = "--json", paramLabel = "FILE", description = "write {attention: [{name, attn: [L][H][n][n], left_text, right_text}], ...} plus the analyses") Path json;
     @Option(names = "--out", paramLabel = "FILE", description = "the HTML report (default: report.html in the current directory)") Path out;
     @Option(names = "--no-report", description = "do not write the HTML report") boolean noReport;
+    @Option(names = "--pair", paramLabel = "TEXT2", description = "a second sentence: the pair is encoded [CLS] TEXT [SEP] TEXT2 [SEP], and --json adds the A->A, B->B, A->B, B->A views") String pair;
+    @Option(names = "--png", paramLabel = "DIR", description = "also write PNG heatmaps: grid.png and layerL_headH.png") Path png;
 
     @Override
     public Integer call() throws IOException {
         String input = text == null ? DEFAULT_TEXT : text;
-        CapturedAttention c = CapturedAttention.of(Embedder.load(model), input);
+        Embedder embedder = Embedder.load(model);
+        CapturedAttention c = pair == null ? CapturedAttention.of(embedder, input) : CapturedAttention.ofPair(embedder, input, pair);
         AttentionSummary s = AttentionSummary.of(c);
         spec.commandLine().getOut().print(s.text(c));
         spec.commandLine().getOut().flush();
         if (json != null) write(json, c, s);
+        if (png != null) {
+            PngHeatmaps.write(c, png);
+            spec.commandLine().getErr().println("attn4j: PNG heatmaps written to " + png.toAbsolutePath());
+        }
         if (!noReport) {
             Path html = (out != null ? out : Path.of("report.html")).toAbsolutePath();
             writeAtomically(html, HtmlReport.render(c, s, ReportOptions.defaults().text(input).model(model)));
@@ -74,6 +82,25 @@ final class ExplainCommand implements Callable<Integer> {
         all.set("attn", om.valueToTree(c.probs()));
         all.set("left_text", om.valueToTree(c.prettyTokens()));
         all.set("right_text", om.valueToTree(c.prettyTokens()));
+        int split = c.secondStart();
+        if (split < c.length()) {
+            all.put("name", "All");
+            int[][] parts = {{0, split}, {split, c.length()}};
+            String[] names = {"Sentence A", "Sentence B"};
+            for (int[] view : new int[][] {{0, 0}, {1, 1}, {0, 1}, {1, 0}}) {
+                int[] rows = parts[view[0]], cols = parts[view[1]];
+                ObjectNode e = attention.addObject();
+                e.put("name", names[view[0]] + " -> " + names[view[1]]);
+                double[][][][] sub = new double[c.layers()][c.heads()][rows[1] - rows[0]][cols[1] - cols[0]];
+                for (int l = 0; l < c.layers(); l++)
+                    for (int h = 0; h < c.heads(); h++)
+                        for (int i = rows[0]; i < rows[1]; i++)
+                            System.arraycopy(c.probs()[l][h][i], cols[0], sub[l][h][i - rows[0]], 0, cols[1] - cols[0]);
+                e.set("attn", om.valueToTree(sub));
+                e.set("left_text", om.valueToTree(c.prettyTokens().subList(rows[0], rows[1])));
+                e.set("right_text", om.valueToTree(c.prettyTokens().subList(cols[0], cols[1])));
+            }
+        }
         root.put("default_filter", "0");
         ObjectNode analyses = root.putObject("attn4j");
         analyses.set("tokens", om.valueToTree(c.tokens()));

@@ -37,4 +37,25 @@ class ExplainCommandTest {
         assertEquals("0", root.get("default_filter").asText());
         assertEquals(7, root.get("attn4j").get("rank_collapse").size());
     }
+
+    @Test
+    void pairsAddTheFourSentenceViewsAndPngsAreWritten() throws IOException {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        Path json = dir.resolve("pair.json"), png = dir.resolve("png");
+        int code = Main.execute(new String[] {"explain", "Where is the cat?", "--pair", "On the mat.", "--json", json.toString(),
+                "--png", png.toString(), "--no-report"}, new PrintWriter(out, true), new PrintWriter(err, true));
+        assertEquals(0, code, err.toString());
+        JsonNode att = new ObjectMapper().readTree(json.toFile()).get("attention");
+        assertEquals(5, att.size());
+        assertEquals("All", att.get(0).get("name").asText());
+        // [CLS] where is the cat ? [SEP] | on the mat . [SEP]
+        JsonNode ab = att.get(3);
+        assertEquals("Sentence A -> Sentence B", ab.get("name").asText());
+        assertEquals(7, ab.get("left_text").size());
+        assertEquals(5, ab.get("right_text").size());
+        assertEquals("on", ab.get("right_text").get(0).asText());
+        assertEquals(att.get(0).get("attn").get(1).get(2).get(3).get(8).asDouble(), ab.get("attn").get(1).get(2).get(3).get(1).asDouble());
+        assertTrue(java.nio.file.Files.size(png.resolve("grid.png")) > 1000);
+        assertTrue(java.nio.file.Files.exists(png.resolve("layer5_head11.png")));
+    }
 }
