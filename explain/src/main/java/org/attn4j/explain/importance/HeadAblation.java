@@ -118,14 +118,14 @@ public final class HeadAblation {
 
     /**
      * Iterative pruning: the first step is the unpruned model (fraction 0); each later step removes
-     * the {@code ceil(stepFraction × heads)} lowest-ranked remaining heads (fewer at the end), after
+     * the {@code round(stepFraction × heads)} (at least 1) lowest-ranked remaining heads (fewer at the end), after
      * recomputing importance on the first {@code importanceSentences} sentences of the set.
      */
     public static List<Step> prune(Embedder model, List<Paraphrases.Pair> pairs, Options options) {
         if (pairs == null || pairs.size() < 2) throw new IllegalArgumentException("pairs: expected at least 2");
         HeadAblation a = new HeadAblation(model, options.threads());
         int total = a.layers * a.heads;
-        int perStep = Math.max(1, (int) Math.ceil(options.stepFraction() * total - 1e-9));
+        int perStep = Math.max(1, (int) Math.round(options.stepFraction() * total));
         int target = (int) Math.round(options.maxFraction() * total);
 
         List<String> all = new ArrayList<>(Paraphrases.sentences(pairs));
