@@ -30,9 +30,12 @@ final class ExplainCommand implements Callable<Integer> {
     @Parameters(index = "0", arity = "0..1", paramLabel = "TEXT", description = "the text (default: an example sentence)") String text;
     @Option(names = "--model", paramLabel = "NAME|PATH", defaultValue = Embedder.MINILM, description = "as for attn4j embed (default: ${DEFAULT-VALUE})") String model;
     @Option(names = "--json", paramLabel = "FILE", description = "write {attention: [{name, attn: [L][H][n][n], left_text, right_text}], ...} plus the analyses") Path json;
+    @Option(names = "--importance", description = "instead: head importance by ablation and a head-pruning curve on the shipped paraphrase set (about a minute on 2 cores)") boolean importance;
+    @Option(names = "--quick", description = "with --importance: fewer sentences and 25 % of heads per pruning step") boolean quick;
 
     @Override
     public Integer call() throws IOException {
+        if (importance) return importance();
         String input = text == null ? DEFAULT_TEXT : text;
         CapturedAttention c = CapturedAttention.of(Embedder.load(model), input);
         AttentionSummary s = AttentionSummary.of(c);
@@ -64,5 +67,31 @@ final class ExplainCommand implements Callable<Integer> {
         Path tmp = abs.resolveSibling("." + abs.getFileName() + ".tmp");
         om.writeValue(tmp.toFile(), root);
         Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** {@code --importance}: the five most important heads and the pruning curve, as text. */
+    private Integer importance() throws IOException {
+        Embedder m = Embedder.load(model);
+        var pairs = org.attn4j.explain.importance.Paraphrases.load();
+        var options = quick ? org.attn4j.explain.importance.HeadAblation.Options.quick() : org.attn4j.explain.importance.HeadAblation.Options.defaults();
+        int n = Math.min(pairs.size(), quick ? 8 : 24);
+        var scores = org.attn4j.explain.importance.HeadAblation.score(m, org.attn4j.explain.importance.Paraphrases.sentences(pairs).subList(0, n), null, 0);
+        var out = spec.commandLine().getOut();
+        out.printf("Head importance (mean 1 - cosine to the full model's embedding when the head is zeroed, %d sentences)%n", n);
+        out.printf("  %-6s %10s %11s%n", "head", "raw", "layer-norm");
+        for (var h : scores.top(5)) {
+            out.printf("  %-6s %10.5f %11.3f%n", h, scores.raw()[h.layer()][h.head()], scores.normalised()[h.layer()][h.head()]);
+        }
+        out.printf("%nPruning (lowest-importance heads first, importance recomputed each step; %d paraphrase pairs)%n", pairs.size());
+        out.printf("  %8s %6s %9s %11s  %s%n", "pruned", "heads", "accuracy", "mean cosine", "removed this step");
+        int before = 0;
+        for (var st : org.attn4j.explain.importance.HeadAblation.prune(m, pairs, options)) {
+            var removed = st.pruned().subList(before, st.pruned().size());
+            before = st.pruned().size();
+            out.printf("  %7.1f%% %6d %9.3f %11.4f  %s%n", 100 * st.fractionPruned(), st.pruned().size(), st.accuracy(), st.meanCosine(),
+                    removed.isEmpty() ? "-" : removed.toString());
+        }
+        out.flush();
+        return 0;
     }
 }
