@@ -13,6 +13,10 @@ import java.util.List;
  * The paraphrase set attn4j ships ({@code org/attn4j/explain/paraphrases.tsv}): short English
  * sentences, each with a reworded sentence of the same meaning, one topic per pair. Used as the
  * quality measure of head pruning (retrieval of each sentence's own paraphrase).
+ *
+ * <p>The pairs differ in topic, so the set is easy: all-MiniLM-L6-v2 retrieves every paraphrase
+ * with all its heads and still with all 72 heads pruned (the embeddings then come from the
+ * token-wise layers alone). On this set, pruning shows in the embedding drift, not in the accuracy.
  */
 public final class Paraphrases {
     /** Class-path location of the shipped set. */
