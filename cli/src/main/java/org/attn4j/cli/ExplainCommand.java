@@ -38,14 +38,35 @@ final class ExplainCommand implements Callable<Integer> {
     @Option(names = "--no-report", description = "do not write the HTML report") boolean noReport;
     @Option(names = "--pair", paramLabel = "TEXT2", description = "a second sentence: the pair is encoded [CLS] TEXT [SEP] TEXT2 [SEP], and --json adds the A->A, B->B, A->B, B->A views") String pair;
     @Option(names = "--png", paramLabel = "DIR", description = "also write PNG heatmaps: grid.png and layerL_headH.png") Path png;
+    @Option(names = "--importance", description = "instead: head importance by ablation and a head-pruning curve on the shipped paraphrase set (about a minute on 2 cores)") boolean importance;
+    @Option(names = "--quick", description = "with --importance: fewer sentences and 25 % of heads per pruning step") boolean quick;
+    @Option(names = "--importance-sentences", paramLabel = "N", defaultValue = "8",
+            description = "head importance in the report and summary: ablate each head over TEXT and N-1 shipped sentences (default: ${DEFAULT-VALUE}; 0 = skip)") int importanceSentences;
 
     @Override
     public Integer call() throws IOException {
+        if (importance) return importance();
         String input = text == null ? DEFAULT_TEXT : text;
         Embedder embedder = Embedder.load(model);
         CapturedAttention c = pair == null ? CapturedAttention.of(embedder, input) : CapturedAttention.ofPair(embedder, input, pair);
         AttentionSummary s = AttentionSummary.of(c);
         spec.commandLine().getOut().print(s.text(c));
+        double[][] importanceScores = null;
+        if (importanceSentences < 0) throw new IllegalArgumentException("--importance-sentences: expected >= 0, got " + importanceSentences);
+        if (importanceSentences > 0) {
+            java.util.List<String> set = new java.util.ArrayList<>();
+            set.add(pair == null ? input : input + " " + pair);
+            for (var p : org.attn4j.explain.importance.Paraphrases.load()) {
+                if (set.size() >= importanceSentences) break;
+                set.add(p.sentence());
+            }
+            var scores = org.attn4j.explain.importance.HeadAblation.score(embedder, set);
+            importanceScores = scores.normalised();
+            spec.commandLine().getOut().printf("most important heads (mean 1 - cosine of the embedding with the head zeroed, %d sentences):%n", set.size());
+            for (var h : scores.top(5)) {
+                spec.commandLine().getOut().printf(java.util.Locale.ROOT, "  %s: %.4f%n", h, scores.raw()[h.layer()][h.head()]);
+            }
+        }
         spec.commandLine().getOut().flush();
         if (json != null) write(json, c, s);
         if (png != null) {
@@ -54,7 +75,8 @@ final class ExplainCommand implements Callable<Integer> {
         }
         if (!noReport) {
             Path html = (out != null ? out : Path.of("report.html")).toAbsolutePath();
-            writeAtomically(html, HtmlReport.render(c, s, ReportOptions.defaults().text(input).model(model)));
+            writeAtomically(html, HtmlReport.render(c, s, ReportOptions.defaults().text(pair == null ? input : input + " | " + pair).model(model)
+                    .importance(importanceScores)));
             spec.commandLine().getErr().println("attn4j: report written to " + html);
             spec.commandLine().getErr().flush();
         }
@@ -114,5 +136,31 @@ final class ExplainCommand implements Callable<Integer> {
         Path tmp = abs.resolveSibling("." + abs.getFileName() + ".tmp");
         om.writeValue(tmp.toFile(), root);
         Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** {@code --importance}: the five most important heads and the pruning curve, as text. */
+    private Integer importance() throws IOException {
+        Embedder m = Embedder.load(model);
+        var pairs = org.attn4j.explain.importance.Paraphrases.load();
+        var options = quick ? org.attn4j.explain.importance.HeadAblation.Options.quick() : org.attn4j.explain.importance.HeadAblation.Options.defaults();
+        int n = Math.min(pairs.size(), quick ? 8 : 24);
+        var scores = org.attn4j.explain.importance.HeadAblation.score(m, org.attn4j.explain.importance.Paraphrases.sentences(pairs).subList(0, n), null, 0);
+        var out = spec.commandLine().getOut();
+        out.printf("Head importance (mean 1 - cosine to the full model's embedding when the head is zeroed, %d sentences)%n", n);
+        out.printf("  %-6s %10s %11s%n", "head", "raw", "layer-norm");
+        for (var h : scores.top(5)) {
+            out.printf("  %-6s %10.5f %11.3f%n", h, scores.raw()[h.layer()][h.head()], scores.normalised()[h.layer()][h.head()]);
+        }
+        out.printf("%nPruning (lowest-importance heads first, importance recomputed each step; %d paraphrase pairs)%n", pairs.size());
+        out.printf("  %8s %6s %9s %11s  %s%n", "pruned", "heads", "accuracy", "mean cosine", "removed this step");
+        int before = 0;
+        for (var st : org.attn4j.explain.importance.HeadAblation.prune(m, pairs, options)) {
+            var removed = st.pruned().subList(before, st.pruned().size());
+            before = st.pruned().size();
+            out.printf("  %7.1f%% %6d %9.3f %11.4f  %s%n", 100 * st.fractionPruned(), st.pruned().size(), st.accuracy(), st.meanCosine(),
+                    removed.isEmpty() ? "-" : removed.toString());
+        }
+        out.flush();
+        return 0;
     }
 }
