@@ -23,20 +23,48 @@ public final class BertEncoder {
     private record Layer(Linear qkv, Linear attnOut, float[] ln1W, float[] ln1B, Linear ffnIn, Linear ffnOut, float[] ln2W, float[] ln2B) {}
 
     /**
-     * Hook points of a forward pass, named as in attn4j's architecture: {@code layer.L.attn.probs}
-     * ({@link #probabilities}), {@code layer.L.attn.ctx} scaling ({@link #headScale}, which also
-     * ablates a head with 0) and {@code layer.L.resid_post} ({@link #hidden}). Every method has a
-     * do-nothing default, and a forward pass without a probe calls none of them.
+     * Hook points of a forward pass, named as in attn4j's architecture. Reading:
+     * {@code layer.L.attn.q/k/v} ({@link #qkv}), {@code layer.L.attn.scores} (pre-softmax logits,
+     * {@link #scores}), {@code layer.L.attn.probs} ({@link #probabilities}), {@code layer.L.attn.ctx}
+     * ({@link #context}) and {@code layer.L.resid_post} ({@link #hidden}; layer L's input is
+     * {@code resid_post} of L − 1). Editing: {@link #headScale} (0 ablates a head),
+     * {@link #attentionBias} (added to the logits) and {@link #replaceProbabilities} (a whole map).
+     * Every method has a do-nothing default, and a forward pass without a probe calls none of them.
+     * All per-head arrays are row-major {@code [heads][n][…]} for one sequence of n tokens.
      */
     public interface Probe {
         /** Whether layer L's attention probabilities are wanted (they come from the reference kernel). */
         default boolean wantsProbabilities(int layer) { return false; }
 
-        /** {@code layer.L.attn.probs}: probabilities of one sequence, {@code [heads][n][n]} row-major (query, key). */
+        /** {@code layer.L.attn.probs}: probabilities of one sequence, {@code [heads][n][n]} (query, key). */
         default void probabilities(int layer, int sequence, float[] probs, int n) {}
 
-        /** Factor applied to head h's context vectors in layer L ({@code layer.L.attn.ctx}); 0 ablates the head. */
+        /** Whether layer L's pre-softmax logits are wanted. */
+        default boolean wantsScores(int layer) { return false; }
+
+        /** {@code layer.L.attn.scores}: q·k/√d plus any {@link #attentionBias}, {@code [heads][n][n]}. */
+        default void scores(int layer, int sequence, float[] scores, int n) {}
+
+        /** Whether layer L's per-head queries, keys and values are wanted. */
+        default boolean wantsQkv(int layer) { return false; }
+
+        /** {@code layer.L.attn.q/k/v}: per-head projections, each {@code [heads][n][headDim]}. */
+        default void qkv(int layer, int sequence, float[] q, float[] k, float[] v, int n) {}
+
+        /** Whether layer L's context vectors are wanted. */
+        default boolean wantsContext(int layer) { return false; }
+
+        /** {@code layer.L.attn.ctx}: context vectors {@code [n][H]} (heads concatenated, after {@link #headScale}). */
+        default void context(int layer, int sequence, float[] ctx, int n) {}
+
+        /** Factor applied to head h's context vectors in layer L; 0 ablates the head. */
         default float headScale(int layer, int head) { return 1f; }
+
+        /** An additive bias {@code [heads][n][n]} for layer L's logits of this sequence (−inf masks), or null. */
+        default float[] attentionBias(int layer, int sequence, int n) { return null; }
+
+        /** A replacement attention map {@code [heads][n][n]} for layer L of this sequence, or null to keep the model's. */
+        default float[] replaceProbabilities(int layer, int sequence, int n) { return null; }
 
         /**
          * {@code layer.L.resid_post}: hidden states {@code [n][H]} of one sequence after layer L − 1;
@@ -155,6 +183,54 @@ public final class BertEncoder {
         return x;
     }
 
+    /** One sequence's attention with the probe's reads and edits; returns the output [heads][len][hd]. */
+    private float[] probedAttention(Probe probe, int layer, int b, int len, Tensor q, Tensor k, Tensor v, AttentionSpec spec, boolean probs) {
+        int heads = cfg.heads(), hd = cfg.headDim();
+        float[] bias = probe.attentionBias(layer, b, len);
+        if (bias != null) {
+            if (bias.length != heads * len * len) {
+                throw new IllegalArgumentException("attentionBias(layer " + layer + ", sequence " + b + "): expected [heads=" + heads + "][n=" + len
+                        + "][n] = " + heads * len * len + " values, got " + bias.length);
+            }
+            spec = spec.toBuilder().bias(Tensor.of(bias, 1, heads, len, len)).build();
+        }
+        if (probe.wantsQkv(layer)) {
+            probe.qkv(layer, b, q.contiguous().toArray(), k.contiguous().toArray(), v.contiguous().toArray(), len);
+        }
+        if (probe.wantsScores(layer)) {
+            float[] qa = q.contiguous().toArray(), ka = k.contiguous().toArray(), sc = new float[heads * len * len];
+            double scale = 1.0 / Math.sqrt(hd);
+            for (int hh = 0; hh < heads; hh++)
+                for (int i = 0; i < len; i++)
+                    for (int j = 0; j < len; j++) {
+                        double dot = 0;
+                        for (int d = 0; d < hd; d++) dot += (double) qa[(hh * len + i) * hd + d] * ka[(hh * len + j) * hd + d];
+                        int at = (hh * len + i) * len + j;
+                        sc[at] = (float) (dot * scale + (bias == null ? 0 : bias[at]));
+                    }
+            probe.scores(layer, b, sc, len);
+        }
+        float[] replacement = probe.replaceProbabilities(layer, b, len);
+        if (replacement == null) {
+            var result = Attention.sdpa(q, k, v, spec);
+            if (probs) probe.probabilities(layer, b, result.probs().data(), len);
+            return result.output().data();
+        }
+        if (replacement.length != heads * len * len) {
+            throw new IllegalArgumentException("replaceProbabilities(layer " + layer + ", sequence " + b + "): expected [heads=" + heads + "][n=" + len
+                    + "][n] = " + heads * len * len + " values, got " + replacement.length);
+        }
+        if (probs) probe.probabilities(layer, b, replacement.clone(), len);
+        float[] va = v.contiguous().toArray(), out = new float[heads * len * hd];
+        for (int hh = 0; hh < heads; hh++)
+            for (int i = 0; i < len; i++)
+                for (int j = 0; j < len; j++) {
+                    float w = replacement[(hh * len + i) * len + j];
+                    if (w != 0f) MicroKernels.get().axpy(w, va, (hh * len + j) * hd, out, (hh * len + i) * hd, hd);
+                }
+        return out;
+    }
+
     private static void reportHidden(Probe probe, int layer, float[] x, int[] offsets) {
         int h = x.length / Math.max(1, offsets[offsets.length - 1]);
         for (int b = 0; b + 1 < offsets.length; b++) {
@@ -183,14 +259,20 @@ public final class BertEncoder {
             Tensor q = Tensor.view(qkv, start * row, shape, strides);
             Tensor k = Tensor.view(qkv, start * row + h, shape, strides);
             Tensor v = Tensor.view(qkv, start * row + 2 * h, shape, strides);
-            var result = Attention.sdpa(q, k, v, spec);
-            float[] out = result.output().data(); // [1, heads, len, hd]
-            if (probs) probe.probabilities(layer, b, result.probs().data(), len);
+            float[] out;
+            if (probe == null) {
+                out = Attention.sdpa(q, k, v, spec).output().data(); // [1, heads, len, hd]
+            } else {
+                out = probedAttention(probe, layer, b, len, q, k, v, spec, probs);
+            }
             for (int hh = 0; hh < heads; hh++) {
                 for (int t = 0; t < len; t++) System.arraycopy(out, (hh * len + t) * hd, ctx, (start + t) * h + hh * hd, hd);
                 if (scales != null && scales[hh] != 1f) {
                     for (int t = 0; t < len; t++) MicroKernels.get().scale(ctx, (start + t) * h + hh * hd, hd, scales[hh]);
                 }
+            }
+            if (probe != null && probe.wantsContext(layer)) {
+                probe.context(layer, b, Arrays.copyOfRange(ctx, start * h, (start + len) * h), len);
             }
         }
     }

@@ -87,6 +87,75 @@ class BertEncoderTest {
     }
 
     @Test
+    void readHooksAgreeWithEachOtherAndEditHooksTakeEffect() {
+        TinyBert tiny = new TinyBert(13, 48, 4, 64, 2, 100, 30);
+        BertEncoder enc = new BertEncoder(tiny.cfg, tiny.weights);
+        int[][] ids = {{7, 1, 4, 1, 5, 9, 2}};
+        int n = 7, heads = 4, hd = 12;
+        java.util.Map<String, float[]> got = new java.util.HashMap<>();
+        BertEncoder.Probe reader = new BertEncoder.Probe() {
+            @Override public boolean wantsProbabilities(int l) { return l == 0; }
+            @Override public void probabilities(int l, int s, float[] p, int len) { got.put("probs", p); }
+            @Override public boolean wantsScores(int l) { return l == 0; }
+            @Override public void scores(int l, int s, float[] x, int len) { got.put("scores", x); }
+            @Override public boolean wantsQkv(int l) { return l == 0; }
+            @Override public void qkv(int l, int s, float[] q, float[] k, float[] v, int len) { got.put("q", q); got.put("k", k); got.put("v", v); }
+            @Override public boolean wantsContext(int l) { return l == 0; }
+            @Override public void context(int l, int s, float[] c, int len) { got.put("ctx", c); }
+        };
+        float[] plain = enc.forward(ids, null, 1).hidden();
+        enc.forward(ids, null, 1, reader);
+        float[] probs = got.get("probs"), scores = got.get("scores"), q = got.get("q"), k = got.get("k"), v = got.get("v"), ctx = got.get("ctx");
+        for (int h = 0; h < heads; h++)
+            for (int i = 0; i < n; i++) {
+                double max = Double.NEGATIVE_INFINITY, z = 0;
+                for (int j = 0; j < n; j++) {
+                    double dot = 0;
+                    for (int d = 0; d < hd; d++) dot += q[(h * n + i) * hd + d] * k[(h * n + j) * hd + d];
+                    assertEquals(dot / Math.sqrt(hd), scores[(h * n + i) * n + j], 1e-4, "scores = q.k/sqrt(d)");
+                    max = Math.max(max, scores[(h * n + i) * n + j]);
+                }
+                for (int j = 0; j < n; j++) z += Math.exp(scores[(h * n + i) * n + j] - max);
+                for (int j = 0; j < n; j++) {
+                    assertEquals(Math.exp(scores[(h * n + i) * n + j] - max) / z, probs[(h * n + i) * n + j], 1e-5, "probs = softmax(scores)");
+                }
+                for (int d = 0; d < hd; d++) {
+                    double c = 0;
+                    for (int j = 0; j < n; j++) c += probs[(h * n + i) * n + j] * v[(h * n + j) * hd + d];
+                    assertEquals(c, ctx[i * 48 + h * hd + d], 1e-4, "ctx = probs . v");
+                }
+            }
+        // replacing layer 0's maps by the model's own maps changes nothing; uniform maps change the output
+        float[] own = probs.clone();
+        float[] same = enc.forward(ids, null, 1, new BertEncoder.Probe() {
+            @Override public float[] replaceProbabilities(int l, int s, int len) { return l == 0 ? own : null; }
+        }).hidden();
+        for (int i = 0; i < plain.length; i++) assertEquals(plain[i], same[i], 2e-5);
+        float[] uniform = new float[heads * n * n];
+        java.util.Arrays.fill(uniform, 1f / n);
+        float[] flat = enc.forward(ids, null, 1, new BertEncoder.Probe() {
+            @Override public float[] replaceProbabilities(int l, int s, int len) { return l == 0 ? uniform : null; }
+        }).hidden();
+        double diff = 0;
+        for (int i = 0; i < plain.length; i++) diff = Math.max(diff, Math.abs(plain[i] - flat[i]));
+        assertTrue(diff > 1e-3, "uniform attention must change the output");
+        // a -inf bias on key 0 removes it from every query's attention in that layer
+        float[] bias = new float[heads * n * n];
+        for (int h = 0; h < heads; h++) for (int i = 0; i < n; i++) bias[(h * n + i) * n] = Float.NEGATIVE_INFINITY;
+        enc.forward(ids, null, 1, new BertEncoder.Probe() {
+            @Override public float[] attentionBias(int l, int s, int len) { return l == 0 ? bias : null; }
+            @Override public boolean wantsProbabilities(int l) { return l == 0; }
+            @Override public void probabilities(int l, int s, float[] p, int len) { got.put("biased", p); }
+        });
+        float[] biased = got.get("biased");
+        for (int h = 0; h < heads; h++) for (int i = 0; i < n; i++) assertEquals(0f, biased[(h * n + i) * n], "key 0 masked");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> enc.forward(ids, null, 1, new BertEncoder.Probe() {
+            @Override public float[] attentionBias(int l, int s, int len) { return new float[3]; }
+        }));
+        assertTrue(e.getMessage().contains("attentionBias") && e.getMessage().contains("196"), e.getMessage());
+    }
+
+    @Test
     void headScaleAblatesHeads() {
         TinyBert tiny = new TinyBert(12, 48, 4, 64, 2, 100, 30);
         BertEncoder enc = new BertEncoder(tiny.cfg, tiny.weights);
