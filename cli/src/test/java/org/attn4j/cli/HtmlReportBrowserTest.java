@@ -1,6 +1,7 @@
 package org.attn4j.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -31,7 +32,7 @@ class HtmlReportBrowserTest {
     static final int LAYERS = 6, HEADS = 12; // all-MiniLM-L6-v2
 
     @TempDir static Path dir;
-    static Path report;
+    static Path report, pairReport;
 
     @BeforeAll
     static void render() throws IOException {
@@ -49,6 +50,46 @@ class HtmlReportBrowserTest {
         assertEquals(0, code, err.toString());
         assertTrue(err.toString().contains("report written to " + report.toAbsolutePath()), err.toString());
         assertTrue(Files.size(report) > 10_000, "report is only " + Files.size(report) + " bytes");
+        pairReport = dir.resolve("pair.html");
+        code = Main.execute(new String[] {"explain", "Where is the cat?", "--pair", "On the mat.", "--out", pairReport.toString()},
+                new PrintWriter(out, true), new PrintWriter(err, true));
+        assertEquals(0, code, err.toString());
+        assertTrue(Files.size(pairReport) > 10_000, "pair report is only " + Files.size(pairReport) + " bytes");
+    }
+
+    @Test
+    void pairFilterRestrictsTheHeadViewToAToB() throws Exception {
+        String dom = dumpDom(pairReport.toUri() + "#head=2,5&filter=AB", "pair");
+        assertNoScriptErrors(dom);
+        assertTrue(Pattern.compile("<select[^>]*id=\"pair-filter\"").matcher(dom).find(), "no #pair-filter select");
+        Matcher view = Pattern.compile("<section[^>]*id=\"head-view\"[^>]*>(.*?)</section>", Pattern.DOTALL).matcher(dom);
+        assertTrue(view.find(), "no #head-view element in the DOM");
+        String hv = view.group(1);
+        assertTrue(hv.contains("Layer 2, head 5"), "head view: " + hv);
+        assertTrue(hv.contains("not renormalised"), "head view has no caption on the weights: " + hv);
+        assertEquals(List.of("on", "the", "mat", ".", "[SEP]"), labels(hv, "hv-cols"), "columns (keys) of the A→B view");
+        assertEquals(List.of("[CLS]", "where", "is", "the", "cat", "?", "[SEP]"), labels(hv, "hv-rows"), "rows (queries) of the A→B view");
+        // the grid cells shrink to the 7 × 5 block too
+        assertTrue(Pattern.compile("<canvas[^>]*id=\"cell-0-0\"[^>]*width=\"5\" height=\"7\"").matcher(dom).find(), "grid cell is not 5 × 7");
+    }
+
+    @Test
+    void singleSentenceHasNoPairFilter() throws Exception {
+        String dom = dumpDom(report.toUri() + "#head=2,5", "single");
+        assertNoScriptErrors(dom);
+        assertFalse(dom.contains("id=\"pair-filter\""), "a single sentence shows the pair filter");
+        Matcher view = Pattern.compile("<section[^>]*id=\"head-view\"[^>]*>(.*?)</section>", Pattern.DOTALL).matcher(dom);
+        assertTrue(view.find());
+        assertEquals(labels(view.group(1), "hv-rows"), labels(view.group(1), "hv-cols"), "unfiltered view is square");
+    }
+
+    static List<String> labels(String html, String id) {
+        Matcher list = Pattern.compile("<ol[^>]*id=\"" + id + "\"[^>]*>(.*?)</ol>", Pattern.DOTALL).matcher(html);
+        assertTrue(list.find(), "no #" + id + " in " + html);
+        List<String> out = new ArrayList<>();
+        Matcher li = Pattern.compile("<li[^>]*>(.*?)</li>", Pattern.DOTALL).matcher(list.group(1));
+        while (li.find()) out.add(li.group(1).replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">"));
+        return out;
     }
 
     @Test

@@ -19,7 +19,10 @@ import org.attn4j.explain.capture.CapturedAttention;
  * curve. The page needs no network: CSS and JavaScript are inline and the data is an embedded JSON literal.
  *
  * <p>The page selects a head from the URL hash {@code #head=L,H} on load (0-based layer and head), and
- * writes any script error into {@code <pre id="errors">}.
+ * writes any script error into {@code <pre id="errors">}. For a sentence pair the data carries {@code secondStart}
+ * (the index of sentence B's first token) and the page shows a filter select ({@code #pair-filter}: All, A→A, B→B,
+ * A→B, B→A) that restricts the head view and the grid to the source sentence's rows and the target's columns;
+ * {@code #head=L,H&filter=AB} selects one on load.
  */
 public final class HtmlReport {
     private static final String TEMPLATE_RESOURCE = "report-template.html";
@@ -52,6 +55,9 @@ public final class HtmlReport {
         root.set("rawTokens", om.valueToTree(c.tokens()));
         root.put("layers", c.layers());
         root.put("heads", c.heads());
+        // Sentence B's first token, only for a pair: the page then offers the A→A, B→B, A→B, B→A filters.
+        int second = c.secondStart();
+        if (second > 0 && second < c.length()) root.put("secondStart", second);
         root.set("attn", om.valueToTree(round(c.probs())));
         root.set("rollout", om.valueToTree(round(AttentionRollout.rolloutRow(c.probs(), AttentionRollout.HeadFusion.MEAN, 0))));
         root.set("flow", om.valueToTree(round(AttentionFlow.flowRow(c.probs(), AttentionRollout.HeadFusion.MEAN, 0))));

@@ -63,6 +63,23 @@ class HtmlReportTest {
         assertThrows(IllegalArgumentException.class, () -> HtmlReport.render(c, s, ReportOptions.defaults().importance(new double[][] {{1, 2}})));
     }
 
+    @Test
+    void pairStartIsEmbeddedOnlyForAPair() throws Exception {
+        String[] tokens = {"[CLS]", "where", "cat", "[SEP]", "mat", "[SEP]"};
+        CapturedAttention one = synthetic(tokens, 2, 2);
+        CapturedAttention pair = new CapturedAttention(tokens, one.ids(), new int[] {0, 0, 0, 0, 1, 1}, one.probs(), one.hidden());
+        JsonNode d = data(HtmlReport.render(pair, AttentionSummary.of(pair), ReportOptions.defaults()));
+        assertEquals(4, d.get("secondStart").asInt());
+        assertTrue(d.get("secondStart").isInt());
+        JsonNode single = data(HtmlReport.render(one, AttentionSummary.of(one), ReportOptions.defaults()));
+        assertFalse(single.has("secondStart"), single.toString().substring(0, 200));
+    }
+
+    static JsonNode data(String html) throws Exception {
+        int bodyStart = html.indexOf('>', html.indexOf("id=\"report-data\"")) + 1;
+        return new ObjectMapper().readTree(html.substring(bodyStart, html.indexOf("</script>", bodyStart)));
+    }
+
     static double sum(JsonNode a) {
         double s = 0;
         for (JsonNode v : a) s += v.asDouble();
