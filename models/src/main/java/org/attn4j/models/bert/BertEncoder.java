@@ -97,10 +97,12 @@ public final class BertEncoder {
         layers = new Layer[cfg.layers()];
         for (int l = 0; l < cfg.layers(); l++) {
             String p = "encoder.layer." + l + ".";
-            Linear q = linear(w, p + "attention.self.query", h, h);
-            Linear k = linear(w, p + "attention.self.key", h, h);
-            Linear v = linear(w, p + "attention.self.value", h, h);
-            layers[l] = new Layer(Linear.concat(q, k, v), linear(w, p + "attention.output.dense", h, h),
+            Linear qkv = Linear.concat(
+                    new Tensor[] {weight(w, p + "attention.self.query", h, h), weight(w, p + "attention.self.key", h, h),
+                            weight(w, p + "attention.self.value", h, h)},
+                    new Tensor[] {w.get(p + "attention.self.query.bias", h), w.get(p + "attention.self.key.bias", h),
+                            w.get(p + "attention.self.value.bias", h)});
+            layers[l] = new Layer(qkv, linear(w, p + "attention.output.dense", h, h),
                     vec(w, p + "attention.output.LayerNorm.weight", h), vec(w, p + "attention.output.LayerNorm.bias", h),
                     linear(w, p + "intermediate.dense", h, inner), linear(w, p + "output.dense", inner, h),
                     vec(w, p + "output.LayerNorm.weight", h), vec(w, p + "output.LayerNorm.bias", h));
@@ -111,8 +113,12 @@ public final class BertEncoder {
         return w.get(name, n).contiguous().toArray();
     }
 
+    private static Tensor weight(ModelWeights w, String name, int in, int out) {
+        return w.get(name + ".weight", in, out);
+    }
+
     private static Linear linear(ModelWeights w, String name, int in, int out) {
-        return Linear.of(w.get(name + ".weight", in, out), w.get(name + ".bias", out));
+        return Linear.of(weight(w, name, in, out), w.get(name + ".bias", out));
     }
 
     public BertConfig config() { return cfg; }

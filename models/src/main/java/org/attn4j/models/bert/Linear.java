@@ -18,13 +18,13 @@ final class Linear {
     private static final int K_BLOCK = Integer.getInteger("attn4j.linear.kBlock", 128);
 
     final int in, out;
-    final float[] w, b;
+    final float[] b;
+    /** W in panels; the row-major W it came from is not kept (that would double the weights' memory). */
     private final float[] packed;
 
-    Linear(int in, int out, float[] w, float[] b) {
+    private Linear(int in, int out, float[] w, float[] b) {
         this.in = in;
         this.out = out;
-        this.w = w;
         this.b = b;
         int panels = (out + PANEL - 1) / PANEL;
         packed = new float[panels * in * PANEL];
@@ -35,26 +35,31 @@ final class Linear {
     }
 
     static Linear of(Tensor weight, Tensor bias) {
-        int in = weight.dim(0), out = weight.dim(1);
-        if (bias.rank() != 1 || bias.dim(0) != out) {
-            throw new IllegalArgumentException("bias: expected shape [" + out + "], got " + java.util.Arrays.toString(bias.shape()));
-        }
-        return new Linear(in, out, weight.contiguous().toArray(), bias.contiguous().toArray());
+        return concat(new Tensor[] {weight}, new Tensor[] {bias});
     }
 
-    /** The layers side by side: one GEMM computes all their outputs (e.g. Q, K and V). */
-    static Linear concat(Linear... parts) {
-        int in = parts[0].in, out = 0;
-        for (Linear p : parts) {
-            if (p.in != in) throw new IllegalArgumentException("concat: input sizes differ (" + in + " vs " + p.in + ")");
-            out += p.out;
+    /**
+     * Layers side by side (weights {@code [in, out_i]}, biases {@code [out_i]}): one GEMM computes all
+     * their outputs (e.g. Q, K and V).
+     */
+    static Linear concat(Tensor[] weights, Tensor[] biases) {
+        int in = weights[0].dim(0), out = 0;
+        for (int i = 0; i < weights.length; i++) {
+            if (weights[i].dim(0) != in) throw new IllegalArgumentException("concat: input sizes differ (" + in + " vs " + weights[i].dim(0) + ")");
+            int o = weights[i].dim(1);
+            if (biases[i].rank() != 1 || biases[i].dim(0) != o) {
+                throw new IllegalArgumentException("bias: expected shape [" + o + "], got " + java.util.Arrays.toString(biases[i].shape()));
+            }
+            out += o;
         }
         float[] w = new float[in * out], b = new float[out];
         int col = 0;
-        for (Linear p : parts) {
-            for (int r = 0; r < in; r++) System.arraycopy(p.w, r * p.out, w, r * out + col, p.out);
-            System.arraycopy(p.b, 0, b, col, p.out);
-            col += p.out;
+        for (int i = 0; i < weights.length; i++) {
+            int o = weights[i].dim(1);
+            float[] wi = weights[i].contiguous().toArray();
+            for (int r = 0; r < in; r++) System.arraycopy(wi, r * o, w, r * out + col, o);
+            System.arraycopy(biases[i].contiguous().toArray(), 0, b, col, o);
+            col += o;
         }
         return new Linear(in, out, w, b);
     }
