@@ -6,9 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -141,10 +139,7 @@ final class BenchCommand implements Runnable {
                 if (!Double.isNaN(r.maxAbsError())) n.put("max_abs_error", r.maxAbsError());
                 if (r.attn4jSpeedup() != null) n.put("attn4j_speedup", r.attn4jSpeedup());
             }
-            Path abs = file.toAbsolutePath();
-            Path tmp = abs.resolveSibling("." + abs.getFileName() + ".tmp");
-            om.writeValue(tmp.toFile(), arr);
-            Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            AtomicFiles.write(file, os -> om.writeValue(os, arr));
         }
     }
 }

@@ -2,11 +2,9 @@ package org.attn4j.cli;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.BufferedWriter;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.io.Writer;
@@ -16,7 +14,6 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -91,15 +88,7 @@ final class EmbedCommand implements Callable<Integer> {
         } else if (out == null) {
             writeJsonl(spec.commandLine().getOut(), emb);
         } else {
-            Path abs = out.toAbsolutePath();
-            Path tmp = abs.resolveSibling("." + abs.getFileName() + ".attn4j-" + ProcessHandle.current().pid() + ".tmp");
-            try (Writer w = new BufferedWriter(new OutputStreamWriter(Files.newOutputStream(tmp), StandardCharsets.UTF_8))) {
-                writeJsonl(w, emb);
-            } catch (IOException | RuntimeException e) {
-                Files.deleteIfExists(tmp);
-                throw e;
-            }
-            Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            AtomicFiles.write(out, os -> writeJsonl(new OutputStreamWriter(os, StandardCharsets.UTF_8), emb));
         }
         return 0;
     }

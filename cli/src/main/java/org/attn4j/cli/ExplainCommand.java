@@ -4,9 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.attn4j.explain.capture.AttentionSummary;
@@ -75,24 +73,13 @@ final class ExplainCommand implements Callable<Integer> {
         }
         if (!noReport) {
             Path html = (out != null ? out : Path.of("report.html")).toAbsolutePath();
-            writeAtomically(html, HtmlReport.render(c, s, ReportOptions.defaults().text(pair == null ? input : input + " | " + pair).model(model)
-                    .importance(importanceScores)));
+            String page = HtmlReport.render(c, s, ReportOptions.defaults().text(pair == null ? input : input + " | " + pair).model(model)
+                    .importance(importanceScores));
+            AtomicFiles.write(html, os -> os.write(page.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
             spec.commandLine().getErr().println("attn4j: report written to " + html);
             spec.commandLine().getErr().flush();
         }
         return 0;
-    }
-
-    /** Writes {@code content} to a temporary file beside {@code file}, then moves it over {@code file}. */
-    static void writeAtomically(Path file, String content) throws IOException {
-        Path abs = file.toAbsolutePath();
-        Path tmp = abs.resolveSibling("." + abs.getFileName() + ".tmp");
-        try {
-            Files.writeString(tmp, content);
-            Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
     }
 
     static void write(Path file, CapturedAttention c, AttentionSummary s) throws IOException {
@@ -132,10 +119,7 @@ final class ExplainCommand implements Callable<Integer> {
         analyses.set("entropy", om.valueToTree(s.entropy()));
         analyses.set("mean_distance", om.valueToTree(s.distance()));
         analyses.set("rank_collapse", om.valueToTree(s.rankCollapse()));
-        Path abs = file.toAbsolutePath();
-        Path tmp = abs.resolveSibling("." + abs.getFileName() + ".tmp");
-        om.writeValue(tmp.toFile(), root);
-        Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        AtomicFiles.write(file, os -> om.writeValue(os, root));
     }
 
     /** {@code --importance}: the five most important heads and the pruning curve, as text. */
