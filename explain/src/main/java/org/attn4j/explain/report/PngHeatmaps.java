@@ -47,11 +47,7 @@ public final class PngHeatmaps {
         int top = PAD + fm.getHeight() + PAD + label + PAD, left = PAD + label + PAD;
         int w = left + n * CELL + PAD, h = top + n * CELL + PAD;
         BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = img.createGraphics();
-        g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
-        g.setColor(Color.WHITE);
-        g.fillRect(0, 0, w, h);
-        g.setFont(FONT);
+        Graphics2D g = blank(img);
         g.setColor(Color.BLACK);
         g.drawString(title, PAD, PAD + fm.getAscent());
         for (int i = 0; i < n; i++) {
@@ -81,11 +77,7 @@ public final class PngHeatmaps {
         int left = 40, top = 24;
         int w = left + heads * (GRID_CELL + PAD), h = top + layers * (GRID_CELL + PAD);
         BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = img.createGraphics();
-        g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
-        g.setColor(Color.WHITE);
-        g.fillRect(0, 0, w, h);
-        g.setFont(FONT);
+        Graphics2D g = blank(img);
         double px = (double) GRID_CELL / n;
         for (int hh = 0; hh < heads; hh++) {
             g.setColor(Color.DARK_GRAY);
@@ -109,6 +101,16 @@ public final class PngHeatmaps {
         }
         g.dispose();
         return img;
+    }
+
+    /** A graphics context on {@code img}, painted white, with antialiased text in the labels' font. */
+    private static Graphics2D blank(BufferedImage img) {
+        Graphics2D g = img.createGraphics();
+        g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+        g.setColor(Color.WHITE);
+        g.fillRect(0, 0, img.getWidth(), img.getHeight());
+        g.setFont(FONT);
+        return g;
     }
 
     /** Writes {@code grid.png} and {@code layerL_headH.png} for every head into {@code dir} (created if needed). */
