@@ -1,0 +1,42 @@
+package org.attn4j.variants;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Every registered mechanism by kebab-case name. Each package contributes its entries through a
+ * static {@code factories()} list; the order here is the order {@code attn4j variants list} shows.
+ */
+public final class VariantRegistry {
+    private static final Map<String, VariantFactory> BY_NAME = build();
+
+    private VariantRegistry() {}
+
+    private static Map<String, VariantFactory> build() {
+        List<VariantFactory> all = new ArrayList<>();
+        // One line per package; keep families together (S, E, L, H).
+        Map<String, VariantFactory> m = new LinkedHashMap<>();
+        for (VariantFactory f : all) {
+            if (m.put(f.info().name(), f) != null) throw new IllegalStateException("variant name registered twice: " + f.info().name());
+        }
+        return Collections.unmodifiableMap(m);
+    }
+
+    /** All entries, in listing order. */
+    public static List<VariantFactory> all() { return List.copyOf(BY_NAME.values()); }
+
+    /** The entry named {@code name}; the error lists the known names. */
+    public static VariantFactory get(String name) {
+        VariantFactory f = BY_NAME.get(name);
+        if (f == null) throw new IllegalArgumentException("variant: no variant named '" + name + "'; known: " + String.join(", ", BY_NAME.keySet()));
+        return f;
+    }
+
+    /** Builds {@code name} from settings and a seed, rejecting unknown settings. */
+    public static Variant create(String name, Settings settings, long seed) {
+        return get(name).create(settings, seed);
+    }
+}

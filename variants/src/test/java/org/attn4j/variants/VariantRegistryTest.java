@@ -1,0 +1,66 @@
+package org.attn4j.variants;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.SplittableRandom;
+import org.attn4j.core.tensor.Tensor;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+
+/** Contract checks every registered variant must pass with its default settings. */
+class VariantRegistryTest {
+
+    @Test
+    void settingsRejectUnknownKeysAndBadValues() {
+        Settings s = Settings.of("kernel=7", "kernal=3");
+        assertEquals(7, s.integer("kernel", 3));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> s.finish("neighborhood-1d"));
+        assertTrue(e.getMessage().contains("kernal"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> Settings.of("kernel=seven").integer("kernel", 1));
+        assertThrows(IllegalArgumentException.class, () -> Settings.of("kernel").integer("kernel", 1));
+        assertArrayEquals(new int[] {7, 7}, Settings.of("kernel=7").integers("kernel", 2, null));
+        assertArrayEquals(new int[] {64, 32}, Settings.of("grid=64x32").integers("grid", 2, null));
+        assertThrows(IllegalArgumentException.class, () -> Settings.of("grid=4x4x4").integers("grid", 2, null));
+    }
+
+    @Test
+    void unknownNameListsTheKnownOnes() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> VariantRegistry.get("no-such-variant"));
+        assertTrue(e.getMessage().contains("no-such-variant"), e.getMessage());
+    }
+
+    @Test
+    void initIsDeterministicAndNamed() {
+        assertArrayEquals(Init.normal(5, "w", 9, 1), Init.normal(5, "w", 9, 1));
+        assertTrue(Init.normal(5, "w", 9, 1)[0] != Init.normal(5, "u", 9, 1)[0]);
+        assertTrue(Init.normal(5, "w", 9, 1)[0] != Init.normal(6, "w", 9, 1)[0]);
+    }
+
+    /**
+     * Every variant with default settings runs on B=1, H=2, N=64 (an 8×8 or 4×4×4 grid), D=16,
+     * keeps the shape, gives finite numbers, and is deterministic for a fixed seed.
+     */
+    @TestFactory
+    Iterable<DynamicTest> everyVariantRunsWithDefaults() {
+        java.util.List<DynamicTest> tests = new java.util.ArrayList<>();
+        for (VariantFactory f : VariantRegistry.all()) {
+            tests.add(DynamicTest.dynamicTest(f.info().name(), () -> {
+                SplittableRandom r = new SplittableRandom(11);
+                Tensor q = VariantAssert.random(r, 1, 2, 64, 16);
+                Tensor k = VariantAssert.random(r, 1, 2, 64, 16);
+                Tensor v = VariantAssert.random(r, 1, 2, 64, 16);
+                VariantResult a = f.create(Settings.empty(), 3).run(q, k, v, 1);
+                VariantResult b = f.create(Settings.empty(), 3).run(q, k, v, 2);
+                assertArrayEquals(new int[] {1, 2, 64, 16}, a.output().shape(), f.info().name());
+                for (float x : a.output().toArray()) assertTrue(Float.isFinite(x), f.info().name() + " gave " + x);
+                assertArrayEquals(a.output().toArray(), b.output().toArray(), 1e-5f, f.info().name() + ": seed 3 at 1 and 2 threads");
+                assertTrue(a.flops() > 0, f.info().name() + ": flops must be counted");
+            }));
+        }
+        return tests;
+    }
+}
