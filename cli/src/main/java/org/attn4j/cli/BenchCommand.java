@@ -20,7 +20,7 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code attn4j bench ...}: benchmarks. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks (not tests): median times, GFLOP/s, % of the measured FMA peak.",
-        subcommands = {BenchCommand.Sdpa.class, BenchCommand.Embed.class})
+        subcommands = {BenchCommand.Sdpa.class, BenchCommand.Embed.class, BenchCommand.Variants.class})
 final class BenchCommand implements Runnable {
     @Spec CommandSpec spec;
 
@@ -140,6 +140,80 @@ final class BenchCommand implements Runnable {
                 if (r.attn4jSpeedup() != null) n.put("attn4j_speedup", r.attn4jSpeedup());
             }
             AtomicFiles.write(file, os -> om.writeValue(os, arr));
+        }
+    }
+
+    @Command(name = "variants", mixinStandardHelpOptions = true, sortOptions = false,
+            description = {"Times registered variants against exact attention (the engine's flash kernel; causal for causal variants)",
+                    "on the same random inputs [B, H, N, D] and threads, in interleaved rounds. Per variant and N: ms, speed-up,",
+                    "FLOPs executed and their share of exact attention's, and the relative error ||variant - exact|| / ||exact||.",
+                    "With two or more --n values it also reports where each variant overtakes exact attention."})
+    static final class Variants implements Callable<Integer> {
+        @Spec CommandSpec spec;
+
+        @Option(names = "--n", paramLabel = "N,N,...", split = ",", defaultValue = "4096", description = "sequence lengths (default: ${DEFAULT-VALUE}); spatial variants use a square/cube grid unless --set NAME:grid=...") int[] ns;
+        @Option(names = "--d", paramLabel = "D", defaultValue = "64", description = "head dimension (default: ${DEFAULT-VALUE})") int d;
+        @Option(names = "--heads", paramLabel = "H", defaultValue = "4", description = "heads (default: ${DEFAULT-VALUE})") int heads;
+        @Option(names = "--batch", paramLabel = "B", defaultValue = "1", description = "batch (default: ${DEFAULT-VALUE})") int batch;
+        @Option(names = "--names", paramLabel = "NAME,...", split = ",", description = "variants to run (default: all)") List<String> names;
+        @Option(names = "--set", paramLabel = "NAME:KEY=VALUE", description = "a hyper-parameter of one variant; repeatable (e.g. neighborhood-1d:kernel=256)") List<String> settings;
+        @Option(names = "--threads", paramLabel = "T,T,...", split = ",", description = "thread counts (default: all cores)") int[] threads;
+        @Option(names = "--seed", paramLabel = "S", defaultValue = "1", description = "seed of the inputs and learned parameters (default: ${DEFAULT-VALUE})") long seed;
+        @Option(names = "--min-seconds", paramLabel = "S", defaultValue = "1", description = "time each contender for at least S seconds (default: ${DEFAULT-VALUE})") double minSeconds;
+        @Option(names = "--reps", paramLabel = "R", defaultValue = "3", description = "at least R timed runs per contender (default: ${DEFAULT-VALUE})") int reps;
+        @Option(names = "--json", paramLabel = "FILE", description = "also write the rows as a JSON array") Path json;
+
+        @Override
+        public Integer call() throws IOException {
+            PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
+            for (int n : ns) if (n < 1) throw new IllegalArgumentException("--n: expected >= 1, got " + n);
+            if (d < 1) throw new IllegalArgumentException("--d: expected >= 1, got " + d);
+            if (heads < 1) throw new IllegalArgumentException("--heads: expected >= 1, got " + heads);
+            if (batch < 1) throw new IllegalArgumentException("--batch: expected >= 1, got " + batch);
+            if (reps < 1) throw new IllegalArgumentException("--reps: expected >= 1, got " + reps);
+            int[] t = threads != null ? threads : new int[] {Runtime.getRuntime().availableProcessors()};
+            for (int x : t) if (x < 1) throw new IllegalArgumentException("--threads: expected >= 1, got " + x);
+            java.util.Map<String, List<String>> per = new java.util.LinkedHashMap<>();
+            if (settings != null) {
+                for (String s : settings) {
+                    int colon = s.indexOf(':');
+                    if (colon <= 0 || s.indexOf('=') < colon) throw new IllegalArgumentException("--set: expected NAME:KEY=VALUE, got '" + s + "'");
+                    per.computeIfAbsent(s.substring(0, colon), x -> new ArrayList<>()).add(s.substring(colon + 1));
+                }
+            }
+            var o = new org.attn4j.bench.variants.VariantBench.Options(names == null ? List.of() : names, ns, batch, heads, d, t, per, seed,
+                    minSeconds, reps);
+            org.attn4j.bench.variants.VariantBench.selected(o);
+            err.println("micro-kernels: " + MicroKernels.reason());
+            var rows = new org.attn4j.bench.variants.VariantBench(msg -> err.println("  " + msg)).run(o);
+            out.printf(java.util.Locale.ROOT, "B=%d H=%d D=%d, inputs N(0,1), seed %d%n", batch, heads, d, seed);
+            out.print(org.attn4j.bench.variants.VariantBench.table(rows));
+            if (ns.length > 1) {
+                for (int x : t) {
+                    var cross = org.attn4j.bench.variants.VariantBench.crossovers(rows, x);
+                    if (cross.isEmpty()) continue;
+                    out.printf("crossover vs exact attention on %d thread(s):%n", x);
+                    cross.forEach((name, text) -> out.printf("  %-22s %s%n", name, text));
+                }
+            }
+            out.flush();
+            if (json != null) {
+                ObjectMapper om = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+                ArrayNode arr = om.createArrayNode();
+                for (var r : rows) {
+                    ObjectNode n = arr.addObject();
+                    n.put("variant", r.name()).put("family", r.family()).put("exact", r.exact()).put("causal", r.causal()).put("N", r.n())
+                            .put("threads", r.threads()).put("B", batch).put("H", heads).put("D", d);
+                    if (!Double.isNaN(r.ms())) {
+                        n.put("ms", r.ms()).put("exact_ms", r.denseMs()).put("speedup", r.speedup()).put("flops", r.flops())
+                                .put("exact_flops", r.denseFlops());
+                        if (!Double.isNaN(r.relError())) n.put("relative_error", r.relError());
+                    }
+                    if (!r.note().isEmpty()) n.put("note", r.note());
+                }
+                AtomicFiles.write(json, os -> om.writeValue(os, arr));
+            }
+            return 0;
         }
     }
 }

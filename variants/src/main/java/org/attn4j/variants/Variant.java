@@ -22,6 +22,14 @@ public interface Variant {
      */
     VariantResult run(Tensor q, Tensor k, Tensor v, int threads);
 
+    /**
+     * Whether output i depends only on keys j ≤ i (with this variant's settings). The benchmark
+     * compares a causal variant against causal exact attention, a non-causal one against full.
+     */
+    default boolean causal() {
+        return false;
+    }
+
     /** {@link #run} on all cores, output only. */
     default Tensor forward(Tensor q, Tensor k, Tensor v) {
         return run(q, k, v, 0).output();
