@@ -19,10 +19,10 @@ public final class LatentVariants {
                         "kv-rank=int (>= 0, default 0 = 4·D): width d_c of the compressed KV latent c_KV",
                         "q-rank=int (>= 0, default 0 = 12·D): width d_c' of the compressed query latent c_Q",
                         "rope-dim=int (even, >= 0, default 0 = D/2 rounded up to even): decoupled RoPE width d_R",
-                        "absorb=bool (default true): attend over c_KV with W_UK absorbed into the queries and W_UV into W_O",
+                        "absorb=bool (default false): attend over c_KV with W_UK absorbed into the queries and W_UV into W_O (the decoding form; costs more than the plain form for a full prefill)",
                         "causal=bool (default false): bottom-right causal mask"),
                         (s, seed) -> new MultiHeadLatentAttention(new MlaParams(s.integer("kv-rank", 0), s.integer("q-rank", 0),
-                                s.integer("rope-dim", 0), s.bool("absorb", true), s.bool("causal", false)), seed)));
+                                s.integer("rope-dim", 0), s.bool("absorb", false), s.bool("causal", false)), seed)));
     }
 
     private static Float scale(Settings s) {

@@ -39,7 +39,10 @@ import org.attn4j.variants.VariantResult;
  * so each head's query is mapped into the latent space and all heads attend over the shared rows
  * {@code [c_KV; k^R]} (multi-query attention with keys of width d_c + d_R and values c_KV); the
  * value up-projection is folded into the output, {@code U = Σ_h o'_h (W_UV,h W_O,h)}. Only c_KV and
- * k^R are cached ({@link Cache}, {@link #append}). Both forms run on the exact engine.
+ * k^R are cached ({@link Cache}, {@link #append}). Both forms run on the exact engine. The absorbed
+ * form is the decoding form (d_c + d_R floats cached per token, shared by all heads); over a full
+ * prefill its attention costs {@code 2·H·Nq·Nk·(2·d_c + d_R)} FLOPs against
+ * {@code 2·H·Nq·Nk·(2·d_h + d_R)} for the plain form, so the registry defaults to the plain form.
  */
 public final class MultiHeadLatentAttention implements Variant {
     static final VariantInfo INFO = new VariantInfo("mla", "P84", "Multi-head Latent Attention (DeepSeek-V2; RMT view)", Family.E, false,
