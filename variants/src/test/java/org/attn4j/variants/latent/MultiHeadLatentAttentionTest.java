@@ -98,7 +98,12 @@ class MultiHeadLatentAttentionTest {
     void bothFormsMatchDirectFloat64() {
         SplittableRandom r = new SplittableRandom(21);
         // {B, H, Hkv, Nq, Nk, D, kv-rank, q-rank, rope-dim}
-        int[][] cases = {{2, 3, 3, 5, 7, 6, 5, 7, 4}, {1, 2, 1, 9, 9, 5, 0, 0, 0}, {1, 1, 1, 1, 1, 3, 2, 3, 2}, {2, 4, 2, 6, 6, 4, 3, 9, 6}};
+        java.util.List<int[]> cases = new java.util.ArrayList<>(java.util.List.of(new int[] {2, 3, 3, 5, 7, 6, 5, 7, 4},
+                new int[] {1, 2, 1, 9, 9, 5, 0, 0, 0}, new int[] {1, 1, 1, 1, 1, 3, 2, 3, 2}, new int[] {2, 4, 2, 6, 6, 4, 3, 9, 6}));
+        for (int i = 0; i < 3; i++) {
+            int hkv = 1 + r.nextInt(2), nk = 1 + r.nextInt(15);
+            cases.add(new int[] {1 + r.nextInt(2), hkv * (1 + r.nextInt(2)), hkv, 1 + r.nextInt(nk), nk, 1 + r.nextInt(9), r.nextInt(8), r.nextInt(10), 2 * r.nextInt(4)});
+        }
         for (int[] c : cases) {
             Tensor q = VariantAssert.random(r, c[0], c[1], c[3], c[5]);
             Tensor k = VariantAssert.random(r, c[0], c[2], c[4], c[5]);

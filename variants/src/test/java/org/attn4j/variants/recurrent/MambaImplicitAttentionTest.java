@@ -72,7 +72,9 @@ class MambaImplicitAttentionTest {
     @Test
     void recurrenceMatchesDirectFloat64() {
         SplittableRandom r = new SplittableRandom(41);
-        int[][] shapes = {{2, 3, 17, 5, 4}, {1, 1, 1, 3, 2}, {1, 2, 40, 9, 16}, {3, 1, 8, 1, 1}};
+        java.util.List<int[]> shapes = new java.util.ArrayList<>(java.util.List.of(
+                new int[] {2, 3, 17, 5, 4}, new int[] {1, 1, 1, 3, 2}, new int[] {1, 2, 40, 9, 16}, new int[] {3, 1, 8, 1, 1}));
+        for (int i = 0; i < 3; i++) shapes.add(new int[] {1 + r.nextInt(3), 1 + r.nextInt(3), 1 + r.nextInt(30), 1 + r.nextInt(10), 1 + r.nextInt(8)});
         for (int[] sh : shapes) {
             Tensor q = VariantAssert.random(r, sh[0], sh[1], sh[2], 4), v = VariantAssert.random(r, sh[0], sh[1], sh[2], sh[3]);
             MambaImplicitAttention m = new MambaImplicitAttention(new SelectiveSsmParams(sh[4]), 7);

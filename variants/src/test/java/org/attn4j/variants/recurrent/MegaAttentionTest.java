@@ -181,7 +181,11 @@ class MegaAttentionTest {
     void wholeLayerMatchesDirectFloat64() {
         SplittableRandom r = new SplittableRandom(52);
         // {B, H, N, D, z, vdim, ndim, chunk}
-        int[][] cases = {{1, 2, 9, 3, 4, 5, 3, 0}, {2, 1, 13, 5, 3, 7, 2, 4}, {1, 3, 1, 2, 2, 3, 1, 0}, {1, 1, 40, 4, 6, 8, 4, 16}, {1, 2, 70, 2, 3, 4, 2, 0}};
+        java.util.List<int[]> cases = new java.util.ArrayList<>(java.util.List.of(new int[] {1, 2, 9, 3, 4, 5, 3, 0},
+                new int[] {2, 1, 13, 5, 3, 7, 2, 4}, new int[] {1, 3, 1, 2, 2, 3, 1, 0}, new int[] {1, 1, 40, 4, 6, 8, 4, 16}, new int[] {1, 2, 70, 2, 3, 4, 2, 0}));
+        for (int i = 0; i < 2; i++) {
+            cases.add(new int[] {1 + r.nextInt(2), 1 + r.nextInt(3), 1 + r.nextInt(40), 1 + r.nextInt(5), 1 + r.nextInt(6), 1 + r.nextInt(7), 1 + r.nextInt(4), r.nextInt(3) * 5});
+        }
         for (int[] c : cases) {
             Tensor q = VariantAssert.random(r, c[0], c[1], c[2], c[3]);
             int d = c[1] * c[3], positions = c[7] > 0 ? c[7] : c[2];
