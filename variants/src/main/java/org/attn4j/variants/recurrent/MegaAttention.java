@@ -226,12 +226,15 @@ public final class MegaAttention implements Variant {
             int chunks = (n + chunk - 1) / chunk, blocksPerChunk = (Math.min(chunk, n) + BLOCK - 1) / BLOCK;
             int items = chunks * blocksPerChunk;
             long[] perItem = new long[items];
-            Parallel.forEach(Math.max(1, Math.min(nt, items)), items, wk -> new float[BLOCK * Math.min(chunk, Math.max(1, n))], (item, sc) -> {
+            boolean causal = params.causal();
+            Parallel.forEach(Math.max(1, Math.min(nt, items)), items, wk -> new float[BLOCK * Math.min(chunk, Math.max(1, n))], (task, sc) -> {
+                // Causal blocks late in a chunk see the most keys: hand them out first.
+                int item = causal ? items - 1 - task : task;
                 int ci = item / blocksPerChunk, c0 = ci * chunk, c1 = Math.min(n, c0 + chunk);
                 int i0 = c0 + (item % blocksPerChunk) * BLOCK;
                 if (i0 >= c1) return;
                 int i1 = Math.min(c1, i0 + BLOCK), rows = i1 - i0;
-                int kEnd = params.causal() ? i1 : c1, len = kEnd - c0;
+                int kEnd = causal ? i1 : c1, len = kEnd - c0;
                 mk.gemm(rows, len, z, qz, i0 * z, z, 1, kzT, c0, n, sc, 0, len, false);
                 scoresToWeights(w, sc, rows, len, i0 - c0, c1 - c0);
                 mk.gemm(rows, vd, len, sc, 0, len, 1, vv, c0 * vd, vd, att, i0 * vd, vd, false);
