@@ -19,6 +19,8 @@ public final class VariantRegistry {
         List<VariantFactory> all = new ArrayList<>();
         // One line per package; keep families together (S, E, L, H).
         all.addAll(org.attn4j.variants.exact.ExactVariants.factories());
+        all.addAll(org.attn4j.variants.latent.LatentVariants.factories());
+        all.addAll(org.attn4j.variants.recurrent.RecurrentVariants.factories());
         Map<String, VariantFactory> m = new LinkedHashMap<>();
         for (VariantFactory f : all) {
             if (m.put(f.info().name(), f) != null) throw new IllegalStateException("variant name registered twice: " + f.info().name());
