@@ -63,4 +63,42 @@ class VariantRegistryTest {
         }
         return tests;
     }
+
+    /**
+     * A variant that takes {@code causal=true} must say so through {@link Variant#causal()} (the
+     * benchmark compares it against causal exact attention), and every variant that says it is causal
+     * must leak nothing from the future: changing token 11 of q, k and v leaves outputs 0..10 unchanged.
+     */
+    @TestFactory
+    Iterable<DynamicTest> causalVariantsSayItAndLeakNothing() {
+        java.util.List<DynamicTest> tests = new java.util.ArrayList<>();
+        for (VariantFactory f : VariantRegistry.all()) {
+            boolean takesCausal = f.params().stream().anyMatch(p -> p.startsWith("causal="));
+            tests.add(DynamicTest.dynamicTest(f.info().name(), () -> {
+                Variant v = f.create(takesCausal ? Settings.of("causal=true") : Settings.empty(), 5);
+                if (takesCausal) assertTrue(v.causal(), f.info().name() + " takes causal=true but causal() is false");
+                if (!v.causal()) return;
+                SplittableRandom r = new SplittableRandom(17);
+                Tensor q = VariantAssert.random(r, 1, 2, 64, 16), k = VariantAssert.random(r, 1, 2, 64, 16), vv = VariantAssert.random(r, 1, 2, 64, 16);
+                float[] before = v.run(q, k, vv, 1).output().toArray();
+                for (Tensor t : new Tensor[] {q, k, vv}) {
+                    for (int h = 0; h < 2; h++) for (int x = 0; x < 16; x++) t.set(t.get(0, h, 11, x) + 3f, 0, h, 11, x);
+                }
+                float[] after = v.run(q, k, vv, 1).output().toArray();
+                for (int h = 0; h < 2; h++) {
+                    for (int i = 0; i < 11; i++) {
+                        for (int x = 0; x < 16; x++) {
+                            int at = (h * 64 + i) * 16 + x;
+                            org.junit.jupiter.api.Assertions.assertEquals(before[at], after[at], 1e-5,
+                                    f.info().name() + ": output " + i + " of head " + h + " changed when token 11 changed");
+                        }
+                    }
+                }
+                boolean changed = false;
+                for (int i = 0; i < before.length; i++) changed |= before[i] != after[i];
+                assertTrue(changed, f.info().name() + ": changing token 11 changed nothing at all (the test would be vacuous)");
+            }));
+        }
+        return tests;
+    }
 }

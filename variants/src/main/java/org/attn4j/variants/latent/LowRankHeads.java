@@ -76,6 +76,11 @@ public final class LowRankHeads implements Variant {
     }
 
     @Override
+    public boolean causal() {
+        return params.causal();
+    }
+
+    @Override
     public VariantInfo info() { return INFO; }
 
     public LowRankParams params() { return params; }

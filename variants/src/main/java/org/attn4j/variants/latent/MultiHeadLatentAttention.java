@@ -154,6 +154,11 @@ public final class MultiHeadLatentAttention implements Variant {
     }
 
     @Override
+    public boolean causal() {
+        return params.causal();
+    }
+
+    @Override
     public VariantInfo info() { return INFO; }
 
     public MlaParams params() { return params; }

@@ -94,6 +94,11 @@ public final class MambaImplicitAttention implements Variant {
     }
 
     @Override
+    public boolean causal() {
+        return true;
+    }
+
+    @Override
     public VariantInfo info() { return INFO; }
 
     /** The parameters used for C-channel inputs. */

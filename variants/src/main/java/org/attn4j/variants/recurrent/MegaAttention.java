@@ -127,6 +127,11 @@ public final class MegaAttention implements Variant {
     }
 
     @Override
+    public boolean causal() {
+        return params.causal();
+    }
+
+    @Override
     public VariantInfo info() { return INFO; }
 
     public MegaParams params() { return params; }
