@@ -119,7 +119,7 @@ public final class LuongAttention implements Variant {
             Tensor out = Attention.sdpa(qs, k, v, spec.build()).output();
             return new VariantResult(out, flops + LocalSupport.pairFlops(pairs * batch * heads, d, dv));
         }
-        return direct(qs, k, v, s, w, workers, flops);
+        return direct(q, qs, k, v, s, w, workers, flops);
     }
 
     /** q' = Wᵀq per head ([B, H, Nq, D] contiguous), so that q'·k = qᵀ W k. */
@@ -136,7 +136,7 @@ public final class LuongAttention implements Variant {
         return Tensor.of(out, s.batch(), heads, nq, d);
     }
 
-    private VariantResult direct(Tensor q, Tensor k, Tensor v, Shapes s, LuongWeights w, int workers, long baseFlops) {
+    private VariantResult direct(Tensor q, Tensor qs, Tensor k, Tensor v, Shapes s, LuongWeights w, int workers, long baseFlops) {
         int heads = s.heads(), nq = s.nq(), nk = s.nk(), d = s.d(), dv = s.dv();
         LuongParams.Mode mode = params.mode();
         boolean concat = params.score() == LuongParams.Score.CONCAT;
@@ -151,7 +151,9 @@ public final class LuongAttention implements Variant {
         int span = mode == LuongParams.Mode.GLOBAL ? nk : Math.min(nk, 2 * dw + 2);
         Parallel.forEach(workers, flops.length, x -> new float[][] {new float[span], new float[d]}, (item, buf) -> {
             int b = item / heads, h = item % heads, kh = s.kvHead(h);
-            float[] qh = Shapes.head(q, b, h), kk = Shapes.head(k, b, kh), vv = Shapes.head(v, b, kh);
+            // qh scores (W^T q for general); qo = the original query, which local-p's predictor reads.
+            float[] qh = Shapes.head(qs, b, h), kk = Shapes.head(k, b, kh), vv = Shapes.head(v, b, kh);
+            float[] qo = qs == q ? qh : Shapes.head(q, b, h);
             float[] uq = null, uk = null;
             long f = 0;
             if (concat) {
@@ -176,7 +178,7 @@ public final class LuongAttention implements Variant {
                     hi = Math.min(nk - 1, pt + dw);
                 } else {
                     // p_t = Nk · sigmoid(v_p · tanh(W_p q_t))
-                    mk.gemmTransB(1, d, d, qh, t * d, d, pw, h * d * d, d, hid, 0, d);
+                    mk.gemmTransB(1, d, d, qo, t * d, d, pw, h * d * d, d, hid, 0, d);
                     double z = 0;
                     for (int r = 0; r < d; r++) z += pv[h * d + r] * Math.tanh(hid[r]);
                     p = nk / (1.0 + Math.exp(-z));
@@ -191,8 +193,8 @@ public final class LuongAttention implements Variant {
                     float x;
                     if (concat) {
                         float acc = 0;
-                        int qo = t * d, ko = (lo + j) * d;
-                        for (int r = 0; r < d; r++) acc += cv[h * d + r] * (float) Math.tanh(uq[qo + r] + uk[ko + r]);
+                        int qr = t * d, ko = (lo + j) * d;
+                        for (int r = 0; r < d; r++) acc += cv[h * d + r] * (float) Math.tanh(uq[qr + r] + uk[ko + r]);
                         x = acc;
                     } else {
                         x = scale * mk.dot(qh, t * d, kk, (lo + j) * d, d);

@@ -29,7 +29,7 @@ public record LuongWeights(int heads, int d, float[] general, float[] concatW, f
             throw new IllegalArgumentException(name + ": expected " + n + " values, got " + (a == null ? "null" : a.length));
         }
         for (int i = 0; i < n; i++) {
-            if (!Float.isFinite(a[i])) throw new IllegalArgumentException(name + "[" + i + "]: expected a finite number, got " + a[i]);
+            if (!Float.isFinite(a[i])) throw new IllegalArgumentException(name + ": expected finite values, got " + a[i] + " at index " + i);
         }
         return a.clone();
     }
