@@ -82,7 +82,7 @@ public final class CswinAttention implements Variant {
             throw new IllegalArgumentException("q: CSWin splits the heads into a horizontal and a vertical half and needs an even head count H, got H = " + heads);
         }
         int[] g = LocalSupport.resolveGrid(params.grid(), 2, n);
-        int gh = g[0], gw = g[1], sw = params.stripe();
+        int gh = g[0], gw = g[1], sw = Math.min(params.stripe(), Math.max(gh, gw)); // wider stripes change nothing
         int rowStripes = (gh + sw - 1) / sw, colStripes = (gw + sw - 1) / sw, half = heads / 2;
         // Items per batch entry: half·rowStripes horizontal ones, then half·colStripes vertical ones.
         int perBatch = half * (rowStripes + colStripes);

@@ -52,8 +52,9 @@ public final class HaloAttention implements Variant {
         int[] g = LocalSupport.resolveGrid(params.grid(), params.dims(), s.nq());
         // Treat 1-D as a 1×N grid so that one code path serves both.
         int gh = g.length == 2 ? g[0] : 1, gw = g.length == 2 ? g[1] : g[0];
-        int bh = params.dims() == 2 ? params.block()[0] : 1, bw = params.block()[params.dims() - 1];
-        int hh = params.dims() == 2 ? params.halo()[0] : 0, hw = params.halo()[params.dims() - 1];
+        int bh = Math.min(gh, params.dims() == 2 ? params.block()[0] : 1), bw = Math.min(gw, params.block()[params.dims() - 1]);
+        // A halo or block beyond the grid means the whole extent: clamp so that no index overflows.
+        int hh = params.dims() == 2 ? Math.min(gh, params.halo()[0]) : 0, hw = Math.min(gw, params.halo()[params.dims() - 1]);
         int nby = (gh + bh - 1) / bh, nbx = (gw + bw - 1) / bw, blocks = nby * nbx;
         int heads = s.heads(), n = s.nq(), d = s.d(), dv = s.dv();
         float[] out = new float[s.batch() * heads * n * dv];

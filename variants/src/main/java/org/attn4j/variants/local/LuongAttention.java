@@ -112,7 +112,7 @@ public final class LuongAttention implements Variant {
             if (params.mode() == LuongParams.Mode.LOCAL_M) {
                 spec.window(params.window(), params.window());
                 pairs = 0;
-                for (int t = 0; t < nq; t++) pairs += Math.min(nk - 1, t + params.window()) - Math.max(0, t - params.window()) + 1;
+                for (int t = 0; t < nq; t++) pairs += Math.min(nk - 1, (long) t + params.window()) - Math.max(0, t - params.window()) + 1;
             } else {
                 pairs = (long) nq * nk;
             }
@@ -148,7 +148,7 @@ public final class LuongAttention implements Variant {
         float[] out = new float[s.batch() * heads * nq * dv];
         long[] flops = new long[s.batch() * heads];
         MicroKernels mk = MicroKernels.get();
-        int span = mode == LuongParams.Mode.GLOBAL ? nk : Math.min(nk, 2 * dw + 2);
+        int span = mode == LuongParams.Mode.GLOBAL ? nk : (int) Math.min(nk, 2L * dw + 2);
         Parallel.forEach(workers, flops.length, x -> new float[][] {new float[span], new float[d]}, (item, buf) -> {
             int b = item / heads, h = item % heads, kh = s.kvHead(h);
             // qh scores (W^T q for general); qo = the original query, which local-p's predictor reads.
@@ -175,7 +175,7 @@ public final class LuongAttention implements Variant {
                 } else if (mode == LuongParams.Mode.LOCAL_M) {
                     int pt = nq == nk ? t : (int) ((long) t * nk / nq);
                     lo = Math.max(0, pt - dw);
-                    hi = Math.min(nk - 1, pt + dw);
+                    hi = (int) Math.min(nk - 1, (long) pt + dw);
                 } else {
                     // p_t = Nk · sigmoid(v_p · tanh(W_p q_t))
                     mk.gemmTransB(1, d, d, qo, t * d, d, pw, h * d * d, d, hid, 0, d);

@@ -61,17 +61,16 @@ public final class SinkFixedAttention implements Variant {
         int heads = s.heads(), n = s.nq(), d = s.d(), dv = s.dv();
         int g = params.groupFor(n), off = g / 2, sinks = Math.min(params.sinks(), n);
         boolean causal = params.causal();
-        int plain = (n + g - 1) / g;
+        int plain = (int) ((n + (long) g - 1) / g);
         // Shifted groups: [0, off) (when off > 0), then [off + m·g, off + (m+1)·g) clipped to n.
-        int shiftedCount = off == 0 ? plain : 1 + (n - off + g - 1) / g;
-        if (off >= n) shiftedCount = 1;
+        int shiftedCount = off == 0 ? plain : off >= n ? 1 : 1 + (int) ((n - off + (long) g - 1) / g);
         int maxGroups = Math.max(plain, shiftedCount);
         float[] out = new float[s.batch() * heads * n * dv];
         long[] flops = new long[s.batch() * heads * maxGroups];
         AttentionSpec spec = LocalSupport.spec(params.scale(), causal);
         final int shiftedGroups = shiftedCount;
         Parallel.forEach(Parallel.resolveThreads(threads), flops.length,
-                w -> new float[][] {new float[(sinks + g) * d], new float[(sinks + g) * dv]},
+                w -> new float[][] {new float[(sinks + Math.min(g, n)) * d], new float[(sinks + Math.min(g, n)) * dv]},
                 (item, buf) -> {
                     int m = item % maxGroups, bh = item / maxGroups, b = bh / heads, h = bh % heads, kh = s.kvHead(h);
                     boolean sh = shifted(h, heads) && off > 0;
@@ -79,10 +78,10 @@ public final class SinkFixedAttention implements Variant {
                     int a, e;
                     if (!sh) {
                         a = m * g;
-                        e = Math.min(n, a + g);
+                        e = (int) Math.min(n, a + (long) g);
                     } else {
                         a = m == 0 ? 0 : off + (m - 1) * g;
-                        e = Math.min(n, m == 0 ? off : off + m * g);
+                        e = (int) Math.min(n, m == 0 ? off : off + (long) m * g);
                     }
                     int len = e - a;
                     Tensor qt = LocalSupport.rows(q, b, h, a, len);

@@ -120,6 +120,8 @@ class CswinAttentionTest {
         Tensor q = VariantAssert.random(r, 1, 4, 20, 8), k = VariantAssert.random(r, 1, 4, 20, 8), v = VariantAssert.random(r, 1, 4, 20, 8);
         VariantAssert.assertClose(VariantAssert.reference(q, k, v, null, null, null),
                 new CswinAttention(new CswinParams(new int[] {4, 5}, 5, false, null), 1).forward(q, k, v), 2e-5, 1e-4, "sw >= grid");
+        VariantAssert.assertClose(VariantAssert.reference(q, k, v, null, null, null),
+                new CswinAttention(new CswinParams(new int[] {4, 5}, Integer.MAX_VALUE, false, null), 1).forward(q, k, v), 2e-5, 1e-4, "huge sw");
     }
 
     @Test

@@ -92,6 +92,9 @@ class HaloAttentionTest {
         VariantAssert.assertClose(full, new HaloAttention(new HaloParams(2, new int[] {5, 6}, new int[] {2, 2}, new int[] {5, 6}, null)).forward(q, k, v),
                 2e-5, 1e-4, "2-D halo >= grid");
         VariantAssert.assertClose(full, new HaloAttention(HaloParams.of(1, null, 4, 30)).forward(q, k, v), 2e-5, 1e-4, "1-D halo >= N");
+        int big = Integer.MAX_VALUE;
+        VariantAssert.assertClose(full, new HaloAttention(new HaloParams(2, new int[] {5, 6}, new int[] {big, 3}, new int[] {big, big}, null)).forward(q, k, v),
+                2e-5, 1e-4, "huge block and halo do not overflow");
         // And a halo one short of covering is not full attention: the test can tell them apart.
         double err = VariantAssert.relativeError(full, new HaloAttention(HaloParams.of(1, null, 4, 2)).forward(q, k, v));
         assertTrue(err > 1e-3, "a small halo should differ from full attention, got " + err);

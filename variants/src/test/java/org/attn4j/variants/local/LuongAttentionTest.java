@@ -148,6 +148,8 @@ class LuongAttentionTest {
             Tensor global = new LuongAttention(new LuongParams(Mode.GLOBAL, score, 0, null), 9).forward(q, k, v);
             Tensor local = new LuongAttention(new LuongParams(Mode.LOCAL_M, score, 15, null), 9).forward(q, k, v);
             VariantAssert.assertClose(global, local, 2e-5, 1e-4, "local-m window >= N, " + score);
+            Tensor huge = new LuongAttention(new LuongParams(Mode.LOCAL_M, score, Integer.MAX_VALUE, null), 9).forward(q, k, v);
+            VariantAssert.assertClose(global, huge, 2e-5, 1e-4, "local-m window = Integer.MAX_VALUE, " + score);
             // local-p with the same window is not global: the Gaussian reweights (weights no longer sum to 1).
             Tensor ones = Tensor.of(filled(15 * 2 * 6, 1f), 1, 2, 15, 6);
             float[] mass = new LuongAttention(new LuongParams(Mode.LOCAL_P, score, 15, null), 9).forward(q, k, ones).toArray();

@@ -62,6 +62,7 @@ class SinkFixedAttentionTest {
             check(r, 1, 2, 2, 9, 20, 2, true, causal, 4, 4);     // group larger than N
             check(r, 1, 2, 2, 1, 4, 4, true, causal, 4, 4);      // N = 1
             check(r, 1, 2, 2, 25, 1, 0, true, causal, 4, 4);     // g = 1: no shift possible
+            check(r, 1, 2, 2, 19, Integer.MAX_VALUE, 3, true, causal, 4, 4); // huge g: no overflow, shifted half is [0, g/2) = all
         }
     }
 
