@@ -19,12 +19,16 @@ import org.attn4j.variants.VariantResult;
  * one softmax, to the keys of the block grown by {@code halo} tokens on every side:
  * {@code out_i = softmax_j∈R(b(i)) (scale·q_i·k_j) v_j}, {@code R = Π_d [start_d − halo_d, end_d + halo_d) ∩ grid}.
  *
- * <p>Keys beyond the grid border are <em>masked out</em>, not zero keys: HaloNet pads the image before
- * extracting halo regions, and a zero-padded key would still receive e^0 of the softmax mass and
- * pull the output towards 0, making border outputs depend on the padding. We follow the reading
- * where padding is excluded from the softmax (as lucidrains' reference implementation masks it), so
- * the function is exactly "attention over the valid halo region"; a halo at least as large as the
- * grid gives full attention. HaloNet's relative position embeddings are not part of this variant.
+ * <p>Padding. HaloNet zero-pads the feature map before extracting the halo regions and states that
+ * no mask is needed; a padded position then has a zero key and a zero value, so it still takes
+ * e^0 of the softmax mass and pulls border outputs towards 0. By default we <em>mask padding out</em>
+ * (as lucidrains' reference implementation does, noting the paper's omission): the function is then
+ * exactly "attention over the valid halo region", identical to the dense-mask formulation, and a
+ * halo covering the grid is exactly full attention. {@code padding=zero} reproduces the paper's
+ * zero-padded behaviour instead: the nominal window {@code Π_d [start_d − halo_d, start_d + block_d + halo_d)}
+ * has P positions outside the grid, and each row's output is rescaled by
+ * {@code 1 / (1 + P·e^(−lse))} (lse = the log-sum-exp over the valid keys), which is exact.
+ * HaloNet's relative position embeddings are not part of this variant.
  *
  * <p>All queries of a block share their keys, so each (batch, head, block) is one flash-kernel call:
  * 1-D regions and full-width 2-D regions are read as views, other 2-D regions are gathered into
@@ -59,7 +63,10 @@ public final class HaloAttention implements Variant {
         int heads = s.heads(), n = s.nq(), d = s.d(), dv = s.dv();
         float[] out = new float[s.batch() * heads * n * dv];
         long[] flops = new long[s.batch() * heads * blocks];
-        AttentionSpec spec = LocalSupport.spec(params.scale(), false);
+        AttentionSpec spec = params.zeroPadding() ? LocalSupport.spec(params.scale(), false).toBuilder().returnLse(true).build()
+                : LocalSupport.spec(params.scale(), false);
+        // Nominal window extents (unclamped) for zero padding.
+        long winH = params.dims() == 2 ? params.block()[0] + 2L * params.halo()[0] : 1, winW = params.block()[params.dims() - 1] + 2L * params.halo()[params.dims() - 1];
         int maxQ = Math.min(bh, gh) * Math.min(bw, gw);
         int maxK = Math.min(gh, bh + 2 * hh) * Math.min(gw, bw + 2 * hw);
         Parallel.forEach(Parallel.resolveThreads(threads), flops.length,
@@ -73,7 +80,18 @@ public final class HaloAttention implements Variant {
                     Tensor qt = LocalSupport.region(q, b, h, qr, gw, buf[0]);
                     Tensor kt = LocalSupport.region(k, b, kh, kr, gw, buf[1]);
                     Tensor vt = LocalSupport.region(v, b, kh, kr, gw, buf[2]);
-                    float[] o = LocalSupport.attend(qt, kt, vt, spec);
+                    org.attn4j.core.attention.AttentionResult res = org.attn4j.core.attention.Attention.sdpa(qt, kt, vt, spec);
+                    float[] o = res.output().data();
+                    if (params.zeroPadding()) {
+                        double pad = (double) winH * winW - kr.size();
+                        if (pad > 0) {
+                            float[] lse = res.lse().data();
+                            for (int i = 0; i < qr.size(); i++) {
+                                float f = (float) (1.0 / (1.0 + pad * Math.exp(-lse[i])));
+                                for (int c = 0; c < dv; c++) o[i * dv + c] *= f;
+                            }
+                        }
+                    }
                     LocalSupport.scatter(out, heads, n, dv, b, h, qr, gw, o);
                     flops[item] = LocalSupport.pairFlops((long) qr.size() * kr.size(), d, dv);
                 });

@@ -11,8 +11,11 @@ import java.util.Arrays;
  * @param halo  halo per dimension (HaloNet's h), each >= 0: a block's keys are the block grown by
  *              the halo on every side, clipped to the grid
  * @param scale logit scale, or null for 1/sqrt(D)
+ * @param zeroPadding false (default): window positions beyond the grid are masked out; true: they
+ *              are zero keys with zero values, as HaloNet's zero-padded feature map gives (each adds
+ *              e^0 to the softmax denominator and nothing to the numerator)
  */
-public record HaloParams(int dims, int[] grid, int[] block, int[] halo, Float scale) {
+public record HaloParams(int dims, int[] grid, int[] block, int[] halo, Float scale, boolean zeroPadding) {
     /** HaloNet's standard block b = 8 and halo h = 3 (the paper's configuration). */
     public static final int DEFAULT_BLOCK = 8, DEFAULT_HALO = 3;
 
@@ -37,6 +40,6 @@ public record HaloParams(int dims, int[] grid, int[] block, int[] halo, Float sc
         int[] b = new int[dims], h = new int[dims];
         Arrays.fill(b, block);
         Arrays.fill(h, halo);
-        return new HaloParams(dims, grid, b, h, null);
+        return new HaloParams(dims, grid, b, h, null, false);
     }
 }

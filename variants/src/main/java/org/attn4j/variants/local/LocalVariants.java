@@ -16,14 +16,16 @@ public final class LocalVariants {
                         "dims=int (1 or 2, default 2): a sequence or a row-major HxW grid",
                         "grid=HxW or N (default: a square grid of N, or N in 1-D): the token grid",
                         "block=int or HxW (default " + HaloParams.DEFAULT_BLOCK + "): query block extent per dimension (b)",
-                        "halo=int or HxW (default " + HaloParams.DEFAULT_HALO + "): halo per side and dimension (h); keys beyond the grid are masked out",
+                        "halo=int or HxW (default " + HaloParams.DEFAULT_HALO + "): halo per side and dimension (h)",
+                        "padding=mask|zero (default mask): window positions beyond the grid are masked out, or zero keys and values as in HaloNet's zero-padded map",
                         SCALE),
                         (s, seed) -> {
                             int dims = s.integer("dims", 2);
                             if (dims != 1 && dims != 2) throw new IllegalArgumentException("dims: expected 1 or 2, got " + dims);
                             return new HaloAttention(new HaloParams(dims, s.integers("grid", dims, null),
                                     s.integers("block", dims, fill(dims, HaloParams.DEFAULT_BLOCK)),
-                                    s.integers("halo", dims, fill(dims, HaloParams.DEFAULT_HALO)), scale(s)));
+                                    s.integers("halo", dims, fill(dims, HaloParams.DEFAULT_HALO)), scale(s),
+                                    s.choice("padding", "mask", "mask", "zero").equals("zero")));
                         }),
                 new VariantFactory(CswinAttention.INFO, List.of(
                         "grid=HxW (default: a square grid of N): the token grid",

@@ -46,7 +46,7 @@ class HaloAttentionTest {
         Tensor q = VariantAssert.random(r, batch, heads, n, d);
         Tensor k = VariantAssert.random(r, batch, kvHeads, n, d);
         Tensor v = VariantAssert.random(r, batch, kvHeads, n, dv);
-        HaloAttention a = new HaloAttention(new HaloParams(2, new int[] {gh, gw}, new int[] {bh, bw}, new int[] {hh, hw}, null));
+        HaloAttention a = new HaloAttention(new HaloParams(2, new int[] {gh, gw}, new int[] {bh, bw}, new int[] {hh, hw}, null, false));
         VariantResult got = a.run(q, k, v, 3);
         BoolTensor mask = haloMask(gh, gw, bh, bw, hh, hw);
         String what = "grid " + gh + "x" + gw + " block " + bh + "x" + bw + " halo " + hh + "x" + hw;
@@ -89,11 +89,11 @@ class HaloAttentionTest {
         SplittableRandom r = new SplittableRandom(3);
         Tensor q = VariantAssert.random(r, 1, 2, 30, 8), k = VariantAssert.random(r, 1, 2, 30, 8), v = VariantAssert.random(r, 1, 2, 30, 8);
         Tensor full = VariantAssert.reference(q, k, v, null, null, null);
-        VariantAssert.assertClose(full, new HaloAttention(new HaloParams(2, new int[] {5, 6}, new int[] {2, 2}, new int[] {5, 6}, null)).forward(q, k, v),
+        VariantAssert.assertClose(full, new HaloAttention(new HaloParams(2, new int[] {5, 6}, new int[] {2, 2}, new int[] {5, 6}, null, false)).forward(q, k, v),
                 2e-5, 1e-4, "2-D halo >= grid");
         VariantAssert.assertClose(full, new HaloAttention(HaloParams.of(1, null, 4, 30)).forward(q, k, v), 2e-5, 1e-4, "1-D halo >= N");
         int big = Integer.MAX_VALUE;
-        VariantAssert.assertClose(full, new HaloAttention(new HaloParams(2, new int[] {5, 6}, new int[] {big, 3}, new int[] {big, big}, null)).forward(q, k, v),
+        VariantAssert.assertClose(full, new HaloAttention(new HaloParams(2, new int[] {5, 6}, new int[] {big, 3}, new int[] {big, big}, null, false)).forward(q, k, v),
                 2e-5, 1e-4, "huge block and halo do not overflow");
         // And a halo one short of covering is not full attention: the test can tell them apart.
         double err = VariantAssert.relativeError(full, new HaloAttention(HaloParams.of(1, null, 4, 2)).forward(q, k, v));
@@ -115,6 +115,54 @@ class HaloAttentionTest {
         for (int row : new int[] {0, 1, 4, 5}) for (int c = 0; c < 4; c++) assertEquals(e[row * 4 + c], a[row * 4 + c], 2e-5);
     }
 
+    /**
+     * padding=zero against an explicitly zero-padded grid: the original tokens sit at (y + hh, x + hw)
+     * of a (nby·bh + 2hh) × (nbx·bw + 2hw) grid whose other keys and values are 0, and a query sees the
+     * whole nominal window of its block there.
+     */
+    @Test
+    void zeroPaddingEqualsAnExplicitlyZeroPaddedGrid() {
+        SplittableRandom r = new SplittableRandom(7);
+        int[][] cases = {{6, 6, 2, 2, 1, 1}, {5, 7, 2, 3, 2, 1}, {1, 10, 1, 4, 0, 2}, {4, 4, 4, 4, 3, 3}, {3, 3, 8, 8, 3, 3}};
+        for (int[] c : cases) {
+            int gh = c[0], gw = c[1], bh = c[2], bw = c[3], hh = c[4], hw = c[5], heads = 2, d = 5, dv = 3, n = gh * gw;
+            int ph = (gh + bh - 1) / bh * bh + 2 * hh, pw = (gw + bw - 1) / bw * bw + 2 * hw, pn = ph * pw;
+            Tensor q = VariantAssert.random(r, 1, heads, n, d), k = VariantAssert.random(r, 1, heads, n, d), v = VariantAssert.random(r, 1, heads, n, dv);
+            float[] pq = new float[heads * pn * d], pk = new float[heads * pn * d], pv = new float[heads * pn * dv];
+            boolean[] m = new boolean[pn * pn];
+            for (int i = 0; i < pn; i++) m[i * pn + i] = true; // rows of padding tokens: discarded
+            for (int y = 0; y < gh; y++)
+                for (int x = 0; x < gw; x++) {
+                    int at = (y + hh) * pw + x + hw;
+                    for (int h = 0; h < heads; h++) {
+                        for (int e = 0; e < d; e++) {
+                            pq[(h * pn + at) * d + e] = q.get(0, h, y * gw + x, e);
+                            pk[(h * pn + at) * d + e] = k.get(0, h, y * gw + x, e);
+                        }
+                        for (int e = 0; e < dv; e++) pv[(h * pn + at) * dv + e] = v.get(0, h, y * gw + x, e);
+                    }
+                    int sy = y / bh * bh, sx = x / bw * bw;
+                    for (int j = 0; j < pn; j++) m[at * pn + j] = j / pw >= sy && j / pw < sy + bh + 2 * hh && j % pw >= sx && j % pw < sx + bw + 2 * hw;
+                }
+            Tensor ref = VariantAssert.reference(Tensor.of(pq, 1, heads, pn, d), Tensor.of(pk, 1, heads, pn, d), Tensor.of(pv, 1, heads, pn, dv),
+                    BoolTensor.of(m, 1, 1, pn, pn), null, null);
+            float[] expected = new float[heads * n * dv];
+            for (int h = 0; h < heads; h++)
+                for (int i = 0; i < n; i++)
+                    for (int e = 0; e < dv; e++) expected[(h * n + i) * dv + e] = ref.get(0, h, (i / gw + hh) * pw + i % gw + hw, e);
+            HaloParams p = gh == 1 ? new HaloParams(1, new int[] {gw}, new int[] {bw}, new int[] {hw}, null, true)
+                    : new HaloParams(2, new int[] {gh, gw}, new int[] {bh, bw}, new int[] {hh, hw}, null, true);
+            Tensor got = new HaloAttention(p).run(q, k, v, 2).output();
+            VariantAssert.assertClose(Tensor.of(expected, 1, heads, n, dv), got, 2e-5, 1e-4, "zero padding " + java.util.Arrays.toString(c));
+            // Masked padding differs at the border: zero padding is a real, different choice.
+            p = new HaloParams(p.dims(), p.grid(), p.block(), p.halo(), null, false);
+            assertTrue(VariantAssert.relativeError(got, new HaloAttention(p).forward(q, k, v)) > 1e-3, "mask vs zero " + java.util.Arrays.toString(c));
+        }
+        Tensor q = VariantAssert.random(r, 1, 1, 16, 4);
+        VariantAssert.assertClose(new HaloAttention(new HaloParams(2, null, new int[] {4, 4}, new int[] {1, 1}, null, true)).forward(q, q, q),
+                VariantRegistry.create("halo", Settings.of("block=4", "halo=1", "padding=zero"), 1).forward(q, q, q), 0, 0, "registry padding=zero");
+    }
+
     @Test
     void stridedInputsAndScale() {
         SplittableRandom r = new SplittableRandom(5);
@@ -122,7 +170,7 @@ class HaloAttentionTest {
         float[] buf = VariantAssert.random(r, 1, n, h, d).toArray();
         Tensor q = Tensor.of(buf, 1, n, h, d).permute(0, 2, 1, 3);
         Tensor k = VariantAssert.random(r, 1, h, n, d), v = VariantAssert.random(r, 1, h, n, d);
-        HaloAttention a = new HaloAttention(new HaloParams(2, null, new int[] {3, 3}, new int[] {1, 1}, 0.7f));
+        HaloAttention a = new HaloAttention(new HaloParams(2, null, new int[] {3, 3}, new int[] {1, 1}, 0.7f, false));
         VariantAssert.assertClose(VariantAssert.reference(q.contiguous(), k, v, haloMask(6, 6, 3, 3, 1, 1), null, 0.7f), a.forward(q, k, v), 2e-5, 1e-4, "strided q");
     }
 
@@ -142,13 +190,13 @@ class HaloAttentionTest {
 
     @Test
     void paramsRejectBadValues() {
-        assertField("dims", () -> new HaloParams(3, null, new int[] {1, 1, 1}, new int[] {0, 0, 0}, null));
-        assertField("block", () -> new HaloParams(2, null, new int[] {0, 2}, new int[] {1, 1}, null));
-        assertField("block", () -> new HaloParams(2, null, new int[] {2}, new int[] {1, 1}, null));
-        assertField("halo", () -> new HaloParams(1, null, new int[] {2}, new int[] {-1}, null));
-        assertField("grid", () -> new HaloParams(2, new int[] {4}, new int[] {2, 2}, new int[] {1, 1}, null));
-        assertField("grid", () -> new HaloParams(2, new int[] {4, 0}, new int[] {2, 2}, new int[] {1, 1}, null));
-        assertField("scale", () -> new HaloParams(1, null, new int[] {2}, new int[] {1}, Float.NaN));
+        assertField("dims", () -> new HaloParams(3, null, new int[] {1, 1, 1}, new int[] {0, 0, 0}, null, false));
+        assertField("block", () -> new HaloParams(2, null, new int[] {0, 2}, new int[] {1, 1}, null, false));
+        assertField("block", () -> new HaloParams(2, null, new int[] {2}, new int[] {1, 1}, null, false));
+        assertField("halo", () -> new HaloParams(1, null, new int[] {2}, new int[] {-1}, null, false));
+        assertField("grid", () -> new HaloParams(2, new int[] {4}, new int[] {2, 2}, new int[] {1, 1}, null, false));
+        assertField("grid", () -> new HaloParams(2, new int[] {4, 0}, new int[] {2, 2}, new int[] {1, 1}, null, false));
+        assertField("scale", () -> new HaloParams(1, null, new int[] {2}, new int[] {1}, Float.NaN, false));
         assertField("params", () -> new HaloAttention(null));
     }
 
