@@ -50,6 +50,9 @@ public final class SinkFixedAttention implements Variant {
     @Override
     public VariantInfo info() { return INFO; }
 
+    @Override
+    public boolean causal() { return params.causal(); }
+
     /** Whether query head {@code h} of {@code heads} uses the shifted groups. */
     public boolean shifted(int h, int heads) {
         return params.shift() && h >= heads / 2;
