@@ -1,6 +1,7 @@
 package org.attn4j.variants.heads;
 
 import org.attn4j.core.parallel.Parallel;
+import org.attn4j.core.simd.MicroKernels;
 import org.attn4j.core.tensor.Tensor;
 import org.attn4j.variants.Family;
 import org.attn4j.variants.Variant;
@@ -45,34 +46,31 @@ public final class CogAttention implements Variant {
         int rowsPer = HeadBlocks.blockRows(n, 1), nb = HeadBlocks.blocks(n, rowsPer);
         float[] out = new float[hb.batch * h * n * dv];
         HeadBlocks.Flops flops = new HeadBlocks.Flops();
-        Parallel.forEach(t, hb.batch * h * nb, w -> new float[rowsPer * n], (item, s) -> {
+        Parallel.forEach(t, hb.batch * h * nb, w -> new float[][] {new float[rowsPer * n], new float[n]}, (item, buf) -> {
+            float[] s = buf[0];
             int bh = item / nb, blk = nb - 1 - item % nb;
             int r0 = blk * rowsPer, rows = Math.min(rowsPer, n - r0), nk = causal ? r0 + rows : n;
             long f = hb.scores(bh, bh, r0, rows, nk, s, 0, nk);
-            for (int r = 0; r < rows; r++) signedSoftmax(s, r * nk, causal ? r0 + r + 1 : nk, nk);
+            for (int r = 0; r < rows; r++) signedSoftmax(s, r * nk, causal ? r0 + r + 1 : nk, nk, buf[1]);
             f += hb.weightedValues(bh, rows, nk, s, 0, nk, out, (bh * n + r0) * dv);
             flops.add(f);
         });
         return new VariantResult(Tensor.of(out, hb.batch, h, n, dv), flops.get());
     }
 
-    /** In place: {@code s_j ← sign(s_j)·exp(|s_j| − m)/Σ exp(|s_j'| − m)} for j &lt; valid, 0 after. */
-    static void signedSoftmax(float[] s, int off, int valid, int width) {
+    /** In place: {@code s_j ← sign(s_j)·exp(|s_j| − m)/Σ exp(|s_j'| − m)} for j &lt; valid, 0 after; {@code abs} is scratch of at least {@code valid} floats. */
+    static void signedSoftmax(float[] s, int off, int valid, int width, float[] abs) {
         if (valid <= 0) {
             java.util.Arrays.fill(s, off, off + width, 0f);
             return;
         }
-        float m = 0;
-        for (int j = 0; j < valid; j++) m = Math.max(m, Math.abs(s[off + j]));
-        double sum = 0;
-        for (int j = 0; j < valid; j++) {
-            float x = s[off + j];
-            float e = (float) Math.exp(Math.abs(x) - m);
-            sum += e;
-            s[off + j] = Math.signum(x) * e;
-        }
-        float inv = (float) (1.0 / sum);
-        for (int j = 0; j < valid; j++) s[off + j] *= inv;
+        MicroKernels mk = MicroKernels.get();
+        for (int j = 0; j < valid; j++) abs[j] = Math.abs(s[off + j]);
+        float[] m = new float[1], sum = new float[1];
+        mk.columnMax(abs, 0, valid, 1, 1, m);
+        mk.expColumns(abs, 0, valid, 1, 1, m, sum);
+        float inv = 1f / sum[0];
+        for (int j = 0; j < valid; j++) s[off + j] = Math.signum(s[off + j]) * abs[j] * inv;
         if (width > valid) java.util.Arrays.fill(s, off + valid, off + width, 0f);
     }
 }

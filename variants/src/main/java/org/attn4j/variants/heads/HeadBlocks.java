@@ -94,16 +94,12 @@ final class HeadBlocks {
             java.util.Arrays.fill(s, off, off + width, 0f);
             return;
         }
-        float m = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j < valid; j++) m = Math.max(m, s[off + j]);
-        double sum = 0;
-        for (int j = 0; j < valid; j++) {
-            float e = (float) Math.exp(s[off + j] - m);
-            s[off + j] = e;
-            sum += e;
-        }
-        float inv = (float) (1.0 / sum);
-        for (int j = 0; j < valid; j++) s[off + j] *= inv;
+        MicroKernels mk = MicroKernels.get();
+        float[] m = new float[1], sum = new float[1];
+        // A row read as a one-column tile: the kernels' vectorised max and exp run along it.
+        mk.columnMax(s, off, valid, 1, 1, m);
+        mk.expColumns(s, off, valid, 1, 1, m, sum);
+        mk.scale(s, off, valid, 1f / sum[0]);
         if (width > valid) java.util.Arrays.fill(s, off + valid, off + width, 0f);
     }
 
@@ -124,9 +120,12 @@ final class HeadBlocks {
         return scale != 0 ? (float) scale : (float) (1.0 / Math.sqrt(d));
     }
 
-    /** Identity plus seeded N(0, perturb²) noise, an {@code rows × cols} row-major matrix. */
+    /**
+     * Identity plus seeded N(0, perturb²/cols) noise, an {@code rows × cols} row-major matrix: the
+     * noise in each output is about {@code perturb} times the identity's, whatever the size.
+     */
     static float[] identityPlus(long seed, String name, int rows, int cols, double perturb) {
-        float[] m = perturb > 0 ? org.attn4j.variants.Init.normal(seed, name, rows * cols, perturb) : new float[rows * cols];
+        float[] m = perturb > 0 ? org.attn4j.variants.Init.normal(seed, name, rows * cols, perturb / Math.sqrt(cols)) : new float[rows * cols];
         for (int i = 0; i < Math.min(rows, cols); i++) m[i * cols + i] += 1f;
         return m;
     }

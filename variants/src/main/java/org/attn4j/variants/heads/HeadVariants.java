@@ -13,7 +13,7 @@ public final class HeadVariants {
     private static final String SCALE = "scale=real (default 0 = 1/sqrt(D)): logit scale";
 
     private static String perturb(double def) {
-        return "perturb=real (>= 0, default " + def + "): seeded mixing parameters are identity + N(0, perturb^2); 0 reduces to standard MHA";
+        return "perturb=real (>= 0, default " + def + "): seeded mixing parameters are identity + N(0, perturb^2/fan-in); 0 reduces to standard MHA";
     }
 
     public static List<VariantFactory> factories() {

@@ -22,7 +22,7 @@ import org.attn4j.variants.VariantResult;
  * training starts from multi-head attention; a shared T couples the heads through training (every
  * head's gradient reaches it) and, once trained, mixes feature directions that each head's own
  * projection spread across heads. T^Q and T^K are optional in the paper (T^V matters most), hence
- * the {@code apply} switch. Seeded T = I + N(0, perturb²); T = I is exactly MHA. The paper's gated
+ * the {@code apply} switch. Seeded T = I + N(0, perturb²/n) (n inputs per output); T = I is exactly MHA. The paper's gated
  * MLP form of the value transform is not implemented.
  *
  * <p>q, k, v are [B, H, N, D] / [B, Hkv, N, D] (GQA accepted; T^K, T^V act on kv heads). The

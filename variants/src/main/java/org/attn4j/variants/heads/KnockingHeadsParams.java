@@ -5,7 +5,7 @@ package org.attn4j.variants.heads;
  *
  * @param causal  query i sees keys j ≤ i
  * @param scale   logit scale; 0 means 1/sqrt(D)
- * @param perturb seeded shared matrices are {@code I + N(0, perturb²)} (0: the paper's initial state, = MHA)
+ * @param perturb seeded shared matrices are {@code I + N(0, perturb²/n) (n inputs per output)} (0: the paper's initial state, = MHA)
  * @param queries apply the shared T^Q to the queries
  * @param keys    apply the shared T^K to the keys
  * @param values  apply the shared T^V to the values

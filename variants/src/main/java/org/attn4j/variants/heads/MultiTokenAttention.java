@@ -27,7 +27,8 @@ import org.attn4j.variants.heads.MultiTokenParams.Where;
  * depth-dependent scaling belong to the surrounding block. Output {@code [B, H, N, Dv]}.
  *
  * <p>Identity kernels (θ = δ at (0, 0), head matrices = I) give standard multi-head attention.
- * Seeded parameters are identity + N(0, perturb²).
+ * Seeded parameters are identity + N(0, perturb²/fan-in) (fan-in c_q·c_k for a kernel, c_h for a
+ * head row), so perturb is the relative size of the deviation from MHA.
  *
  * <p>Memory: query rows are processed in blocks; a block needs the {@code c_q − 1} rows above it
  * (halo), so each worker holds two buffers of {@code H·(blockRows + c_q − 1)·N} floats —
@@ -71,14 +72,14 @@ public final class MultiTokenAttention implements Variant {
     /** Seeded kernels for H heads (identity + noise). */
     static float[] seededKernels(long seed, MultiTokenParams p, int heads) {
         int taps = p.queryKernel() * p.keyKernel();
-        float[] k = p.perturb() > 0 ? org.attn4j.variants.Init.normal(seed, "multi-token.kernel", heads * taps, p.perturb()) : new float[heads * taps];
+        float[] k = p.perturb() > 0 ? org.attn4j.variants.Init.normal(seed, "multi-token.kernel", heads * taps, p.perturb() / Math.sqrt(taps)) : new float[heads * taps];
         for (int h = 0; h < heads; h++) k[h * taps + p.keyKernel() / 2] += 1f;
         return k;
     }
 
     static float[] seededHeadWeights(long seed, MultiTokenParams p, int heads) {
         int c = p.headGroup();
-        float[] w = p.perturb() > 0 ? org.attn4j.variants.Init.normal(seed, "multi-token.heads", heads * c, p.perturb()) : new float[heads * c];
+        float[] w = p.perturb() > 0 ? org.attn4j.variants.Init.normal(seed, "multi-token.heads", heads * c, p.perturb() / Math.sqrt(c)) : new float[heads * c];
         for (int h = 0; h < heads; h++) w[h * c + h % c] += 1f;
         return w;
     }

@@ -12,7 +12,7 @@ package org.attn4j.variants.heads;
  * @param headGroup c_h ≥ 1: heads are mixed in groups of c_h consecutive heads (1 = no head mixing)
  * @param headMix   where the head convolution sits: {@code pre}, {@code post} or {@code none}
  * @param groupNorm per-head normalisation of each output row (GroupNorm with H groups, unit gain)
- * @param perturb   seeded kernels are identity + N(0, perturb²) (0 gives exactly MHA)
+ * @param perturb   seeded kernels are identity + N(0, perturb²/fan-in) (0 gives exactly MHA)
  */
 public record MultiTokenParams(boolean causal, double scale, int queryKernel, int keyKernel, Where keyQuery,
                                int headGroup, Where headMix, boolean groupNorm, double perturb) {

@@ -17,7 +17,7 @@ import org.attn4j.variants.VariantResult;
  * mask (keys j ≤ i) is applied to the mixed logits, and the mixed weights keep zeros on masked keys.
  * With {@code P_l = P_w = I} this is standard multi-head attention (each head's output before the
  * output projection). {@code P_l, P_w} are learned H×H matrices; the seeded ones are
- * {@code I + N(0, perturb²)} (an "after some training" state; perturb = 0 is the identity).
+ * {@code I + N(0, perturb²/n) (n inputs per output)} (an "after some training" state; perturb = 0 is the identity).
  *
  * <p>Query rows are processed in blocks (see {@link HeadBlocks}): memory {@code O(blockRows·N·H)}.
  * FLOPs counted: scores 2·rows·Nk·D per head, each mixing 2·rows·Nk per non-zero coefficient, P·V

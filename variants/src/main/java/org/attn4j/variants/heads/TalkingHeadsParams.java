@@ -5,7 +5,7 @@ package org.attn4j.variants.heads;
  *
  * @param causal  query i sees keys j ≤ i
  * @param scale   logit scale; 0 means 1/sqrt(D)
- * @param perturb seeded mixing matrices are {@code I + N(0, perturb²)} (0 gives exactly MHA)
+ * @param perturb seeded mixing matrices are {@code I + N(0, perturb²/n) (n inputs per output)} (0 gives exactly MHA)
  * @param pre     mix logits across heads before the softmax
  * @param post    mix weights across heads after the softmax
  */
