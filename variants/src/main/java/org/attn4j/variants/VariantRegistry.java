@@ -22,6 +22,7 @@ public final class VariantRegistry {
         all.addAll(org.attn4j.variants.latent.LatentVariants.factories());
         all.addAll(org.attn4j.variants.recurrent.RecurrentVariants.factories());
         all.addAll(org.attn4j.variants.local.LocalVariants.factories());
+        all.addAll(org.attn4j.variants.heads.HeadVariants.factories());
         Map<String, VariantFactory> m = new LinkedHashMap<>();
         for (VariantFactory f : all) {
             if (m.put(f.info().name(), f) != null) throw new IllegalStateException("variant name registered twice: " + f.info().name());

@@ -1,0 +1,15 @@
+package org.attn4j.variants.heads;
+
+/**
+ * Hyper-parameters of {@link CogAttention}.
+ *
+ * @param causal query i sees keys j ≤ i
+ * @param scale  logit scale; 0 means 1/sqrt(D)
+ */
+public record CogParams(boolean causal, double scale) {
+    public CogParams {
+        Checks.scale(scale);
+    }
+
+    public static CogParams defaults() { return new CogParams(false, 0); }
+}
