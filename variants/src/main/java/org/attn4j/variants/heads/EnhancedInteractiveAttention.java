@@ -55,6 +55,11 @@ public final class EnhancedInteractiveAttention implements Variant {
     }
 
     @Override
+    public boolean causal() {
+        return params.causal();
+    }
+
+    @Override
     public VariantInfo info() { return INFO; }
 
     @Override

@@ -67,6 +67,11 @@ public final class HeadEmbeddingAttention implements Variant {
     }
 
     @Override
+    public boolean causal() {
+        return params.causal();
+    }
+
+    @Override
     public VariantInfo info() { return INFO; }
 
     @Override

@@ -70,6 +70,11 @@ public final class MixtureOfHeadsAttention implements Variant {
     }
 
     @Override
+    public boolean causal() {
+        return params.causal();
+    }
+
+    @Override
     public VariantInfo info() { return INFO; }
 
     @Override

@@ -67,6 +67,11 @@ public final class MultiTokenAttention implements Variant {
     }
 
     @Override
+    public boolean causal() {
+        return params.causal();
+    }
+
+    @Override
     public VariantInfo info() { return INFO; }
 
     /** Seeded kernels for H heads (identity + noise). */

@@ -52,6 +52,11 @@ public final class TalkingHeadsAttention implements Variant {
     }
 
     @Override
+    public boolean causal() {
+        return params.causal();
+    }
+
+    @Override
     public VariantInfo info() { return INFO; }
 
     public TalkingHeadsParams params() { return params; }
