@@ -20,6 +20,7 @@ public final class VariantRegistry {
         // One line per package; keep families together (S, E, L, H).
         all.addAll(org.attn4j.variants.bias.BiasVariants.factories());
         all.addAll(org.attn4j.variants.conv.ConvVariants.factories());
+        all.addAll(org.attn4j.variants.efficient.EfficientVariants.factories());
         Map<String, VariantFactory> m = new LinkedHashMap<>();
         for (VariantFactory f : all) {
             if (m.put(f.info().name(), f) != null) throw new IllegalStateException("variant name registered twice: " + f.info().name());
