@@ -134,6 +134,13 @@ public final class RelativePositionAttention implements Variant {
         int width = causal ? n + 1 : 2 * n;          // padded row length
         int[] clip = new int[causal ? n : 2 * n - 1];  // extended column -> compact column
         for (int c = 0; c < clip.length; c++) clip[c] = row(c - (n - 1), m, causal) - rLo;
+        // E_usedᵀ per head, [D × used], so that R = Q·Eᵀ is one row-major GEMM.
+        float[] tableT = new float[heads * d * used];
+        for (int h = 0; h < heads; h++) {
+            for (int r = 0; r < used; r++) {
+                for (int c = 0; c < d; c++) tableT[(h * d + c) * used + r] = table[(h * rows + rLo + r) * d + c];
+            }
+        }
         Parallel.forEach(Parallel.resolveThreads(threads), bsz * heads,
                 w -> new float[][] {new float[block * used], new float[(block + 1) * width + n], new float[block * n]},
                 (bh, scratch) -> {
@@ -143,7 +150,7 @@ public final class RelativePositionAttention implements Variant {
                     for (int i0 = 0; i0 < n; i0 += block) {
                         int i1 = Math.min(n, i0 + block), t = i1 - i0, keys = causal ? i1 : n;
                         // R = Q_tile · E_usedᵀ  [t × used]
-                        mk.gemmTransB(t, used, d, qh, i0 * d, d, table, (h * rows + rLo) * d, d, rc, 0, used);
+                        mk.gemm(t, used, d, qh, i0 * d, d, 1, tableT, h * d * used, used, rc, 0, used, false);
                         java.util.Arrays.fill(padded, 0f);
                         if (causal) {
                             // pad: a zero column in front of each row of R (extended to N distances −(N−1)..0)
