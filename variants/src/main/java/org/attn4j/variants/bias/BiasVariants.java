@@ -15,7 +15,7 @@ public final class BiasVariants {
                                 + FlashBias.MAX_GENERATED_N + ")",
                         "rank=int (>= 1, <= N, default 8; dense-svd only): extra head dimensions R",
                         "causal=bool (default true): causal masking",
-                        "block=int (>= 1, default 256; alibi only): query rows per re-centred block"),
+                        "block=int (>= 1, default " + FlashBiasParams.DEFAULT_BLOCK + "; alibi only): query rows per re-centred block"),
                         BiasVariants::flashBias),
                 new VariantFactory(RelativePositionAttention.INFO, List.of(
                         "causal=bool (default true): the paper's decoder form (distances −M..0); false for the bidirectional extension",
@@ -41,10 +41,10 @@ public final class BiasVariants {
         if (mode.equals("alibi")) {
             if (s.has("rank")) throw new IllegalArgumentException("rank: only used with bias=dense-svd (ALiBi is folded exactly into 2 extra dimensions)");
             s.string("rank", null);
-            return FlashBias.alibi(new FlashBiasParams(FlashBiasParams.Mode.ALIBI, 1, causal, s.integer("block", 256)));
+            return FlashBias.alibi(new FlashBiasParams(FlashBiasParams.Mode.ALIBI, 1, causal, s.integer("block", FlashBiasParams.DEFAULT_BLOCK)));
         }
         if (s.has("block")) throw new IllegalArgumentException("block: only used with bias=alibi");
         s.string("block", null);
-        return FlashBias.denseSvd(new FlashBiasParams(FlashBiasParams.Mode.DENSE_SVD, s.integer("rank", 8), causal, 256), seed);
+        return FlashBias.denseSvd(new FlashBiasParams(FlashBiasParams.Mode.DENSE_SVD, s.integer("rank", 8), causal, FlashBiasParams.DEFAULT_BLOCK), seed);
     }
 }

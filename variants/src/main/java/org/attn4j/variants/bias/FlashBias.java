@@ -30,14 +30,16 @@ import org.attn4j.variants.VariantResult;
  * ({@code q_bias = [1]}, {@code k_bias = [m·j]}) suffices. That form is exact in real arithmetic but
  * puts logits of size {@code m·N} into fp32 dot products, costing ~{@code m·N·2⁻²⁴} absolute logit
  * error. This class therefore processes queries in blocks {@code [i0, i1)} and keeps both terms
- * re-centred on the block: for keys left of the block {@code q_bias = [1, i − i0]},
- * {@code k_bias = [m(j − i0), −m]} (logit {@code −m(i − j)} exactly, magnitude O(m·block) for the
- * keys that carry weight). The non-causal {@code |i − j|} is not low rank (the matrix |i − j| is
- * full rank), but it is rank 2 on each side of the diagonal: keys right of the block use
- * {@code k_bias = [−m(j − i0), m]} (logit {@code −m(j − i)}), and the block's own square
- * (t × t keys) runs through the engine's built-in ALiBi. The three key ranges are engine partials
- * ({@code Attention.partial}) merged by {@code AttentionPartial.merge}, so the result is exact for
- * both causal and bidirectional ALiBi.
+ * re-centred on the block's middle row c: {@code q_bias = [1, i − c]}, {@code k_bias = [m(j − c), −m]},
+ * whose product is {@code −m(i − j)} exactly with magnitude ≤ m·block/2 for the keys that carry
+ * weight (far keys get large negative logits and weight ~0, so their rounding does not matter).
+ * Causal ALiBi is then one plain causal flash call per block over keys {@code [0, i1)}. The
+ * non-causal {@code |i − j|} is not low rank (the matrix |i − j| is full rank), but it is rank 2 on
+ * each side of the diagonal: keys left of the block use the factors above, keys right of it
+ * {@code k_bias = [−m(j − c), m]} (logit {@code −m(j − i)}), and only the block's own square
+ * (t × t keys, where both signs occur) runs through the engine's built-in ALiBi. The three key
+ * ranges are engine partials ({@code Attention.partial}) merged by {@code AttentionPartial.merge},
+ * so bidirectional ALiBi is exact too.
  *
  * <p><b>Dense-SVD mode (approximate for R &lt; N).</b> A dense bias {@code [H, N, N]} (shared across the
  * batch) is decomposed per head by {@link TruncatedSvd}: {@code bias_h ≈ U_R·diag(s)·V_Rᵀ},
@@ -124,7 +126,7 @@ public final class FlashBias implements Variant {
         }
         for (float x : qBias.toArray()) if (!Float.isFinite(x)) throw new IllegalArgumentException("qBias: expected finite values, got " + x);
         for (float x : kBias.toArray()) if (!Float.isFinite(x)) throw new IllegalArgumentException("kBias: expected finite values, got " + x);
-        return new FlashBias(new FlashBiasParams(FlashBiasParams.Mode.FACTORS, kBias.dim(3), causal, 256), 0, null, null, 0, 0, qBias, kBias);
+        return new FlashBias(new FlashBiasParams(FlashBiasParams.Mode.FACTORS, kBias.dim(3), causal, FlashBiasParams.DEFAULT_BLOCK), 0, null, null, 0, 0, qBias, kBias);
     }
 
     private static void requireMode(FlashBiasParams p, FlashBiasParams.Mode mode) {
@@ -216,31 +218,40 @@ public final class FlashBias implements Variant {
         }
         Tensor qxT = Tensor.of(qx, bsz, heads, n, dx), kxT = Tensor.of(kx, bsz, heads, n, dx);
         int t = Math.max(threads, 0);
-        AttentionSpec diag = AttentionSpec.builder().scale(scale).alibiSlopes(m)
-                .causal(params.causal() ? CausalAlignment.TOP_LEFT : null).threads(t).build();
+        AttentionSpec diag = AttentionSpec.builder().scale(scale).alibiSlopes(m).threads(t).build();
         AttentionSpec fold = AttentionSpec.builder().scale(1f).threads(t).validate(false).build();
+        AttentionSpec foldCausal = AttentionSpec.builder().scale(1f).causal(CausalAlignment.BOTTOM_RIGHT).threads(t).validate(false).build();
         float[] out = new float[bsz * heads * n * dv];
         long pairsDiag = 0, pairsFold = 0;
         for (int i0 = 0; i0 < n; i0 += params.block()) {
-            int i1 = Math.min(n, i0 + params.block()), rows = i1 - i0;
+            int i1 = Math.min(n, i0 + params.block()), rows = i1 - i0, c = i0 + rows / 2; // re-centre on the block's middle
             for (int b = 0; b < bsz; b++) {
                 for (int h = 0; h < heads; h++) {
                     int base = (b * heads + h) * n * dx;
-                    for (int i = i0; i < i1; i++) qx[base + i * dx + d + 1] = i - i0;
-                    for (int j = 0; j < i0; j++) {
-                        kx[base + j * dx + d] = m[h] * (j - i0);
+                    for (int i = i0; i < i1; i++) qx[base + i * dx + d + 1] = i - c;
+                    for (int j = 0; j < (params.causal() ? i1 : i0); j++) {
+                        kx[base + j * dx + d] = m[h] * (j - c);
                         kx[base + j * dx + d + 1] = -m[h];
                     }
                     if (!params.causal()) {
                         for (int j = i1; j < n; j++) {
-                            kx[base + j * dx + d] = -m[h] * (j - i0);
+                            kx[base + j * dx + d] = -m[h] * (j - c);
                             kx[base + j * dx + d + 1] = m[h];
                         }
                     }
                 }
             }
+            if (params.causal()) {
+                // Causal: the block's own keys are on the left side of the diagonal too, so one plain
+                // flash call over keys [0, i1) with the folded factors and the causal band is exact.
+                Tensor o = Attention.sdpa(rows(qxT, i0, rows), rows(kxT, 0, i1), rows(v, 0, i1), foldCausal).output();
+                float[] oa = o.toArray();
+                for (int bh = 0; bh < bsz * heads; bh++) System.arraycopy(oa, bh * rows * dv, out, (bh * n + i0) * dv, rows * dv);
+                pairsFold += (long) rows * i0 + (long) rows * (rows + 1) / 2;
+                continue;
+            }
             AttentionPartial part = Attention.partial(rows(q, i0, rows), rows(k, i0, rows), rows(v, i0, rows), diag, 0, rows);
-            pairsDiag += params.causal() ? (long) rows * (rows + 1) / 2 : (long) rows * rows;
+            pairsDiag += (long) rows * rows;
             if (i0 > 0) {
                 part = part.merge(Attention.partial(rows(qxT, i0, rows), rows(kxT, 0, i0), rows(v, 0, i0), fold, 0, i0));
                 pairsFold += (long) rows * i0;
