@@ -23,6 +23,9 @@ public final class VariantRegistry {
         all.addAll(org.attn4j.variants.recurrent.RecurrentVariants.factories());
         all.addAll(org.attn4j.variants.local.LocalVariants.factories());
         all.addAll(org.attn4j.variants.heads.HeadVariants.factories());
+        all.addAll(org.attn4j.variants.bias.BiasVariants.factories());
+        all.addAll(org.attn4j.variants.conv.ConvVariants.factories());
+        all.addAll(org.attn4j.variants.efficient.EfficientVariants.factories());
         Map<String, VariantFactory> m = new LinkedHashMap<>();
         for (VariantFactory f : all) {
             if (m.put(f.info().name(), f) != null) throw new IllegalStateException("variant name registered twice: " + f.info().name());
