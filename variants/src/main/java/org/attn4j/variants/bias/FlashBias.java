@@ -135,6 +135,11 @@ public final class FlashBias implements Variant {
     }
 
     @Override
+    public boolean causal() {
+        return params.causal();
+    }
+
+    @Override
     public VariantInfo info() { return INFO; }
 
     public FlashBiasParams params() { return params; }

@@ -80,6 +80,11 @@ public final class RelativePositionAttention implements Variant {
     }
 
     @Override
+    public boolean causal() {
+        return params.causal();
+    }
+
+    @Override
     public VariantInfo info() { return INFO; }
 
     public RelativePositionParams params() { return params; }

@@ -60,6 +60,11 @@ public final class DynamicConv implements Variant {
     }
 
     @Override
+    public boolean causal() {
+        return params.causal();
+    }
+
+    @Override
     public VariantInfo info() { return INFO; }
 
     public ConvParams params() { return params; }

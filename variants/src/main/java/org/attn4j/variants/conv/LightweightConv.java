@@ -58,6 +58,11 @@ public final class LightweightConv implements Variant {
     }
 
     @Override
+    public boolean causal() {
+        return params.causal();
+    }
+
+    @Override
     public VariantInfo info() { return INFO; }
 
     public ConvParams params() { return params; }

@@ -43,6 +43,11 @@ abstract sealed class BetterAttention implements Variant permits OptimisedAttent
     private final Weights explicit;
     private final Map<String, Weights> cache = new ConcurrentHashMap<>();
 
+    @Override
+    public boolean causal() {
+        return params.causal();
+    }
+
     BetterAttention(Kind kind, BetterAttentionParams params, long seed, Weights explicit) {
         if (params == null) throw new IllegalArgumentException("params: expected BetterAttentionParams, got null");
         this.kind = kind;
