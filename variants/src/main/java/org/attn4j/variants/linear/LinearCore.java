@@ -1,0 +1,210 @@
+package org.attn4j.variants.linear;
+
+import java.util.concurrent.atomic.AtomicLong;
+import org.attn4j.core.parallel.Parallel;
+import org.attn4j.core.simd.MicroKernels;
+import org.attn4j.core.tensor.Tensor;
+import org.attn4j.variants.Shapes;
+import org.attn4j.variants.VariantResult;
+
+/**
+ * The shared engine of the kernelised (feature-map) attention family: for feature maps
+ * φ_q, φ_k of width F it computes, per head,
+ * <pre>
+ *   num_i = Σ_{j ∈ J(i)} (φ_q(q_i)·φ_k(k_j)) v_j,   den_i = Σ_{j ∈ J(i)} φ_q(q_i)·φ_k(k_j),
+ *   out_i = num_i / den_i   (normalised; a zero denominator gives a zero row)   or   out_i = num_i
+ * </pre>
+ * with J(i) all keys (non-causal) or keys j ≤ i (causal), in O(N·F·Dv) time and O(F·Dv + block·F)
+ * memory: never anything N × N. The non-causal form accumulates S = Σ φ_k(k_j) v_jᵀ (F × Dv) and
+ * z = Σ φ_k(k_j) over key blocks, then reads φ_q(q_i)ᵀ S and φ_q(q_i)·z per query block. The causal
+ * form is chunked: inside a chunk of C tokens the masked C × C block of scores is multiplied
+ * directly (quadratic in C only), earlier chunks enter through the running state (S, z), which is
+ * then updated with the chunk's keys. Chunk 1 is the plain prefix-sum recurrence.
+ *
+ * <p>Feature maps may carry a log-shift for the keys ({@link FeatureMap#keyShift}): key features are
+ * computed as exp(·) / e^{shift} and the state is rescaled when the shift changes between chunks;
+ * the shift cancels in normalised outputs and keeps exponential features finite.
+ */
+final class LinearCore {
+    private LinearCore() {}
+
+    /** Row-block size of the non-causal passes. */
+    static final int BLOCK = 128;
+
+    /** Feature maps of one head. Implementations read their own copies of the head's q and k. */
+    interface FeatureMap {
+        /** Feature width F. */
+        int dim();
+
+        /** φ_q of query rows [r0, r0 + rows) into {@code out} (rows × F, row-major). */
+        void queries(int r0, int rows, float[] out);
+
+        /** φ_k of key rows [r0, r0 + rows), divided by e^{shift}, into {@code out} (rows × F). */
+        void keys(int r0, int rows, float shift, float[] out);
+
+        /** FLOPs spent per feature row (queries and keys alike), for the FLOP count. */
+        long flopsPerRow();
+
+        /**
+         * The key log-shift a causal chunk starting at token {@code c0} uses; it may depend on keys
+         * 0..c0 only (the first query of the chunk sees key c0). Non-decreasing in c0 is not required.
+         */
+        default float keyShift(int c0) { return 0f; }
+
+        /** The key log-shift of the non-causal form (any function of all keys). */
+        default float keyShiftAll() { return 0f; }
+
+        /**
+         * Optionally writes the scores φ_q(q_i)·φ_k(k_j)/e^{shift} for queries [q0, q0+qn) × keys
+         * [k0, k0+kn) into {@code a} (row stride {@code lda}) by a cheaper route than the features
+         * (e.g. a polynomial of q·k); returns the FLOPs spent, or −1 to let the engine use the features.
+         */
+        default long scores(int q0, int qn, int k0, int kn, float shift, float[] a, int lda) { return -1; }
+    }
+
+    /** Per-thread scratch buffers, grown on demand. */
+    static final class Scratch {
+        float[] fq = new float[0], fk = new float[0], s = new float[0], z = new float[0], a = new float[0];
+
+        float[] fq(int n) { return fq.length >= n ? fq : (fq = new float[n]); }
+        float[] fk(int n) { return fk.length >= n ? fk : (fk = new float[n]); }
+        float[] s(int n) { return s.length >= n ? s : (s = new float[n]); }
+        float[] z(int n) { return z.length >= n ? z : (z = new float[n]); }
+        float[] a(int n) { return a.length >= n ? a : (a = new float[n]); }
+    }
+
+    /** Non-causal form: every query sees all {@code nk} keys. Writes nq × dv into {@code out}; returns FLOPs. */
+    static long nonCausal(FeatureMap f, int nq, int nk, float[] v, int dv, boolean normalize, float[] out, Scratch sc) {
+        MicroKernels mk = MicroKernels.get();
+        int fd = f.dim();
+        float[] s = sc.s(fd * dv), z = sc.z(fd);
+        java.util.Arrays.fill(s, 0, fd * dv, 0f);
+        java.util.Arrays.fill(z, 0, fd, 0f);
+        float[] fk = sc.fk(BLOCK * fd), fq = sc.fq(BLOCK * fd);
+        float shift = f.keyShiftAll();
+        long flops = 0;
+        for (int k0 = 0; k0 < nk; k0 += BLOCK) {
+            int len = Math.min(BLOCK, nk - k0);
+            f.keys(k0, len, shift, fk);
+            // S += φ(K_blk)ᵀ V_blk: A(i,p) = fk[p·F + i]
+            mk.gemm(fd, dv, len, fk, 0, 1, fd, v, k0 * dv, dv, s, 0, dv, true);
+            if (normalize) for (int r = 0; r < len; r++) mk.axpy(1f, fk, r * fd, z, 0, fd);
+            flops += len * f.flopsPerRow() + 2L * len * fd * dv + (normalize ? 2L * len * fd : 0);
+        }
+        for (int q0 = 0; q0 < nq; q0 += BLOCK) {
+            int len = Math.min(BLOCK, nq - q0);
+            f.queries(q0, len, fq);
+            mk.gemm(len, dv, fd, fq, 0, fd, 1, s, 0, dv, out, q0 * dv, dv, false);
+            flops += len * f.flopsPerRow() + 2L * len * fd * dv;
+            if (normalize) {
+                for (int r = 0; r < len; r++) {
+                    float den = mk.dot(fq, r * fd, z, 0, fd);
+                    divide(out, (q0 + r) * dv, dv, den);
+                }
+                flops += len * (2L * fd + dv);
+            }
+        }
+        return flops;
+    }
+
+    /**
+     * Causal form by chunks of {@code chunk} tokens (self-attention, n queries and n keys). Writes
+     * n × dv into {@code out}; returns FLOPs.
+     */
+    static long causal(FeatureMap f, int n, float[] v, int dv, int chunk, boolean normalize, float[] out, Scratch sc) {
+        MicroKernels mk = MicroKernels.get();
+        int fd = f.dim();
+        int c = Math.max(1, Math.min(chunk, n));
+        float[] s = sc.s(fd * dv), z = sc.z(fd);
+        java.util.Arrays.fill(s, 0, fd * dv, 0f);
+        java.util.Arrays.fill(z, 0, fd, 0f);
+        float[] fk = sc.fk(c * fd), fq = sc.fq(c * fd), a = sc.a(c * c);
+        float prevShift = 0f;
+        long flops = 0;
+        for (int c0 = 0; c0 < n; c0 += c) {
+            int len = Math.min(c, n - c0);
+            float shift = f.keyShift(c0);
+            if (c0 > 0 && shift != prevShift) {
+                float r = (float) Math.exp((double) prevShift - shift);
+                mk.scale(s, 0, fd * dv, r);
+                mk.scale(z, 0, fd, r);
+                flops += (long) fd * dv + fd;
+            }
+            prevShift = shift;
+            f.queries(c0, len, fq);
+            f.keys(c0, len, shift, fk);
+            flops += 2L * len * f.flopsPerRow();
+            long sf = f.scores(c0, len, c0, len, shift, a, len);
+            if (sf < 0) {
+                mk.gemmTransB(len, len, fd, fq, 0, fd, fk, 0, fd, a, 0, len);
+                sf = 2L * len * len * fd;
+            }
+            flops += sf;
+            for (int i = 0; i < len; i++) for (int j = i + 1; j < len; j++) a[i * len + j] = 0f;
+            // intra-chunk: num = A·V_c, plus the state of earlier chunks: num += φ(Q_c)·S
+            mk.gemm(len, dv, len, a, 0, len, 1, v, c0 * dv, dv, out, c0 * dv, dv, false);
+            flops += 2L * len * len * dv;
+            if (c0 > 0) {
+                mk.gemm(len, dv, fd, fq, 0, fd, 1, s, 0, dv, out, c0 * dv, dv, true);
+                flops += 2L * len * fd * dv;
+            }
+            if (normalize) {
+                for (int i = 0; i < len; i++) {
+                    float den = 0f;
+                    for (int j = 0; j <= i; j++) den += a[i * len + j];
+                    if (c0 > 0) den += mk.dot(fq, i * fd, z, 0, fd);
+                    divide(out, (c0 + i) * dv, dv, den);
+                }
+                flops += len * ((long) len + 2L * fd + dv);
+            }
+            if (c0 + len < n) {
+                mk.gemm(fd, dv, len, fk, 0, 1, fd, v, c0 * dv, dv, s, 0, dv, true);
+                flops += 2L * len * fd * dv;
+                if (normalize) {
+                    for (int r = 0; r < len; r++) mk.axpy(1f, fk, r * fd, z, 0, fd);
+                    flops += 2L * len * fd;
+                }
+            }
+        }
+        return flops;
+    }
+
+    /** x[off..off+n) /= den; a zero (or non-finite) denominator leaves a zero row. */
+    static void divide(float[] x, int off, int n, float den) {
+        if (den == 0f || !Float.isFinite(den)) {
+            java.util.Arrays.fill(x, off, off + n, 0f);
+        } else {
+            MicroKernels.get().scale(x, off, n, 1f / den);
+        }
+    }
+
+    /** What a head computes: given its q, k, v copies (row-major), fill {@code out} and return FLOPs. */
+    interface HeadBody {
+        long run(int b, int h, float[] q, float[] k, float[] v, float[] out, Scratch scratch);
+    }
+
+    /**
+     * Runs {@code body} for every (batch, head) on up to {@code threads} threads and assembles the
+     * [B, H, Nq, Dv] output. Query head h reads kv head {@link Shapes#kvHead}.
+     */
+    static VariantResult perHead(Shapes s, Tensor q, Tensor k, Tensor v, int threads, HeadBody body) {
+        float[] out = new float[Math.multiplyExact(Math.multiplyExact(s.batch() * s.heads(), s.nq()), s.dv())];
+        AtomicLong flops = new AtomicLong();
+        int heads = s.batch() * s.heads();
+        Parallel.forEach(Parallel.resolveThreads(threads), heads, w -> new Scratch(), (item, scratch) -> {
+            int b = item / s.heads(), h = item % s.heads(), hk = s.kvHead(h);
+            float[] qh = Shapes.head(q, b, h), kh = Shapes.head(k, b, hk), vh = Shapes.head(v, b, hk);
+            float[] oh = new float[s.nq() * s.dv()];
+            flops.addAndGet(body.run(b, h, qh, kh, vh, oh, scratch));
+            Shapes.putHead(out, s.heads(), s.nq(), s.dv(), b, h, oh);
+        });
+        return new VariantResult(Tensor.of(out, s.batch(), s.heads(), s.nq(), s.dv()), flops.get());
+    }
+
+    /** Causal forms are self-attention: Nq must equal Nk. */
+    static void requireSelf(Shapes s, String variant) {
+        if (s.nq() != s.nk()) {
+            throw new IllegalArgumentException("k: causal " + variant + " needs Nk = Nq = " + s.nq() + ", got Nk = " + s.nk());
+        }
+    }
+}

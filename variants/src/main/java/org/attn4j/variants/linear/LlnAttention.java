@@ -1,0 +1,122 @@
+package org.attn4j.variants.linear;
+
+import org.attn4j.core.tensor.Tensor;
+import org.attn4j.variants.Family;
+import org.attn4j.variants.Shapes;
+import org.attn4j.variants.Variant;
+import org.attn4j.variants.VariantInfo;
+import org.attn4j.variants.VariantResult;
+
+/**
+ * P12 — Linear Log-Normal Attention with Unbiased Concentration (Nahshan et al.).
+ * {@code out_i = Σ_j (φ_q(q_i)·φ_k(k_j)) v_j / Σ_j φ_q(q_i)·φ_k(k_j)} with
+ * {@code φ_q(q) = exp(α q)}, {@code φ_k(k) = exp(β k)} elementwise. α and β come from the paper's
+ * moment matching, which makes the log-normal LLN attention matrix match the variance of softmax
+ * attention: {@code σ̃² = (σ_q² σ_k² − b) / (2a)} with the paper's fitted constants
+ * a = 0.14855178, b = −0.35487039, then {@code α = σ̃/σ_q}, {@code β = σ̃/σ_k}.
+ *
+ * <p>σ_q, σ_k: the sample standard deviation of the head's q and k entries (non-causal; the
+ * reference code uses the whole batch tensor, here each (batch, head) is estimated on its own so
+ * batch items stay independent), or the {@code sigmaq}/{@code sigmak} settings; causal forms
+ * default to 1 (unit-variance q, k), since a sequence-wide estimate would read future tokens.
+ * Numerics: each query's features are shifted by their row maximum and the keys by a running
+ * maximum (rescaling the state when it grows); both shifts cancel exactly in the normalisation.
+ * Causal: chunked as {@link LinearCore}; a chunk's key shift is the maximum over keys up to the
+ * chunk's first token, so the output at i reads keys ≤ i only.
+ *
+ * <p>Shapes: q [B, H, Nq, D], k [B, Hkv, Nk, D], v [B, Hkv, Nk, Dv] → [B, H, Nq, Dv]; causal needs Nq = Nk.
+ */
+public final class LlnAttention implements Variant {
+    static final VariantInfo INFO = new VariantInfo("lln", "P12", "Linear Log-Normal Attention with Unbiased Concentration", Family.L, false,
+            "linear attention with exp(alpha q), exp(beta k) features, alpha/beta by moment matching to softmax; causal by chunks");
+
+    /** The paper's fit of the softmax attention variance (the a, b of the moment matching). */
+    static final double A = 0.14855178144710912, B = -0.35487039130661086;
+
+    private final LlnParams params;
+
+    public LlnAttention(LlnParams params) {
+        this.params = java.util.Objects.requireNonNull(params, "params");
+    }
+
+    @Override
+    public VariantInfo info() { return INFO; }
+
+    /** α and β for the given standard deviations: {α, β}. */
+    public static double[] alphaBeta(double sigmaQ, double sigmaK) {
+        double tilde = Math.sqrt((sigmaQ * sigmaQ * sigmaK * sigmaK - B) / (2 * A));
+        return new double[] {tilde / sigmaQ, tilde / sigmaK};
+    }
+
+    /** Sample standard deviation (n − 1) of all entries; 1 when fewer than 2 entries or all equal. */
+    static double std(float[] x) {
+        if (x.length < 2) return 1;
+        double mean = 0;
+        for (float f : x) mean += f;
+        mean /= x.length;
+        double ss = 0;
+        for (float f : x) ss += (f - mean) * (f - mean);
+        double sd = Math.sqrt(ss / (x.length - 1));
+        return sd > 0 ? sd : 1;
+    }
+
+    @Override
+    public VariantResult run(Tensor q, Tensor k, Tensor v, int threads) {
+        Shapes s = Shapes.of(q, k, v);
+        if (params.causal()) LinearCore.requireSelf(s, "lln");
+        return LinearCore.perHead(s, q, k, v, threads, (b, h, qh, kh, vh, out, scratch) -> {
+            double sq = !Double.isNaN(params.sigmaQ()) ? params.sigmaQ() : params.causal() ? 1 : std(qh);
+            double sk = !Double.isNaN(params.sigmaK()) ? params.sigmaK() : params.causal() ? 1 : std(kh);
+            double[] ab = alphaBeta(sq, sk);
+            long flops = Double.isNaN(params.sigmaQ()) && !params.causal() ? 3L * (qh.length + kh.length) : 0;
+            Features f = new Features(qh, kh, s.d(), (float) ab[0], (float) ab[1]);
+            return flops + (params.causal()
+                    ? LinearCore.causal(f, s.nq(), vh, s.dv(), params.chunk(), true, out, scratch)
+                    : LinearCore.nonCausal(f, s.nq(), s.nk(), vh, s.dv(), true, out, scratch));
+        });
+    }
+
+    /** exp(α q − rowmax) for queries, exp(β k − shift) for keys. */
+    static final class Features implements LinearCore.FeatureMap {
+        private final float[] q, k, prefixMax;
+        private final int d;
+        private final float alpha, beta, allMax;
+
+        Features(float[] q, float[] k, int d, float alpha, float beta) {
+            this.q = q;
+            this.k = k;
+            this.d = d;
+            this.alpha = alpha;
+            this.beta = beta;
+            int n = k.length / d;
+            prefixMax = new float[n];
+            float m = Float.NEGATIVE_INFINITY;
+            for (int j = 0; j < n; j++) {
+                for (int c = 0; c < d; c++) m = Math.max(m, beta * k[j * d + c]);
+                prefixMax[j] = m;
+            }
+            allMax = n == 0 ? 0f : prefixMax[n - 1];
+        }
+
+        @Override public int dim() { return d; }
+        @Override public long flopsPerRow() { return 4L * d; }
+        @Override public float keyShift(int c0) { return prefixMax[c0]; }
+        @Override public float keyShiftAll() { return allMax; }
+
+        @Override
+        public void queries(int r0, int rows, float[] out) {
+            for (int r = 0; r < rows; r++) {
+                int o = (r0 + r) * d;
+                float m = Float.NEGATIVE_INFINITY;
+                for (int c = 0; c < d; c++) m = Math.max(m, alpha * q[o + c]);
+                for (int c = 0; c < d; c++) out[r * d + c] = (float) Math.exp(alpha * q[o + c] - m);
+            }
+        }
+
+        @Override
+        public void keys(int r0, int rows, float shift, float[] out) {
+            int base = r0 * d;
+            for (int i = 0, n = rows * d; i < n; i++) out[i] = (float) Math.exp(beta * k[base + i] - shift);
+        }
+    }
+}
