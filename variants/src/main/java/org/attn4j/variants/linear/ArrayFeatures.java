@@ -18,5 +18,5 @@ final class ArrayFeatures implements LinearCore.FeatureMap {
     public void queries(int r0, int rows, float[] out) { System.arraycopy(fq, r0 * f, out, 0, rows * f); }
 
     @Override
-    public void keys(int r0, int rows, float shift, float[] out) { System.arraycopy(fk, r0 * f, out, 0, rows * f); }
+    public void keys(int r0, int rows, float[] out) { System.arraycopy(fk, r0 * f, out, 0, rows * f); }
 }

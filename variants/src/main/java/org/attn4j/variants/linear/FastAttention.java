@@ -87,7 +87,7 @@ public final class FastAttention implements Variant {
         public void queries(int r0, int rows, float[] out) { map(q, r0, rows, out); }
 
         @Override
-        public void keys(int r0, int rows, float shift, float[] out) { map(k, r0, rows, out); }
+        public void keys(int r0, int rows, float[] out) { map(k, r0, rows, out); }
 
         private void map(float[] x, int r0, int rows, float[] out) {
             for (int r = 0; r < rows; r++) {
@@ -106,7 +106,7 @@ public final class FastAttention implements Variant {
         }
 
         @Override
-        public long scores(int q0, int qn, int k0, int kn, float shift, float[] a, int lda) {
+        public long scores(int q0, int qn, int k0, int kn, float[] a, int lda) {
             MicroKernels.get().gemmTransB(qn, kn, d, q, q0 * d, d, k, k0 * d, d, a, 0, lda);
             for (int i = 0; i < qn; i++) {
                 for (int j = 0; j < kn; j++) {

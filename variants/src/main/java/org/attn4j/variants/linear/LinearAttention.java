@@ -72,7 +72,7 @@ public final class LinearAttention implements Variant {
         public void queries(int r0, int rows, float[] out) { map(q, r0, rows, out); }
 
         @Override
-        public void keys(int r0, int rows, float shift, float[] out) { map(k, r0, rows, out); }
+        public void keys(int r0, int rows, float[] out) { map(k, r0, rows, out); }
 
         private void map(float[] x, int r0, int rows, float[] out) {
             int base = r0 * d;

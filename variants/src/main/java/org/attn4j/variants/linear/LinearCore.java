@@ -21,9 +21,13 @@ import org.attn4j.variants.VariantResult;
  * directly (quadratic in C only), earlier chunks enter through the running state (S, z), which is
  * then updated with the chunk's keys. Chunk 1 is the plain prefix-sum recurrence.
  *
- * <p>Feature maps may carry a log-shift for the keys ({@link FeatureMap#keyShift}): key features are
- * computed as exp(·) / e^{shift} and the state is rescaled when the shift changes between chunks;
- * the shift cancels in normalised outputs and keeps exponential features finite.
+ * <p>Exponential feature maps carry a log-shift per key ({@link FeatureMap#keyShift}): key j's
+ * features are computed as φ_k(k_j)/e^{M_j}. In the non-causal form every key has the same shift,
+ * which cancels in the normalisation. In the causal form M_j must be non-decreasing in j and depend
+ * on keys ≤ j only (a running maximum): the score of (i, j ≤ i) is then rebuilt as
+ * (φ_q(q_i)·φ_k(k_j)/e^{M_j})·e^{M_j − M_i} and the state is kept relative to the last shift, so
+ * every factor is ≤ 1 (no overflow), the common factor e^{−M_i} of row i cancels, and row i reads
+ * nothing after token i.
  */
 final class LinearCore {
     private LinearCore() {}
@@ -39,27 +43,28 @@ final class LinearCore {
         /** φ_q of query rows [r0, r0 + rows) into {@code out} (rows × F, row-major). */
         void queries(int r0, int rows, float[] out);
 
-        /** φ_k of key rows [r0, r0 + rows), divided by e^{shift}, into {@code out} (rows × F). */
-        void keys(int r0, int rows, float shift, float[] out);
+        /** φ_k of key rows [r0, r0 + rows), each divided by e^{keyShift(row)}, into {@code out} (rows × F). */
+        void keys(int r0, int rows, float[] out);
 
         /** FLOPs spent per feature row (queries and keys alike), for the FLOP count. */
         long flopsPerRow();
 
         /**
-         * The key log-shift a causal chunk starting at token {@code c0} uses; it may depend on keys
-         * 0..c0 only (the first query of the chunk sees key c0). Non-decreasing in c0 is not required.
+         * True when {@link #keyShift} is not identically 0. Non-causal use needs one shift for all
+         * keys; causal use needs a shift that is non-decreasing in j and a function of keys ≤ j.
          */
-        default float keyShift(int c0) { return 0f; }
+        default boolean shifted() { return false; }
 
-        /** The key log-shift of the non-causal form (any function of all keys). */
-        default float keyShiftAll() { return 0f; }
+        /** The log-shift M_j of key j's features. */
+        default float keyShift(int j) { return 0f; }
 
         /**
-         * Optionally writes the scores φ_q(q_i)·φ_k(k_j)/e^{shift} for queries [q0, q0+qn) × keys
-         * [k0, k0+kn) into {@code a} (row stride {@code lda}) by a cheaper route than the features
-         * (e.g. a polynomial of q·k); returns the FLOPs spent, or −1 to let the engine use the features.
+         * Optionally writes the scores φ_q(q_i)·φ_k(k_j) for queries [q0, q0+qn) × keys [k0, k0+kn)
+         * into {@code a} (row stride {@code lda}) by a cheaper route than the features (e.g. a
+         * polynomial of q·k; only for maps without shifts); returns the FLOPs spent, or −1 to let the
+         * engine use the features.
          */
-        default long scores(int q0, int qn, int k0, int kn, float shift, float[] a, int lda) { return -1; }
+        default long scores(int q0, int qn, int k0, int kn, float[] a, int lda) { return -1; }
     }
 
     /** Per-thread scratch buffers, grown on demand. */
@@ -81,11 +86,10 @@ final class LinearCore {
         java.util.Arrays.fill(s, 0, fd * dv, 0f);
         java.util.Arrays.fill(z, 0, fd, 0f);
         float[] fk = sc.fk(BLOCK * fd), fq = sc.fq(BLOCK * fd);
-        float shift = f.keyShiftAll();
         long flops = 0;
         for (int k0 = 0; k0 < nk; k0 += BLOCK) {
             int len = Math.min(BLOCK, nk - k0);
-            f.keys(k0, len, shift, fk);
+            f.keys(k0, len, fk);
             // S += φ(K_blk)ᵀ V_blk: A(i,p) = fk[p·F + i]
             mk.gemm(fd, dv, len, fk, 0, 1, fd, v, k0 * dv, dv, s, 0, dv, true);
             if (normalize) for (int r = 0; r < len; r++) mk.axpy(1f, fk, r * fd, z, 0, fd);
@@ -115,36 +119,42 @@ final class LinearCore {
         MicroKernels mk = MicroKernels.get();
         int fd = f.dim();
         int c = Math.max(1, Math.min(chunk, n));
+        boolean shifted = f.shifted();
         float[] s = sc.s(fd * dv), z = sc.z(fd);
         java.util.Arrays.fill(s, 0, fd * dv, 0f);
         java.util.Arrays.fill(z, 0, fd, 0f);
         float[] fk = sc.fk(c * fd), fq = sc.fq(c * fd), a = sc.a(c * c);
-        float prevShift = 0f;
+        float[] m = shifted ? new float[c] : null; // shifts M_j of the chunk's tokens
+        float ref = 0f; // the shift the state (S, z) is relative to
         long flops = 0;
         for (int c0 = 0; c0 < n; c0 += c) {
             int len = Math.min(c, n - c0);
-            float shift = f.keyShift(c0);
-            if (c0 > 0 && shift != prevShift) {
-                float r = (float) Math.exp((double) prevShift - shift);
-                mk.scale(s, 0, fd * dv, r);
-                mk.scale(z, 0, fd, r);
-                flops += (long) fd * dv + fd;
-            }
-            prevShift = shift;
             f.queries(c0, len, fq);
-            f.keys(c0, len, shift, fk);
+            f.keys(c0, len, fk);
             flops += 2L * len * f.flopsPerRow();
-            long sf = f.scores(c0, len, c0, len, shift, a, len);
+            long sf = shifted ? -1 : f.scores(c0, len, c0, len, a, len);
             if (sf < 0) {
                 mk.gemmTransB(len, len, fd, fq, 0, fd, fk, 0, fd, a, 0, len);
                 sf = 2L * len * len * fd;
             }
             flops += sf;
+            if (shifted) {
+                for (int i = 0; i < len; i++) m[i] = f.keyShift(c0 + i);
+                for (int i = 0; i < len; i++) {
+                    for (int j = 0; j < i; j++) a[i * len + j] *= (float) Math.exp((double) m[j] - m[i]);
+                }
+                flops += (long) len * len;
+            }
             for (int i = 0; i < len; i++) for (int j = i + 1; j < len; j++) a[i * len + j] = 0f;
-            // intra-chunk: num = A·V_c, plus the state of earlier chunks: num += φ(Q_c)·S
+            // intra-chunk: num = A·V_c, plus the state of earlier chunks: num += φ(Q_c)·S (· e^{ref − M_i})
             mk.gemm(len, dv, len, a, 0, len, 1, v, c0 * dv, dv, out, c0 * dv, dv, false);
             flops += 2L * len * len * dv;
             if (c0 > 0) {
+                if (shifted) {
+                    // fold e^{ref − M_i} (≤ 1) into the query features of row i: it scales both φ_q·S and φ_q·z
+                    for (int i = 0; i < len; i++) mk.scale(fq, i * fd, fd, (float) Math.exp((double) ref - m[i]));
+                    flops += (long) len * fd;
+                }
                 mk.gemm(len, dv, fd, fq, 0, fd, 1, s, 0, dv, out, c0 * dv, dv, true);
                 flops += 2L * len * fd * dv;
             }
@@ -158,6 +168,19 @@ final class LinearCore {
                 flops += len * ((long) len + 2L * fd + dv);
             }
             if (c0 + len < n) {
+                if (shifted) {
+                    // move the state to the chunk's last shift, and the chunk's keys onto it too
+                    float next = m[len - 1];
+                    if (c0 > 0 && next != ref) {
+                        float r = (float) Math.exp((double) ref - next);
+                        mk.scale(s, 0, fd * dv, r);
+                        mk.scale(z, 0, fd, r);
+                        flops += (long) fd * dv + fd;
+                    }
+                    for (int j = 0; j < len; j++) mk.scale(fk, j * fd, fd, (float) Math.exp((double) m[j] - next));
+                    flops += (long) len * fd;
+                    ref = next;
+                }
                 mk.gemm(fd, dv, len, fk, 0, 1, fd, v, c0 * dv, dv, s, 0, dv, true);
                 flops += 2L * len * fd * dv;
                 if (normalize) {

@@ -19,10 +19,10 @@ import org.attn4j.variants.VariantResult;
  * reference code uses the whole batch tensor, here each (batch, head) is estimated on its own so
  * batch items stay independent), or the {@code sigmaq}/{@code sigmak} settings; causal forms
  * default to 1 (unit-variance q, k), since a sequence-wide estimate would read future tokens.
- * Numerics: each query's features are shifted by their row maximum and the keys by a running
- * maximum (rescaling the state when it grows); both shifts cancel exactly in the normalisation.
- * Causal: chunked as {@link LinearCore}; a chunk's key shift is the maximum over keys up to the
- * chunk's first token, so the output at i reads keys ≤ i only.
+ * Numerics: each query's features are shifted by their row maximum and the keys by the maximum of
+ * β·k over all keys (non-causal) or over keys up to their own position (causal, a running maximum
+ * that {@link LinearCore} re-bases exactly); the shifts cancel in the normalisation, every
+ * exponential stays ≤ 1, and causal row i reads keys ≤ i only.
  *
  * <p>Shapes: q [B, H, Nq, D], k [B, Hkv, Nk, D], v [B, Hkv, Nk, Dv] → [B, H, Nq, Dv]; causal needs Nq = Nk.
  */
@@ -69,20 +69,22 @@ public final class LlnAttention implements Variant {
             double sk = !Double.isNaN(params.sigmaK()) ? params.sigmaK() : params.causal() ? 1 : std(kh);
             double[] ab = alphaBeta(sq, sk);
             long flops = Double.isNaN(params.sigmaQ()) && !params.causal() ? 3L * (qh.length + kh.length) : 0;
-            Features f = new Features(qh, kh, s.d(), (float) ab[0], (float) ab[1]);
+            Features f = new Features(qh, kh, s.d(), (float) ab[0], (float) ab[1], params.causal());
             return flops + (params.causal()
                     ? LinearCore.causal(f, s.nq(), vh, s.dv(), params.chunk(), true, out, scratch)
                     : LinearCore.nonCausal(f, s.nq(), s.nk(), vh, s.dv(), true, out, scratch));
         });
     }
 
-    /** exp(α q − rowmax) for queries, exp(β k − shift) for keys. */
+    /** exp(α q − rowmax) for queries, exp(β k − M_j) for keys (M_j: running or global max of β k). */
     static final class Features implements LinearCore.FeatureMap {
         private final float[] q, k, prefixMax;
         private final int d;
         private final float alpha, beta, allMax;
+        private final boolean causal;
 
-        Features(float[] q, float[] k, int d, float alpha, float beta) {
+        Features(float[] q, float[] k, int d, float alpha, float beta, boolean causal) {
+            this.causal = causal;
             this.q = q;
             this.k = k;
             this.d = d;
@@ -100,8 +102,8 @@ public final class LlnAttention implements Variant {
 
         @Override public int dim() { return d; }
         @Override public long flopsPerRow() { return 4L * d; }
-        @Override public float keyShift(int c0) { return prefixMax[c0]; }
-        @Override public float keyShiftAll() { return allMax; }
+        @Override public boolean shifted() { return true; }
+        @Override public float keyShift(int j) { return causal ? prefixMax[j] : allMax; }
 
         @Override
         public void queries(int r0, int rows, float[] out) {
@@ -114,9 +116,12 @@ public final class LlnAttention implements Variant {
         }
 
         @Override
-        public void keys(int r0, int rows, float shift, float[] out) {
-            int base = r0 * d;
-            for (int i = 0, n = rows * d; i < n; i++) out[i] = (float) Math.exp(beta * k[base + i] - shift);
+        public void keys(int r0, int rows, float[] out) {
+            for (int r = 0; r < rows; r++) {
+                float shift = keyShift(r0 + r);
+                int o = (r0 + r) * d;
+                for (int c = 0; c < d; c++) out[r * d + c] = (float) Math.exp(beta * k[o + c] - shift);
+            }
         }
     }
 }
