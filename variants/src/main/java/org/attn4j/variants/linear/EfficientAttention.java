@@ -40,13 +40,10 @@ public final class EfficientAttention implements Variant {
             for (int i = 0; i < s.nq(); i++) {
                 int o = i * d;
                 float m = Float.NEGATIVE_INFINITY;
-                for (int c = 0; c < d; c++) m = Math.max(m, sc * qh[o + c]);
+                for (int c = 0; c < d; c++) m = Math.max(m, qh[o + c] *= sc);
+                VecExp.exp(qh, o, d, m);
                 double sum = 0;
-                for (int c = 0; c < d; c++) {
-                    float e = (float) Math.exp(sc * qh[o + c] - m);
-                    qh[o + c] = e;
-                    sum += e;
-                }
+                for (int c = 0; c < d; c++) sum += qh[o + c];
                 float inv = (float) (1 / sum);
                 for (int c = 0; c < d; c++) qh[o + c] *= inv;
             }
@@ -54,13 +51,12 @@ public final class EfficientAttention implements Variant {
             float[] colMax = new float[d];
             double[] colSum = new double[d];
             java.util.Arrays.fill(colMax, Float.NEGATIVE_INFINITY);
-            for (int j = 0; j < s.nk(); j++) for (int c = 0; c < d; c++) colMax[c] = Math.max(colMax[c], sc * kh[j * d + c]);
+            for (int j = 0; j < s.nk(); j++) for (int c = 0; c < d; c++) colMax[c] = Math.max(colMax[c], kh[j * d + c] *= sc);
             for (int j = 0; j < s.nk(); j++) {
-                for (int c = 0; c < d; c++) {
-                    float e = (float) Math.exp(sc * kh[j * d + c] - colMax[c]);
-                    kh[j * d + c] = e;
-                    colSum[c] += e;
-                }
+                int o = j * d;
+                for (int c = 0; c < d; c++) kh[o + c] -= colMax[c];
+                VecExp.exp(kh, o, d, 0f);
+                for (int c = 0; c < d; c++) colSum[c] += kh[o + c];
             }
             float[] inv = new float[d];
             for (int c = 0; c < d; c++) inv[c] = (float) (1 / colSum[c]);

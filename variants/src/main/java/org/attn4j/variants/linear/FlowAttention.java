@@ -41,14 +41,22 @@ public final class FlowAttention implements Variant {
 
     static float sigmoid(double x) { return (float) (1 / (1 + Math.exp(-x))); }
 
+    /** x ← σ(x) through e^{−|x|} (vectorised): σ(x) = 1/(1 + e^{−|x|}) for x ≥ 0, e^{−|x|}/(1 + e^{−|x|}) otherwise. */
+    static void sigmoidInPlace(float[] x) {
+        float[] e = new float[x.length];
+        for (int i = 0; i < x.length; i++) e[i] = -Math.abs(x[i]);
+        VecExp.exp(e, 0, e.length, 0f);
+        for (int i = 0; i < x.length; i++) x[i] = x[i] >= 0f ? 1f / (1f + e[i]) : e[i] / (1f + e[i]);
+    }
+
     @Override
     public VariantResult run(Tensor q, Tensor k, Tensor v, int threads) {
         Shapes s = Shapes.of(q, k, v);
         if (params.causal()) LinearCore.requireSelf(s, "flowformer");
         int d = s.d(), dv = s.dv();
         return LinearCore.perHead(s, q, k, v, threads, (b, h, qh, kh, vh, out, scratch) -> {
-            for (int i = 0; i < qh.length; i++) qh[i] = sigmoid(qh[i]);
-            for (int i = 0; i < kh.length; i++) kh[i] = sigmoid(kh[i]);
+            sigmoidInPlace(qh);
+            sigmoidInPlace(kh);
             float[] alloc = params.causal() ? causalFlows(qh, kh, vh, s.nq(), d, dv) : flows(qh, kh, vh, s.nq(), s.nk(), d, dv);
             long flops = 4L * (qh.length + kh.length) + 16L * (s.nq() + s.nk()) * d;
             flops += params.causal()

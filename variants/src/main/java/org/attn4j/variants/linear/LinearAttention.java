@@ -75,8 +75,15 @@ public final class LinearAttention implements Variant {
         public void keys(int r0, int rows, float[] out) { map(k, r0, rows, out); }
 
         private void map(float[] x, int r0, int rows, float[] out) {
-            int base = r0 * d;
-            for (int i = 0, n = rows * d; i < n; i++) out[i] = phi(x[base + i], relu);
+            int base = r0 * d, n = rows * d;
+            if (relu) {
+                for (int i = 0; i < n; i++) out[i] = Math.max(x[base + i], 0f);
+                return;
+            }
+            // elu(x) + 1 = x + 1 for x > 0, e^x otherwise: exp of min(x, 0), vectorised, then the positive side
+            for (int i = 0; i < n; i++) out[i] = Math.min(x[base + i], 0f);
+            VecExp.exp(out, 0, n, 0f);
+            for (int i = 0; i < n; i++) if (x[base + i] > 0f) out[i] = x[base + i] + 1f;
         }
     }
 

@@ -124,7 +124,7 @@ final class LinearCore {
         java.util.Arrays.fill(s, 0, fd * dv, 0f);
         java.util.Arrays.fill(z, 0, fd, 0f);
         float[] fk = sc.fk(c * fd), fq = sc.fq(c * fd), a = sc.a(c * c);
-        float[] m = shifted ? new float[c] : null; // shifts M_j of the chunk's tokens
+        float[] m = shifted ? new float[c] : null, e = shifted ? new float[c] : null; // shifts M_j of the chunk's tokens
         float ref = 0f; // the shift the state (S, z) is relative to
         long flops = 0;
         for (int c0 = 0; c0 < n; c0 += c) {
@@ -140,8 +140,10 @@ final class LinearCore {
             flops += sf;
             if (shifted) {
                 for (int i = 0; i < len; i++) m[i] = f.keyShift(c0 + i);
-                for (int i = 0; i < len; i++) {
-                    for (int j = 0; j < i; j++) a[i * len + j] *= (float) Math.exp((double) m[j] - m[i]);
+                for (int i = 1; i < len; i++) {
+                    System.arraycopy(m, 0, e, 0, i);
+                    VecExp.exp(e, 0, i, m[i]); // e^{M_j − M_i} ≤ 1
+                    for (int j = 0; j < i; j++) a[i * len + j] *= e[j];
                 }
                 flops += (long) len * len;
             }

@@ -110,8 +110,8 @@ public final class LlnAttention implements Variant {
             for (int r = 0; r < rows; r++) {
                 int o = (r0 + r) * d;
                 float m = Float.NEGATIVE_INFINITY;
-                for (int c = 0; c < d; c++) m = Math.max(m, alpha * q[o + c]);
-                for (int c = 0; c < d; c++) out[r * d + c] = (float) Math.exp(alpha * q[o + c] - m);
+                for (int c = 0; c < d; c++) m = Math.max(m, out[r * d + c] = alpha * q[o + c]);
+                VecExp.exp(out, r * d, d, m);
             }
         }
 
@@ -120,7 +120,8 @@ public final class LlnAttention implements Variant {
             for (int r = 0; r < rows; r++) {
                 float shift = keyShift(r0 + r);
                 int o = (r0 + r) * d;
-                for (int c = 0; c < d; c++) out[r * d + c] = (float) Math.exp(beta * k[o + c] - shift);
+                for (int c = 0; c < d; c++) out[r * d + c] = beta * k[o + c];
+                VecExp.exp(out, r * d, d, shift);
             }
         }
     }
