@@ -80,10 +80,10 @@ public final class LinearAttention implements Variant {
                 for (int i = 0; i < n; i++) out[i] = Math.max(x[base + i], 0f);
                 return;
             }
-            // elu(x) + 1 = x + 1 for x > 0, e^x otherwise: exp of min(x, 0), vectorised, then the positive side
+            // elu(x) + 1 = e^{min(x, 0)} + max(x, 0), branch-free; the exponential vectorised
             for (int i = 0; i < n; i++) out[i] = Math.min(x[base + i], 0f);
             VecExp.exp(out, 0, n, 0f);
-            for (int i = 0; i < n; i++) if (x[base + i] > 0f) out[i] = x[base + i] + 1f;
+            for (int i = 0; i < n; i++) out[i] += Math.max(x[base + i], 0f);
         }
     }
 
