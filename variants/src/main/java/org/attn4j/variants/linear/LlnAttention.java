@@ -24,6 +24,8 @@ import org.attn4j.variants.VariantResult;
  * that {@link LinearCore} re-bases exactly); the shifts cancel in the normalisation, every
  * exponential stays ≤ 1, and causal row i reads keys ≤ i only.
  *
+ * {@link Decoder} is the causal recurrence one token at a time.
+ *
  * <p>Shapes: q [B, H, Nq, D], k [B, Hkv, Nk, D], v [B, Hkv, Nk, Dv] → [B, H, Nq, Dv]; causal needs Nq = Nk.
  */
 public final class LlnAttention implements Variant {
@@ -123,6 +125,67 @@ public final class LlnAttention implements Variant {
                 for (int c = 0; c < d; c++) out[r * d + c] = beta * k[o + c];
                 VecExp.exp(out, r * d, d, shift);
             }
+        }
+    }
+
+    /**
+     * Causal decoding of one head, one token at a time, with α and β from the {@code sigmaq},
+     * {@code sigmak} settings (1 when unset, as in the causal form).
+     */
+    public Decoder decoder(int d, int dv) {
+        double sq = Double.isNaN(params.sigmaQ()) ? 1 : params.sigmaQ(), sk = Double.isNaN(params.sigmaK()) ? 1 : params.sigmaK();
+        double[] ab = alphaBeta(sq, sk);
+        return new Decoder(d, dv, (float) ab[0], (float) ab[1]);
+    }
+
+    /**
+     * The causal LLN recurrence: S = Σ e^{βk_j − M} v_jᵀ and z = Σ e^{βk_j − M} relative to the
+     * running maximum M of β·k, re-based when M grows. Not thread-safe.
+     */
+    public static final class Decoder {
+        private final int d, dv;
+        private final float alpha, beta;
+        private final float[] s, z, fq, fk;
+        private float ref = Float.NEGATIVE_INFINITY;
+
+        Decoder(int d, int dv, float alpha, float beta) {
+            if (d < 1 || dv < 1) throw new IllegalArgumentException("d, dv: expected ≥ 1, got " + d + ", " + dv);
+            this.d = d;
+            this.dv = dv;
+            this.alpha = alpha;
+            this.beta = beta;
+            s = new float[d * dv];
+            z = new float[d];
+            fq = new float[d];
+            fk = new float[d];
+        }
+
+        /** Appends (k, v) and returns the output for query q (length Dv). */
+        public float[] step(float[] q, float[] k, float[] v) {
+            if (q.length != d || k.length != d || v.length != dv) {
+                throw new IllegalArgumentException("step: expected q, k of length " + d + " and v of length " + dv
+                        + ", got " + q.length + ", " + k.length + ", " + v.length);
+            }
+            var mk = org.attn4j.core.simd.MicroKernels.get();
+            float m = ref, mq = Float.NEGATIVE_INFINITY;
+            for (int c = 0; c < d; c++) {
+                m = Math.max(m, fk[c] = beta * k[c]);
+                mq = Math.max(mq, fq[c] = alpha * q[c]);
+            }
+            if (m != ref && ref != Float.NEGATIVE_INFINITY) {
+                float r = (float) Math.exp((double) ref - m);
+                mk.scale(s, 0, d * dv, r);
+                mk.scale(z, 0, d, r);
+            }
+            ref = m;
+            VecExp.exp(fk, 0, d, m);
+            VecExp.exp(fq, 0, d, mq);
+            for (int c = 0; c < d; c++) mk.axpy(fk[c], v, 0, s, c * dv, dv);
+            mk.axpy(1f, fk, 0, z, 0, d);
+            float[] out = new float[dv];
+            mk.gemm(1, dv, d, fq, 0, d, 1, s, 0, dv, out, 0, dv, false);
+            LinearCore.divide(out, 0, dv, mk.dot(fq, 0, z, 0, d));
+            return out;
         }
     }
 }

@@ -101,6 +101,30 @@ class LlnAttentionTest {
     }
 
     @Test
+    void decoderEqualsChunkedCausal() {
+        int n = 60, d = 13, dv = 7;
+        Tensor[] t = LinearTesting.qkv(21, 1, 1, 1, n, n, d, dv);
+        float[] kx = scaled(t[1], 4f); // β·k up to ~40: the decoder re-bases its state as the max grows
+        for (int j = 0; j < n; j++) for (int c = 0; c < d; c++) kx[j * d + c] += 0.2f * j;
+        Tensor k = Tensor.of(kx, 1, 1, n, d);
+        LlnAttention lln = new LlnAttention(new LlnParams(true, 16, 1.3, 0.8));
+        Tensor chunked = lln.run(t[0], k, t[2], 1).output();
+        VariantAssert.assertClose(naive(t[0], k, t[2], true, 1.3, 0.8), chunked, 3e-5, 2e-4, "chunked vs naive");
+        LlnAttention.Decoder dec = lln.decoder(d, dv);
+        float[] stepped = new float[n * dv];
+        for (int i = 0; i < n; i++) {
+            float[] q = new float[d], kk = new float[d], v = new float[dv];
+            for (int c = 0; c < d; c++) {
+                q[c] = t[0].get(0, 0, i, c);
+                kk[c] = k.get(0, 0, i, c);
+            }
+            for (int c = 0; c < dv; c++) v[c] = t[2].get(0, 0, i, c);
+            System.arraycopy(dec.step(q, kk, v), 0, stepped, i * dv, dv);
+        }
+        VariantAssert.assertClose(chunked, Tensor.of(stepped, 1, 1, n, dv), 2e-5, 2e-4, "decoder vs chunked");
+    }
+
+    @Test
     void causalLeaksNothingFromTheFuture() {
         Tensor[] t = LinearTesting.qkv(12, 2, 3, 3, 41, 41, 13, 13);
         for (int chunk : new int[] {1, 8, 64}) {
