@@ -80,6 +80,7 @@ final class LinearCore {
 
     /** Non-causal form: every query sees all {@code nk} keys. Writes nq × dv into {@code out}; returns FLOPs. */
     static long nonCausal(FeatureMap f, int nq, int nk, float[] v, int dv, boolean normalize, float[] out, Scratch sc) {
+        if (f.shifted() && !normalize) throw new IllegalStateException("shifted features need the normalised form");
         MicroKernels mk = MicroKernels.get();
         int fd = f.dim();
         float[] s = sc.s(fd * dv), z = sc.z(fd);
@@ -116,6 +117,7 @@ final class LinearCore {
      * n × dv into {@code out}; returns FLOPs.
      */
     static long causal(FeatureMap f, int n, float[] v, int dv, int chunk, boolean normalize, float[] out, Scratch sc) {
+        if (f.shifted() && !normalize) throw new IllegalStateException("shifted features need the normalised form");
         MicroKernels mk = MicroKernels.get();
         int fd = f.dim();
         int c = Math.max(1, Math.min(chunk, n));
