@@ -13,7 +13,8 @@ import org.attn4j.variants.VariantResult;
  * {@code a_ij = f(q̂_i·k̂_j) / Σ_j f(q̂_i·k̂_j)}, {@code out_i = Σ_j a_ij v_j} with the Taylor kernel
  * f(x) = 1 + x (order 1) or 1 + x + x²/2 (order 2), on rows normalised to zero mean and unit L2 norm
  * (q̂ = (q − mean q)/‖q − mean q‖, likewise k̂; a constant row becomes 0), so every score lies in
- * [−1, 1] and f &gt; 0. The kernel factorises as φ(q̂)·φ(k̂) with
+ * [−1, 1] and f &gt; 0 ({@code normalize=none}: raw rows with x = q·k/sqrt(D), the authors' code
+ * default; {@code scale} overrides the factor on q·k). The kernel factorises as φ(q̂)·φ(k̂) with
  * φ(x) = [1, x, x_c²/√2, x_c x_e (c &lt; e)] (1 + D + D(D+1)/2 features for order 2), which the
  * {@link LinearCore} engine sums in O(N·D²·Dv) time, never forming the N × N matrix; inside a causal
  * chunk the scores are taken as f(q̂·k̂) directly (O(C²·D)).
@@ -56,10 +57,15 @@ public final class FastAttention implements Variant {
         if (params.causal()) LinearCore.requireSelf(s, "fast-attention");
         int d = s.d();
         return LinearCore.perHead(s, q, k, v, threads, (b, h, qh, kh, vh, out, scratch) -> {
-            normalise(qh, s.nq(), d);
-            normalise(kh, s.nk(), d);
+            boolean rows = params.normalize().equals("rows");
+            if (rows) {
+                normalise(qh, s.nq(), d);
+                normalise(kh, s.nk(), d);
+            }
+            double sc = !Double.isNaN(params.scale()) ? params.scale() : rows ? 1 : 1 / Math.sqrt(d);
+            if (sc != 1) for (int i = 0; i < qh.length; i++) qh[i] = (float) (qh[i] * sc); // x = (sc·q)·k
             Features f = new Features(qh, kh, d, params.order());
-            long flops = 6L * (qh.length + kh.length);
+            long flops = 6L * (qh.length + kh.length) + qh.length;
             return flops + (params.causal()
                     ? LinearCore.causal(f, s.nq(), vh, s.dv(), params.chunk(), true, out, scratch)
                     : LinearCore.nonCausal(f, s.nq(), s.nk(), vh, s.dv(), true, out, scratch));

@@ -27,8 +27,12 @@ public final class LinearVariants {
                 new VariantFactory(FlowAttention.INFO, List.of(CAUSAL, CHUNK),
                         (s, seed) -> new FlowAttention(new FlowParams(s.bool("causal", false), s.integer("chunk", 64)))),
                 new VariantFactory(FastAttention.INFO, List.of(
-                        "order=1|2 (default 2): degree of the Taylor kernel 1 + x (+ x^2/2)", CAUSAL, CHUNK),
-                        (s, seed) -> new FastAttention(new FastParams(s.integer("order", 2), s.bool("causal", false), s.integer("chunk", 64)))),
+                        "order=1|2 (default 2): degree of the Taylor kernel 1 + x (+ x^2/2)",
+                        "normalize=rows|none (default rows): rows to zero mean and unit norm (the paper), or raw (the authors' code)",
+                        "scale=real (> 0, default 1 with rows, 1/sqrt(D) with none): factor on q.k inside the kernel",
+                        CAUSAL, CHUNK),
+                        (s, seed) -> new FastAttention(new FastParams(s.integer("order", 2), s.choice("normalize", "rows", "rows", "none"),
+                                s.real("scale", Double.NaN), s.bool("causal", false), s.integer("chunk", 64)))),
                 new VariantFactory(ChelaAttention.INFO, List.of(
                         "short=int (1..64, default 3): taps of the short depthwise convolution",
                         "rank=int (1..16, default 2): decaying exponentials per channel in the long convolution kernel",

@@ -22,12 +22,16 @@ class FastAttentionTest {
         return o;
     }
 
-    /** a_ij = f(q̂_i·k̂_j)/Σ_j f, f the order-p Taylor polynomial of exp, the N × N matrix in full. */
     static Tensor naive(Tensor q, Tensor k, Tensor v, int order, boolean causal) {
+        return naive(q, k, v, order, causal, true, 1);
+    }
+
+    /** a_ij = f(s·q̂_i·k̂_j)/Σ_j f, f the order-p Taylor polynomial of exp, the N × N matrix in full. */
+    static Tensor naive(Tensor q, Tensor k, Tensor v, int order, boolean causal, boolean rows, double scale) {
         return Naive.assemble(q.dim(0), q.dim(1), q.dim(2), v.dim(3), (b, h) -> {
             int hk = LinearTesting.kvHead(q, k, h);
             return Naive.weighted(Naive.head(q, b, h), Naive.head(k, b, hk), Naive.head(v, b, hk), (x, y) -> {
-                double s = Naive.dot(unit(x), unit(y));
+                double s = scale * (rows ? Naive.dot(unit(x), unit(y)) : Naive.dot(x, y));
                 return order == 1 ? 1 + s : 1 + s + s * s / 2;
             }, causal, true);
         });
@@ -70,6 +74,17 @@ class FastAttentionTest {
     }
 
     @Test
+    void rawRowsWithTheCodeTemperature() {
+        Tensor[] t = LinearTesting.qkv(61, 2, 2, 1, 33, 33, 13, 7);
+        for (boolean causal : new boolean[] {false, true}) {
+            Tensor out = new FastAttention(new FastParams(2, "none", Double.NaN, causal, 8)).run(t[0], t[1], t[2], 1).output();
+            VariantAssert.assertClose(naive(t[0], t[1], t[2], 2, causal, false, 1 / Math.sqrt(13)), out, 2e-5, 1e-4, "normalize=none, causal=" + causal);
+            Tensor scaled = new FastAttention(new FastParams(2, "rows", 2.5, causal, 8)).run(t[0], t[1], t[2], 1).output();
+            VariantAssert.assertClose(naive(t[0], t[1], t[2], 2, causal, true, 2.5), scaled, 2e-5, 1e-4, "scale 2.5, causal=" + causal);
+        }
+    }
+
+    @Test
     void constantRowsNormaliseToZeroAndGiveUniformWeights() {
         // every q and k row constant: q̂ = k̂ = 0, f = 1, so the output is the plain mean of v
         Tensor q = Tensor.of(new float[] {2, 2, 2, 5, 5, 5}, 1, 1, 2, 3), k = Tensor.of(new float[] {1, 1, 1, -1, -1, -1, 3, 3, 3}, 1, 1, 3, 3);
@@ -92,6 +107,8 @@ class FastAttentionTest {
     void badParametersAreRejectedByName() {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> new FastParams(3, false, 4)).getMessage().contains("order"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> new FastParams(2, false, 0)).getMessage().contains("chunk"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> new FastParams(2, "l2", Double.NaN, false, 4)).getMessage().contains("normalize"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> new FastParams(2, "rows", 0, false, 4)).getMessage().contains("scale"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> VariantRegistry.create("fast-attention", Settings.of("order=0"), 1)).getMessage().contains("order"));
     }
 }
