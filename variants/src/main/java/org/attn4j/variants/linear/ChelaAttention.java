@@ -17,7 +17,7 @@ import org.attn4j.variants.VariantResult;
  * from which queries and keys are read, to a tiled ("divide and conquer") linear attention. Here,
  * per head and channel c, applied to q and to k with the same learned kernels:
  * <pre>
- *   u_t = Σ_{s&lt;short} w_{c,s} x_{t−s}                       (short depthwise causal convolution)
+ *   u_t = SiLU(Σ_{s&lt;short} w_{c,s} x_{t−s})                 (short depthwise causal convolution, SiLU)
  *   y_t = Σ_{s≤t} h_c(s) u_{t−s},  h_c(s) = δ(s) + Σ_r γ_{c,r} ρ_{c,r}^s   (long causal convolution with a skip)
  *   out_i = φ(ỹq_i)ᵀ Σ_j φ(ỹk_j) v_jᵀ / φ(ỹq_i)·Σ_j φ(ỹk_j),  φ = elu + 1   (j ≤ i when causal)
  * </pre>
@@ -97,7 +97,7 @@ public final class ChelaAttention implements Variant {
         return bySize.computeIfAbsent(((long) heads << 32) | d, key -> Weights.init(seed, heads, d, params.shortLen(), params.rank()));
     }
 
-    /** Short then long causal convolution of x (n × d) with head h's kernels, in place. */
+    /** Short convolution, SiLU, then long causal convolution of x (n × d) with head h's kernels, in place. */
     static void convolve(float[] x, int n, int d, Weights w, int h) {
         int sl = w.shortLen(), rk = w.rank();
         float[] u = new float[n * d];
@@ -109,6 +109,9 @@ public final class ChelaAttention implements Variant {
                 u[t * d + c] = (float) acc;
             }
         }
+        float[] gate = u.clone();
+        FlowAttention.sigmoidInPlace(gate);
+        for (int i = 0; i < u.length; i++) u[i] *= gate[i]; // SiLU(u) = u·σ(u)
         double[] g = new double[d * rk];
         for (int t = 0; t < n; t++) {
             for (int c = 0; c < d; c++) {
@@ -132,7 +135,7 @@ public final class ChelaAttention implements Variant {
         return LinearCore.perHead(s, q, k, v, threads, (b, h, qh, kh, vh, out, scratch) -> {
             convolve(qh, n, d, w, h);
             convolve(kh, n, d, w, (h / group) * group);
-            long flops = 2L * (2L * n * d * (params.shortLen() + 2L * params.rank()));
+            long flops = 2L * ((long) n * d * (2L * params.shortLen() + 4 + 4L * params.rank()));
             LinearAttention.ElementwiseFeatures f = new LinearAttention.ElementwiseFeatures(qh, kh, d, false);
             return flops + (params.causal()
                     ? LinearCore.causal(f, n, vh, s.dv(), params.chunk(), true, out, scratch)

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 class ChelaAttentionTest {
 
     /**
-     * Short then long convolution written as explicit kernels: u = w * x, y = h * u with
+     * Short convolution, SiLU, then long convolution written as explicit kernels: u = SiLU(w * x), y = h * u with
      * h(s) = δ(s) + Σ_r γ_r ρ_r^s summed directly over all s ≤ t (O(N²)).
      */
     static double[][] conv(double[][] x, ChelaAttention.Weights w, int h) {
@@ -21,6 +21,7 @@ class ChelaAttentionTest {
         for (int t = 0; t < n; t++) {
             for (int c = 0; c < d; c++) {
                 for (int s = 0; s < w.shortLen() && s <= t; s++) u[t][c] += w.shortTaps()[(h * d + c) * w.shortLen() + s] * x[t - s][c];
+                u[t][c] *= Naive.sigmoid(u[t][c]);
             }
         }
         for (int t = 0; t < n; t++) {
