@@ -22,7 +22,10 @@ import org.attn4j.variants.VariantResult;
  *
  * <p>Shapes: q [B, H, Nq, D], k [B, Hkv, Nk, D], v [B, Hkv, Nk, Dv] → [B, H, Nq, Dv]; with the
  * default scatter=keys the output rows are the tokens of k, so Nq = Nk is required and q is not
- * read. Latents are drawn from the seed ({@link Init}, N(0, 1)) per (H, D) or given explicitly.
+ * read. Latents are drawn from the seed ({@link Init}, N(0, 1)) per (H, D) or given explicitly. The
+ * authors' code uses logit scale 1 with latents initialised N(0, 0.1²); the default here is
+ * 1/sqrt(D) with N(0, 1) latents (logits of the same order); {@code scale=1} with explicit latents
+ * reproduces the code's computation.
  */
 public final class FlareAttention implements Variant {
     static final VariantInfo INFO = new VariantInfo("flare", "P90", "FLARE: Fast Low-rank Attention Routing Engine", Family.L, false,
