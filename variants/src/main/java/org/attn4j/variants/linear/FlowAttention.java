@@ -46,7 +46,8 @@ public final class FlowAttention implements Variant {
         float[] e = new float[x.length];
         for (int i = 0; i < x.length; i++) e[i] = -Math.abs(x[i]);
         VecExp.exp(e, 0, e.length, 0f);
-        for (int i = 0; i < x.length; i++) x[i] = x[i] >= 0f ? 1f / (1f + e[i]) : e[i] / (1f + e[i]);
+        // p = 1/(1 + e^{−|x|}) = σ(|x|); σ(x) = p for x ≥ 0 and 1 − p otherwise: 0.5 ± (p − 0.5), branch-free
+        for (int i = 0; i < x.length; i++) x[i] = 0.5f + Math.copySign(1f / (1f + e[i]) - 0.5f, x[i]);
     }
 
     @Override
