@@ -100,28 +100,37 @@ public final class ChelaAttention implements Variant {
     /** Short convolution, SiLU, then long causal convolution of x (n × d) with head h's kernels, in place. */
     static void convolve(float[] x, int n, int d, Weights w, int h) {
         int sl = w.shortLen(), rk = w.rank();
+        // kernels of head h transposed to [tap][channel] and [r][channel]: the channel loops run contiguous
+        float[] taps = new float[sl * d], gain = new float[rk * d], decay = new float[rk * d];
+        for (int c = 0; c < d; c++) {
+            for (int s = 0; s < sl; s++) taps[s * d + c] = w.shortTaps()[(h * d + c) * sl + s];
+            for (int r = 0; r < rk; r++) {
+                gain[r * d + c] = w.gains()[(h * d + c) * rk + r];
+                decay[r * d + c] = w.decays()[(h * d + c) * rk + r];
+            }
+        }
         float[] u = new float[n * d];
         for (int t = 0; t < n; t++) {
-            for (int c = 0; c < d; c++) {
-                int wo = (h * d + c) * sl;
-                double acc = 0;
-                for (int s = 0; s < sl && s <= t; s++) acc += w.shortTaps()[wo + s] * x[(t - s) * d + c];
-                u[t * d + c] = (float) acc;
+            int o = t * d;
+            for (int s = 0; s < sl && s <= t; s++) {
+                int xo = (t - s) * d, to = s * d;
+                for (int c = 0; c < d; c++) u[o + c] += taps[to + c] * x[xo + c];
             }
         }
         float[] gate = u.clone();
         FlowAttention.sigmoidInPlace(gate);
         for (int i = 0; i < u.length; i++) u[i] *= gate[i]; // SiLU(u) = u·σ(u)
-        double[] g = new double[d * rk];
+        // long convolution h(s) = δ(s) + Σ_r γ_r ρ_r^s as the recurrence g_r(t) = ρ_r g_r(t−1) + u_t
+        float[] g = new float[rk * d];
         for (int t = 0; t < n; t++) {
-            for (int c = 0; c < d; c++) {
-                int o = (h * d + c) * rk;
-                double y = u[t * d + c];
-                for (int r = 0; r < rk; r++) {
-                    double gr = g[c * rk + r] = w.decays()[o + r] * g[c * rk + r] + u[t * d + c];
-                    y += w.gains()[o + r] * gr;
+            int o = t * d;
+            System.arraycopy(u, o, x, o, d);
+            for (int r = 0; r < rk; r++) {
+                int ro = r * d;
+                for (int c = 0; c < d; c++) {
+                    float gr = g[ro + c] = decay[ro + c] * g[ro + c] + u[o + c];
+                    x[o + c] += gain[ro + c] * gr;
                 }
-                x[t * d + c] = (float) y;
             }
         }
     }
