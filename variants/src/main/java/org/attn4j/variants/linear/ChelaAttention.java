@@ -85,6 +85,11 @@ public final class ChelaAttention implements Variant {
     }
 
     @Override
+    public boolean causal() {
+        return params.causal();
+    }
+
+    @Override
     public VariantInfo info() { return INFO; }
 
     Weights weights(int heads, int d) {

@@ -32,6 +32,11 @@ public final class FastAttention implements Variant {
     }
 
     @Override
+    public boolean causal() {
+        return params.causal();
+    }
+
+    @Override
     public VariantInfo info() { return INFO; }
 
     /** Rows of x (n × d) to zero mean and unit L2 norm, in place; a zero-variance row becomes 0. */

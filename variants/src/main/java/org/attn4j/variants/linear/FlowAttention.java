@@ -37,6 +37,11 @@ public final class FlowAttention implements Variant {
     }
 
     @Override
+    public boolean causal() {
+        return params.causal();
+    }
+
+    @Override
     public VariantInfo info() { return INFO; }
 
     static float sigmoid(double x) { return (float) (1 / (1 + Math.exp(-x))); }

@@ -31,6 +31,11 @@ public final class LinearAttention implements Variant {
     public LinearParams params() { return params; }
 
     @Override
+    public boolean causal() {
+        return params.causal();
+    }
+
+    @Override
     public VariantInfo info() { return INFO; }
 
     @Override

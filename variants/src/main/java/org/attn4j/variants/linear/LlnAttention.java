@@ -42,6 +42,11 @@ public final class LlnAttention implements Variant {
     }
 
     @Override
+    public boolean causal() {
+        return params.causal();
+    }
+
+    @Override
     public VariantInfo info() { return INFO; }
 
     /** α and β for the given standard deviations: {α, β}. */
