@@ -18,6 +18,7 @@ public final class VariantRegistry {
     private static Map<String, VariantFactory> build() {
         List<VariantFactory> all = new ArrayList<>();
         // One line per package; keep families together (S, E, L, H).
+        all.addAll(org.attn4j.variants.block.ContentSparseVariants.factories());
         Map<String, VariantFactory> m = new LinkedHashMap<>();
         for (VariantFactory f : all) {
             if (m.put(f.info().name(), f) != null) throw new IllegalStateException("variant name registered twice: " + f.info().name());

@@ -1,0 +1,20 @@
+package org.attn4j.variants.block;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.attn4j.variants.VariantFactory;
+
+/** Registry entries of the content-selected block and cluster sparse attentions (family S). */
+public final class ContentSparseVariants {
+    private ContentSparseVariants() {}
+
+    public static List<VariantFactory> factories() {
+        List<VariantFactory> all = new ArrayList<>();
+        MobaAttention moba = new MobaAttention(new MobaParams(16, 3));
+        all.add(new VariantFactory(moba.info(), List.of(
+                "block=int (>= 1, default 16): keys per block (the last block may be shorter)",
+                "topk=int (>= 1, default 3): blocks per query, its own block included"),
+                (set, seed) -> new MobaAttention(new MobaParams(set.integer("block", 16), set.integer("topk", 3)))));
+        return all;
+    }
+}

@@ -1,0 +1,69 @@
+package org.attn4j.variants.block;
+
+import org.attn4j.core.attention.Attention;
+import org.attn4j.core.attention.AttentionPartial;
+import org.attn4j.core.attention.AttentionSpec;
+import org.attn4j.core.kernel.SoftmaxState;
+import org.attn4j.core.mask.CausalAlignment;
+import org.attn4j.core.tensor.BoolTensor;
+import org.attn4j.core.tensor.Tensor;
+
+/**
+ * Shared plumbing of the content-selected variants: head-sized views and row gathers, one-thread
+ * engine calls over a subset of queries and keys ({@link Attention#partial}), and per-row softmax
+ * states {@code (m, l, acc)} that several partials merge into.
+ */
+final class Sub {
+    private Sub() {}
+
+    /** A [1, 1, rows, X] view of rows {@code [row0, row0 + rows)} of head (b, h) of a [B, H, N, X] tensor. */
+    static Tensor view(Tensor t, int b, int h, int row0, int rows) {
+        int off = t.offset() + b * t.stride(0) + h * t.stride(1) + row0 * t.stride(2);
+        return Tensor.view(t.data(), off, new int[] {1, 1, rows, t.dim(3)}, new int[] {0, 0, t.stride(2), t.stride(3)});
+    }
+
+    /** Rows {@code idx[0..count)} of a row-major {@code N × x} head, gathered into a [1, 1, count, x] tensor. */
+    static Tensor gather(float[] head, int x, int[] idx, int from, int count) {
+        float[] g = new float[count * x];
+        for (int r = 0; r < count; r++) System.arraycopy(head, idx[from + r] * x, g, r * x, x);
+        return Tensor.of(g, 1, 1, count, x);
+    }
+
+    /** Unnormalised attention of q over k/v (one thread, no input scan); optional causal (top-left), mask, bias. */
+    static AttentionPartial partial(Tensor q, Tensor k, Tensor v, float scale, boolean causal, BoolTensor mask, Tensor bias) {
+        AttentionSpec.Builder spec = AttentionSpec.builder().scale(scale).threads(1).validate(false).mask(mask).bias(bias);
+        if (causal) spec.causal(CausalAlignment.TOP_LEFT);
+        return Attention.partial(q, k, v, spec.build(), 0, k.dim(2));
+    }
+
+    /** Per-row online-softmax states, merged from partials and finished into an output. */
+    static final class States {
+        final int dv;
+        final float[] m, l, acc;
+
+        States(int rows, int dv) {
+            this.dv = dv;
+            m = new float[rows];
+            l = new float[rows];
+            acc = new float[rows * dv];
+            java.util.Arrays.fill(m, Float.NEGATIVE_INFINITY);
+        }
+
+        /** Merges row r of {@code p} into row {@code rows[from + r]} of these states, for r &lt; count. */
+        void merge(AttentionPartial p, int[] rows, int from, int count) {
+            float[] pm = p.max(), pl = p.sum(), pa = p.acc();
+            for (int r = 0; r < count; r++) SoftmaxState.merge(m, l, acc, rows[from + r], pm, pl, pa, r, dv);
+        }
+
+        /** Merges row r of {@code p} into row {@code row0 + r}. */
+        void mergeRange(AttentionPartial p, int row0, int count) {
+            float[] pm = p.max(), pl = p.sum(), pa = p.acc();
+            for (int r = 0; r < count; r++) SoftmaxState.merge(m, l, acc, row0 + r, pm, pl, pa, r, dv);
+        }
+
+        /** Normalises row r into {@code out[outOff + r·dv ..]} for r in [r0, r1): zeros for a row with no key. */
+        void finish(int r0, int r1, float[] out, int outOff) {
+            for (int r = r0; r < r1; r++) SoftmaxState.finish(m[r], l[r], acc, r * dv, out, outOff + r * dv, dv);
+        }
+    }
+}
