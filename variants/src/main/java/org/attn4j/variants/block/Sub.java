@@ -36,6 +36,65 @@ final class Sub {
         return Attention.partial(q, k, v, spec.build(), 0, k.dim(2));
     }
 
+    /**
+     * Exact attention of R query rows over a key subset, without a score matrix for keys no row sees.
+     * Query row r (of {@code q [1, 1, R, D]}) sits at sequence position {@code qpos[r]} (ascending);
+     * key j of {@code keys[0..kCount)} (rows of the row-major head copies {@code kh}, {@code vh}) is
+     * visible to position p when {@code enter[j] ≤ p < exit[j]} (every key is visible when
+     * {@code enter} is null), with logit {@code scale·q·k_j + bias[j]} (no bias when null). Keys visible
+     * to every row run unmasked; the few visible to only some rows run with an R × (those keys) mask;
+     * the two partials merge by log-sum-exp.
+     *
+     * @param pairs {@code pairs[0]} grows by the number of visible (query, key) pairs
+     * @return the normalised output, R × Dv row-major (zeros for a row that sees no key)
+     */
+    static float[] attend(Tensor q, int[] qpos, float[] kh, float[] vh, int d, int dv, int[] keys, int kCount,
+                          int[] enter, int[] exit, float[] bias, float scale, long[] pairs) {
+        int rows = q.dim(2);
+        int first = qpos[0], last = qpos[rows - 1];
+        int[] full = new int[kCount], part = new int[kCount];
+        int nf = 0, np = 0;
+        for (int t = 0; t < kCount; t++) {
+            int j = keys[t];
+            if (enter == null || (enter[j] <= first && exit[j] > last)) full[nf++] = j;
+            else if (enter[j] <= last && exit[j] > first) part[np++] = j;
+        }
+        States st = new States(rows, dv);
+        if (nf > 0) {
+            AttentionPartial p = partial(q, gather(kh, d, full, 0, nf), gather(vh, dv, full, 0, nf), scale, false, null, biasRow(bias, full, nf));
+            st.mergeRange(p, 0, rows);
+            pairs[0] += (long) rows * nf;
+        }
+        if (np > 0) {
+            boolean[] mask = new boolean[rows * np];
+            long seen = 0;
+            for (int r = 0; r < rows; r++) {
+                for (int t = 0; t < np; t++) {
+                    int j = part[t];
+                    boolean vis = enter[j] <= qpos[r] && qpos[r] < exit[j];
+                    mask[r * np + t] = vis;
+                    if (vis) seen++;
+                }
+            }
+            if (seen > 0) {
+                AttentionPartial p = partial(q, gather(kh, d, part, 0, np), gather(vh, dv, part, 0, np), scale, false,
+                        BoolTensor.of(mask, 1, 1, rows, np), biasRow(bias, part, np));
+                st.mergeRange(p, 0, rows);
+                pairs[0] += seen;
+            }
+        }
+        float[] out = new float[rows * dv];
+        st.finish(0, rows, out, 0);
+        return out;
+    }
+
+    private static Tensor biasRow(float[] bias, int[] keys, int count) {
+        if (bias == null) return null;
+        float[] b = new float[count];
+        for (int t = 0; t < count; t++) b[t] = bias[keys[t]];
+        return Tensor.of(b, 1, 1, 1, count);
+    }
+
     /** Per-row online-softmax states, merged from partials and finished into an output. */
     static final class States {
         final int dv;
