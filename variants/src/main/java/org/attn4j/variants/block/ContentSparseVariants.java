@@ -22,6 +22,14 @@ public final class ContentSparseVariants {
                 "causal=bool (default true): query i sees keys j <= i"),
                 (set, seed) -> new DynamicMaskAttention(new DynamicMaskParams(set.integer("topk", 2048), set.real("threshold", 0),
                         set.bool("causal", true)), seed)));
+        TcaAttention tca = new TcaAttention(new TcaParams(32, 1024, 0.95, true));
+        all.add(new VariantFactory(tca.info(), List.of(
+                "block=int (>= 1, default 32): queries sharing one pooled estimate and key selection; the own block is always attended",
+                "topk=int (>= 1, default 1024): token budget, keys kept per query block besides its own block",
+                "threshold=real (in (0, 1], default 0.95): estimated probability mass to cover (1 = always the whole budget)",
+                "causal=bool (default true): query i sees only keys j <= i"),
+                (set, seed) -> new TcaAttention(new TcaParams(set.integer("block", 32), set.integer("topk", 1024),
+                        set.real("threshold", 0.95), set.bool("causal", true)))));
         return all;
     }
 }
