@@ -22,6 +22,15 @@ public final class ContentSparseVariants {
                 "causal=bool (default true): query i sees keys j <= i"),
                 (set, seed) -> new DynamicMaskAttention(new DynamicMaskParams(set.integer("topk", 2048), set.real("threshold", 0),
                         set.bool("causal", true)), seed)));
+        RoutingAttention routing = new RoutingAttention(new RoutingParams(0, true, false, 0, 0.999), 0);
+        all.add(new VariantFactory(routing.info(), List.of(
+                "clusters=int (>= 1, default 0 = ceil(sqrt(N))): k-means centroids per head, shared by queries and keys",
+                "causal=bool (default true): query i sees only keys j <= i",
+                "balanced=bool (default false): equal-size clusters, each centroid takes its window best queries and keys",
+                "window=int (>= 1, default 0 = ceil(N / clusters)): members per centroid, balanced only",
+                "decay=real (in [0, 1), default 0.999): moving-average factor of updatedCentroids (the forward never updates)"),
+                (set, seed) -> new RoutingAttention(new RoutingParams(set.integer("clusters", 0), set.bool("causal", true),
+                        set.bool("balanced", false), set.integer("window", 0), set.real("decay", 0.999)), seed)));
         TcaAttention tca = new TcaAttention(new TcaParams(32, 1024, 0.95, true));
         all.add(new VariantFactory(tca.info(), List.of(
                 "block=int (>= 1, default 32): queries sharing one pooled estimate and key selection; the own block is always attended",

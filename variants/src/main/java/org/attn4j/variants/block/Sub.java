@@ -95,6 +95,41 @@ final class Sub {
         return Tensor.of(b, 1, 1, 1, count);
     }
 
+    /** Ascending order of these longs = e descending, then j ascending. */
+    static long key(float e, int j) {
+        int bits = Float.floatToIntBits(e == 0f ? 0f : e);
+        bits ^= (bits >> 31) & 0x7fffffff;
+        return ((long) ~bits << 32) | (j & 0xffffffffL);
+    }
+
+    static int index(long key) { return (int) key; }
+
+    /** Rearranges a[0..n) so that its k smallest values come first, in no particular order (quickselect). */
+    static void smallest(long[] a, int n, int k) {
+        int lo = 0, hi = n - 1;
+        int target = lo + k - 1;
+        while (lo < hi) {
+            long pivot = median(a[lo], a[(lo + hi) >>> 1], a[hi]);
+            int i = lo, j = hi;
+            while (i <= j) {
+                while (a[i] < pivot) i++;
+                while (a[j] > pivot) j--;
+                if (i <= j) {
+                    long t = a[i];
+                    a[i++] = a[j];
+                    a[j--] = t;
+                }
+            }
+            if (target <= j) hi = j;
+            else if (target >= i) lo = i;
+            else return;
+        }
+    }
+
+    private static long median(long a, long b, long c) {
+        return Math.max(Math.min(a, b), Math.min(Math.max(a, b), c));
+    }
+
     /** Per-row online-softmax states, merged from partials and finished into an output. */
     static final class States {
         final int dv;

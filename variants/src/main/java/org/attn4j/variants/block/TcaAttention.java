@@ -128,19 +128,19 @@ public final class TcaAttention implements Variant {
         float max = Float.NEGATIVE_INFINITY;
         for (int j = 0; j < span; j++) {
             if (j >= row0 && j < end) continue;
-            order[m++] = key(e[j], j);
+            order[m++] = Sub.key(e[j], j);
             max = Math.max(max, e[j]);
         }
         int budget = Math.min(params.topk(), m);
-        if (budget < m) select(order, 0, m - 1, budget);
+        if (budget < m) Sub.smallest(order, m, budget);
         Arrays.sort(order, 0, budget);
         int keep = budget;
         if (params.threshold() < 1) {
             double total = 0;
-            for (int t = 0; t < m; t++) total += Math.exp(e[index(order[t])] - max);
+            for (int t = 0; t < m; t++) total += Math.exp(e[Sub.index(order[t])] - max);
             double need = params.threshold() * total, acc = 0;
             for (int t = 0; t < budget; t++) {
-                acc += Math.exp(e[index(order[t])] - max);
+                acc += Math.exp(e[Sub.index(order[t])] - max);
                 if (acc >= need) {
                     keep = t + 1;
                     break;
@@ -148,42 +148,8 @@ public final class TcaAttention implements Variant {
             }
         }
         int[] out = new int[keep];
-        for (int t = 0; t < keep; t++) out[t] = index(order[t]);
+        for (int t = 0; t < keep; t++) out[t] = Sub.index(order[t]);
         Arrays.sort(out);
         return out;
-    }
-
-    /** Ascending order of these longs = e descending, then j ascending. */
-    private static long key(float e, int j) {
-        int bits = Float.floatToIntBits(e == 0f ? 0f : e);
-        bits ^= (bits >> 31) & 0x7fffffff;
-        return ((long) ~bits << 32) | (j & 0xffffffffL);
-    }
-
-    private static int index(long key) { return (int) key; }
-
-    /** Rearranges a[lo..hi] so that its k smallest values come first (quickselect). */
-    private static void select(long[] a, int lo, int hi, int k) {
-        int target = lo + k - 1;
-        while (lo < hi) {
-            long pivot = median(a[lo], a[(lo + hi) >>> 1], a[hi]);
-            int i = lo, j = hi;
-            while (i <= j) {
-                while (a[i] < pivot) i++;
-                while (a[j] > pivot) j--;
-                if (i <= j) {
-                    long t = a[i];
-                    a[i++] = a[j];
-                    a[j--] = t;
-                }
-            }
-            if (target <= j) hi = j;
-            else if (target >= i) lo = i;
-            else return;
-        }
-    }
-
-    private static long median(long a, long b, long c) {
-        return Math.max(Math.min(a, b), Math.min(Math.max(a, b), c));
     }
 }
