@@ -10,11 +10,11 @@ public final class ContentSparseVariants {
 
     public static List<VariantFactory> factories() {
         List<VariantFactory> all = new ArrayList<>();
-        MobaAttention moba = new MobaAttention(new MobaParams(16, 3));
+        MobaAttention moba = new MobaAttention(new MobaParams(0, 3));
         all.add(new VariantFactory(moba.info(), List.of(
-                "block=int (>= 1, default 16): keys per block (the last block may be shorter)",
+                "block=int (>= 1, default 0 = the power of two nearest N/64, at least 16; 512 at N = 32K): keys per block (the last may be shorter)",
                 "topk=int (>= 1, default 3): blocks per query, its own block included"),
-                (set, seed) -> new MobaAttention(new MobaParams(set.integer("block", 16), set.integer("topk", 3)))));
+                (set, seed) -> new MobaAttention(new MobaParams(set.integer("block", 0), set.integer("topk", 3)))));
         DynamicMaskAttention dma = new DynamicMaskAttention(new DynamicMaskParams(2048, 0, true), 0);
         all.add(new VariantFactory(dma.info(), List.of(
                 "topk=int (>= 1, default 2048, the paper's keep_window_size): keys kept per query and head",
@@ -31,13 +31,13 @@ public final class ContentSparseVariants {
                 "decay=real (in [0, 1), default 0.999): moving-average factor of updatedCentroids (the forward never updates)"),
                 (set, seed) -> new RoutingAttention(new RoutingParams(set.integer("clusters", 0), set.bool("causal", true),
                         set.bool("balanced", false), set.integer("window", 0), set.real("decay", 0.999)), seed)));
-        TcaAttention tca = new TcaAttention(new TcaParams(32, 1024, 0.95, true));
+        TcaAttention tca = new TcaAttention(new TcaParams(64, 1024, 0.95, true));
         all.add(new VariantFactory(tca.info(), List.of(
-                "block=int (>= 1, default 32): queries sharing one pooled estimate and key selection; the own block is always attended",
+                "block=int (>= 1, default 64): queries sharing one pooled estimate and key selection; the own block is always attended",
                 "topk=int (>= 1, default 1024): token budget, keys kept per query block besides its own block",
                 "threshold=real (in (0, 1], default 0.95): estimated probability mass to cover (1 = always the whole budget)",
                 "causal=bool (default true): query i sees only keys j <= i"),
-                (set, seed) -> new TcaAttention(new TcaParams(set.integer("block", 32), set.integer("topk", 1024),
+                (set, seed) -> new TcaAttention(new TcaParams(set.integer("block", 64), set.integer("topk", 1024),
                         set.real("threshold", 0.95), set.bool("causal", true)))));
         return all;
     }

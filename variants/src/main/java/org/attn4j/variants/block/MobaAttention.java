@@ -19,7 +19,7 @@ import org.attn4j.variants.VariantResult;
  *
  * <p>Input {@code q [B, H, N, D]}, {@code k [B, Hkv, N, D]}, {@code v [B, Hkv, N, Dv]}; output
  * {@code [B, H, N, Dv]}; scale {@code 1/sqrt(D)}. Keys are cut into blocks of {@code block} tokens
- * (the last may be shorter). Query i in block c = ⌊i/block⌋ attends
+ * (the last may be shorter; see {@link MobaParams#blockFor}). Query i in block c = ⌊i/block⌋ attends
  * <pre>
  *   its own block, causally (keys c·block ≤ j ≤ i), and
  *   the topk − 1 blocks b &lt; c with the largest gates g(i, b) = q_i · mean(k_j : j in block b)
@@ -59,9 +59,10 @@ public final class MobaAttention implements Variant {
         Shapes s = Shapes.self(q, k, v);
         int[][][] out = new int[s.batch() * s.heads()][][];
         for (int bh = 0; bh < out.length; bh++) {
-            Head hd = new Head(s, q, k, bh / s.heads(), bh % s.heads(), params);
-            int nb = (s.nq() + params.block() - 1) / params.block();
-            float[] scratch = new float[params.block() * Math.max(1, s.nq() / params.block())];
+            int block = params.blockFor(s.nq());
+            Head hd = new Head(s, q, k, bh / s.heads(), bh % s.heads(), block, params.topk());
+            int nb = (s.nq() + block - 1) / block;
+            float[] scratch = new float[block * Math.max(1, s.nq() / block)];
             for (int c = 0; c < nb; c++) hd.select(c, scratch, MicroKernels.get());
             out[bh] = new int[s.nq()][];
             for (int i = 0; i < s.nq(); i++) out[bh][i] = Arrays.copyOfRange(hd.sel, i * hd.stride, i * hd.stride + hd.count[i]);
@@ -73,7 +74,7 @@ public final class MobaAttention implements Variant {
     public VariantResult run(Tensor q, Tensor k, Tensor v, int threads) {
         Shapes s = Shapes.self(q, k, v);
         int th = Parallel.resolveThreads(threads);
-        int n = s.nq(), d = s.d(), dv = s.dv(), block = params.block(), topk = params.topk();
+        int n = s.nq(), d = s.d(), dv = s.dv(), block = params.blockFor(s.nq()), topk = params.topk();
         int heads = s.batch() * s.heads();
         float[] out = new float[Math.multiplyExact(heads * n, dv)];
         if (n == 0 || heads == 0) return new VariantResult(Tensor.of(out, s.batch(), s.heads(), n, dv), 0);
@@ -90,7 +91,7 @@ public final class MobaAttention implements Variant {
             // 1. Block means and per-head copies.
             Parallel.forEach(th, count, w -> null, (x, u) -> {
                 int bh = first + x;
-                hs[x] = new Head(s, q, k, bh / s.heads(), bh % s.heads(), params);
+                hs[x] = new Head(s, q, k, bh / s.heads(), bh % s.heads(), block, topk);
                 st[x] = new Sub.States(n * topk, dv);
             });
             // 2. Gates and top-k, per (head, query block).
@@ -162,17 +163,17 @@ public final class MobaAttention implements Variant {
         final int[] sel, count;
         long gateFlops;
 
-        Head(Shapes s, Tensor qt, Tensor kt, int b, int h, MobaParams p) {
+        Head(Shapes s, Tensor qt, Tensor kt, int b, int h, int block, int topk) {
             this.b = b;
             this.h = h;
             this.kvh = s.kvHead(h);
             this.n = s.nq();
             this.d = s.d();
-            this.block = p.block();
+            this.block = block;
             this.nb = (n + block - 1) / block;
             this.nFull = n / block;
-            this.stride = Math.max(1, p.topk() - 1);
-            this.want = p.topk() - 1;
+            this.stride = Math.max(1, topk - 1);
+            this.want = topk - 1;
             this.q = Shapes.head(qt, b, h);
             this.sel = new int[n * stride];
             this.count = new int[n];

@@ -38,7 +38,7 @@ import org.attn4j.variants.VariantResult;
  * need a small mask. No N × N mask or score matrix exists.
  */
 public final class RoutingAttention implements Variant {
-    static final int CHUNK = 128;
+    static final int CHUNK = 192;
 
     private final RoutingParams params;
     private final long seed;

@@ -61,7 +61,26 @@ final class Sub {
         }
         States st = new States(rows, dv);
         if (nf > 0) {
-            AttentionPartial p = partial(q, gather(kh, d, full, 0, nf), gather(vh, dv, full, 0, nf), scale, false, null, biasRow(bias, full, nf));
+            AttentionPartial p;
+            if (bias == null) {
+                p = partial(q, gather(kh, d, full, 0, nf), gather(vh, dv, full, 0, nf), scale, false, null, null);
+            } else {
+                // A per-key bias folded into one extra head dimension (q' = [scale·q, 1], k' = [k, bias],
+                // scale 1), so these keys take the kernel's unmasked path (FlashBias, P45, rank 1).
+                int d1 = d + 1;
+                float[] qx = new float[rows * d1], kx = new float[nf * d1];
+                float[] qd = q.data();
+                for (int r = 0; r < rows; r++) {
+                    int p0 = q.offset() + r * q.stride(2);
+                    for (int x = 0; x < d; x++) qx[r * d1 + x] = qd[p0 + x * q.stride(3)] * scale;
+                    qx[r * d1 + d] = 1f;
+                }
+                for (int t = 0; t < nf; t++) {
+                    System.arraycopy(kh, full[t] * d, kx, t * d1, d);
+                    kx[t * d1 + d] = bias[full[t]];
+                }
+                p = partial(Tensor.of(qx, 1, 1, rows, d1), Tensor.of(kx, 1, 1, nf, d1), gather(vh, dv, full, 0, nf), 1f, false, null, null);
+            }
             st.mergeRange(p, 0, rows);
             pairs[0] += (long) rows * nf;
         }

@@ -125,9 +125,23 @@ class MobaAttentionTest {
     }
 
     @Test
+    void automaticBlockFollowsTheSequenceLength() {
+        MobaParams auto = new MobaParams(0, 3);
+        assertEquals(16, auto.blockFor(1));
+        assertEquals(16, auto.blockFor(64));
+        assertEquals(512, auto.blockFor(32768));
+        assertEquals(1024, auto.blockFor(65536));
+        assertEquals(7, new MobaParams(7, 3).blockFor(32768));
+        SplittableRandom r = new SplittableRandom(12);
+        Tensor q = VariantAssert.random(r, 1, 2, 64, 8), k = VariantAssert.random(r, 1, 2, 64, 8), v = VariantAssert.random(r, 1, 2, 64, 8);
+        assertArrayEquals(new MobaAttention(new MobaParams(16, 3)).run(q, k, v, 1).output().toArray(),
+                new MobaAttention(auto).run(q, k, v, 1).output().toArray());
+    }
+
+    @Test
     void paramsRejectBadValues() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new MobaParams(0, 3));
-        assertTrue(e.getMessage().contains("block") && e.getMessage().contains("0"), e.getMessage());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new MobaParams(-1, 3));
+        assertTrue(e.getMessage().contains("block") && e.getMessage().contains("-1"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> new MobaParams(16, 0));
         assertTrue(e.getMessage().contains("topk"), e.getMessage());
         Tensor q = Tensor.zeros(1, 1, 8, 4), k = Tensor.zeros(1, 1, 9, 4);
