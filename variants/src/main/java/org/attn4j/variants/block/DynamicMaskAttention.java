@@ -34,6 +34,8 @@ import org.attn4j.variants.VariantResult;
  * weakest kept one, and an evicted key never returns, so each key is kept during one interval of query
  * positions; per chunk of queries the keys kept throughout run unmasked and only those entering or
  * leaving inside the chunk need a (chunk × those keys) mask. No score is computed for a dropped key.
+ * The per-key bias of the unmasked keys is folded into one extra head dimension. FLOPs counted: the
+ * projection (2·Hkv·Dv per key and head) and 2·(D + Dv) per kept (query, key) pair.
  */
 public final class DynamicMaskAttention implements Variant {
     /** Queries per engine call: two of the flash kernel's 96-row query blocks. */

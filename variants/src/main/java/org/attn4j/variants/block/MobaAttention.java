@@ -30,7 +30,8 @@ import org.attn4j.variants.VariantResult;
  *
  * <p>Computation (the paper's efficient form, no N × N mask): the own blocks run as causal flash
  * attention on views; for each key block the queries that selected it are gathered and attend the
- * block with the flash kernel; the partial states of a query merge by log-sum-exp.
+ * block with the flash kernel; the partial states of a query merge by log-sum-exp. FLOPs counted: the
+ * mean pooling, the gates actually evaluated (2·D each) and 2·(D + Dv) per visible (query, key) pair.
  */
 public final class MobaAttention implements Variant {
     /** Floats of per-query partial states held at once (heads are processed in passes under it). */

@@ -35,7 +35,8 @@ import org.attn4j.variants.VariantResult;
  *
  * <p>Computation: per (head, cluster) the member queries and keys are gathered and attended with the
  * flash kernel, in query chunks; causally, keys before a chunk run unmasked and only those inside it
- * need a small mask. No N × N mask or score matrix exists.
+ * need a small mask. No N × N mask or score matrix exists. FLOPs counted: normalisation and the
+ * centroid scores of queries and keys (2·C·D per token each) and 2·(D + Dv) per attended pair.
  */
 public final class RoutingAttention implements Variant {
     static final int CHUNK = 192;
@@ -137,6 +138,12 @@ public final class RoutingAttention implements Variant {
             }
         }
         return normalizeRows(out, d);
+    }
+
+    /** A routing attention like this one with the centroids after {@link #updatedCentroids} on these inputs. */
+    public RoutingAttention updated(Tensor q, Tensor k, Tensor v) {
+        Shapes s = Shapes.self(q, k, v);
+        return new RoutingAttention(params, updatedCentroids(q, k, v), s.heads(), clusters(s.nq()), s.d());
     }
 
     @Override

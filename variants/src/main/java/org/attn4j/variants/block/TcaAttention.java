@@ -31,7 +31,8 @@ import org.attn4j.variants.VariantResult;
  *
  * <p>Computation: the estimate is one row of dot products per query block (N·D·N/block in all); the
  * selected keys are gathered and attended with the flash kernel, the own block causally, merged by
- * log-sum-exp. No score is computed for an unselected key.
+ * log-sum-exp. No score is computed for an unselected key. FLOPs counted: the pooling and estimate
+ * dot products and 2·(D + Dv) per attended (query, key) pair.
  */
 public final class TcaAttention implements Variant {
     private final TcaParams params;

@@ -152,8 +152,11 @@ class RoutingAttentionTest {
         float[] want = {(float) (c0[0] / l0), (float) (c0[1] / l0), (float) (c1[0] / l1), (float) (c1[1] / l1)};
         float[] got = ra.updatedCentroids(q, k, k);
         assertArrayEquals(want, got, 1e-6f);
-        // The forward is pure: the instance keeps its centroids.
+        // The forward is pure: the instance keeps its centroids; updated() carries the new ones.
         assertArrayEquals(new float[] {1, 0, 0, 1}, ra.centroids(1, 2, 2));
+        ra.run(q, k, k, 1);
+        assertArrayEquals(new float[] {1, 0, 0, 1}, ra.centroids(1, 2, 2));
+        assertArrayEquals(want, ra.updated(q, k, k).centroids(1, 2, 2), 1e-6f);
         // A centroid with no member keeps its place (decay applies to members' clusters only).
         RoutingAttention three = new RoutingAttention(new RoutingParams(3, true, false, 0, 0.75), new float[] {1, 0, 0, 1, -1, 1}, 1, 3, 2);
         float[] g3 = three.updatedCentroids(q, k, k);
