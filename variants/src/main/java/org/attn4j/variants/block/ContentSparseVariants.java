@@ -31,13 +31,13 @@ public final class ContentSparseVariants {
                 "decay=real (in [0, 1), default 0.999): moving-average factor of updatedCentroids (the forward never updates)"),
                 (set, seed) -> new RoutingAttention(new RoutingParams(set.integer("clusters", 0), set.bool("causal", true),
                         set.bool("balanced", false), set.integer("window", 0), set.real("decay", 0.999)), seed)));
-        TcaAttention tca = new TcaAttention(new TcaParams(64, 1024, 0.95, true));
+        TcaAttention tca = new TcaAttention(new TcaParams(128, 1024, 0.95, true));
         all.add(new VariantFactory(tca.info(), List.of(
-                "block=int (>= 1, default 64): queries sharing one pooled estimate and key selection; the own block is always attended",
+                "block=int (>= 1, default 128): queries sharing one pooled estimate and key selection; the own block is always attended",
                 "topk=int (>= 1, default 1024): token budget, keys kept per query block besides its own block",
                 "threshold=real (in (0, 1], default 0.95): estimated probability mass to cover (1 = always the whole budget)",
                 "causal=bool (default true): query i sees only keys j <= i"),
-                (set, seed) -> new TcaAttention(new TcaParams(set.integer("block", 64), set.integer("topk", 1024),
+                (set, seed) -> new TcaAttention(new TcaParams(set.integer("block", 128), set.integer("topk", 1024),
                         set.real("threshold", 0.95), set.bool("causal", true)))));
         return all;
     }

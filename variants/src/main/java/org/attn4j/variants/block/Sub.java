@@ -22,7 +22,7 @@ final class Sub {
         return Tensor.view(t.data(), off, new int[] {1, 1, rows, t.dim(3)}, new int[] {0, 0, t.stride(2), t.stride(3)});
     }
 
-    /** Rows {@code idx[0..count)} of a row-major {@code N × x} head, gathered into a [1, 1, count, x] tensor. */
+    /** Rows {@code idx[from .. from + count)} of a row-major {@code N × x} head, gathered into a [1, 1, count, x] tensor. */
     static Tensor gather(float[] head, int x, int[] idx, int from, int count) {
         float[] g = new float[count * x];
         for (int r = 0; r < count; r++) System.arraycopy(head, idx[from + r] * x, g, r * x, x);
@@ -160,12 +160,6 @@ final class Sub {
             l = new float[rows];
             acc = new float[rows * dv];
             java.util.Arrays.fill(m, Float.NEGATIVE_INFINITY);
-        }
-
-        /** Merges row r of {@code p} into row {@code rows[from + r]} of these states, for r &lt; count. */
-        void merge(AttentionPartial p, int[] rows, int from, int count) {
-            float[] pm = p.max(), pl = p.sum(), pa = p.acc();
-            for (int r = 0; r < count; r++) SoftmaxState.merge(m, l, acc, rows[from + r], pm, pl, pa, r, dv);
         }
 
         /** Merges row r of {@code p} into row {@code row0 + r}. */

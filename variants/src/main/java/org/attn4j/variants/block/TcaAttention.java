@@ -98,11 +98,14 @@ public final class TcaAttention implements Variant {
     }
 
     private static final class Scratch {
-        final float[] e;
+        final float[] e, p, shift, sums;
         final long[] order;
 
         Scratch(int n) {
             e = new float[Math.max(1, n)];
+            p = new float[Math.max(1, n)];
+            shift = new float[Math.max(1, n)];
+            sums = new float[Math.max(1, n)];
             order = new long[Math.max(1, n)];
         }
     }
@@ -137,11 +140,16 @@ public final class TcaAttention implements Variant {
         Arrays.sort(order, 0, budget);
         int keep = budget;
         if (params.threshold() < 1) {
+            // p̂ up to the common factor: e^(e − max), vectorised over the candidates.
+            float[] pe = sc.p;
+            System.arraycopy(e, 0, pe, 0, span);
+            Arrays.fill(sc.shift, 0, span, max);
+            mk.expColumns(pe, 0, 1, span, span, sc.shift, sc.sums);
             double total = 0;
-            for (int t = 0; t < m; t++) total += Math.exp(e[Sub.index(order[t])] - max);
+            for (int j = 0; j < span; j++) if (j < row0 || j >= end) total += pe[j];
             double need = params.threshold() * total, acc = 0;
             for (int t = 0; t < budget; t++) {
-                acc += Math.exp(e[Sub.index(order[t])] - max);
+                acc += pe[Sub.index(order[t])];
                 if (acc >= need) {
                     keep = t + 1;
                     break;
