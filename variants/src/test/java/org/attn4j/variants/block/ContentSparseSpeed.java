@@ -39,8 +39,8 @@ public final class ContentSparseSpeed {
             }
             if (i == reps) {
                 double causalFlops = 2.0 * h * n * (n + 1) / 2.0 * 2 * d;
-                System.out.printf("%s N=%d D=%d B=1 H=%d threads=%d %s: %.3f s, causal flash %.3f s, speed-up %.2fx, work ratio %.2fx, "
-                                + "rel. error vs causal full %.3g%n", name, n, d, h, threads, set.toString(), best, bestFlash, bestFlash / best,
+                System.out.printf("%s N=%d D=%d B=1 H=%d threads=%d [%s]: %.3f s, causal flash %.3f s, speed-up %.2fx, work ratio %.2fx, "
+                                + "rel. error vs causal full %.3g%n", name, n, d, h, threads, String.join(" ", java.util.Arrays.copyOfRange(a, 6, a.length)), best, bestFlash, bestFlash / best,
                         causalFlops / res.flops(), VariantAssert.relativeError(ref, res.output()));
             }
         }

@@ -125,6 +125,19 @@ class MobaAttentionTest {
     }
 
     @Test
+    void tiedGatesGoToTheEarlierBlock() {
+        SplittableRandom r = new SplittableRandom(13);
+        // Blocks 0 and 1 hold the same keys, so every query of block 2 sees two equal gates.
+        float[] kd = VariantAssert.random(r, 1, 1, 48, 4).toArray();
+        System.arraycopy(kd, 0, kd, 16 * 4, 16 * 4);
+        Tensor k = Tensor.of(kd, 1, 1, 48, 4), q = VariantAssert.random(r, 1, 1, 48, 4), v = VariantAssert.random(r, 1, 1, 48, 4);
+        int[][][] sel = new MobaAttention(new MobaParams(16, 2)).selection(q, k, v);
+        for (int i = 32; i < 48; i++) assertArrayEquals(new int[] {0}, sel[0][i], "query " + i);
+        for (int i = 16; i < 32; i++) assertArrayEquals(new int[] {0}, sel[0][i], "query " + i);
+        for (int i = 0; i < 16; i++) assertEquals(0, sel[0][i].length);
+    }
+
+    @Test
     void automaticBlockFollowsTheSequenceLength() {
         MobaParams auto = new MobaParams(0, 3);
         assertEquals(16, auto.blockFor(1));
