@@ -27,6 +27,7 @@ public final class VariantRegistry {
         all.addAll(org.attn4j.variants.conv.ConvVariants.factories());
         all.addAll(org.attn4j.variants.efficient.EfficientVariants.factories());
         all.addAll(org.attn4j.variants.linear.LinearVariants.factories());
+        all.addAll(org.attn4j.variants.block.ContentSparseVariants.factories());
         Map<String, VariantFactory> m = new LinkedHashMap<>();
         for (VariantFactory f : all) {
             if (m.put(f.info().name(), f) != null) throw new IllegalStateException("variant name registered twice: " + f.info().name());
