@@ -84,6 +84,11 @@ public final class DynamicMaskAttention implements Variant {
     public DynamicMaskParams params() { return params; }
 
     @Override
+    public boolean causal() {
+        return params.causal();
+    }
+
+    @Override
     public VariantInfo info() {
         return new VariantInfo("dynamic-mask", "P119", "Trainable Dynamic Mask Sparse Attention", Family.S, true,
                 "per-head key weights exp(A·softplus(W·v)) from the values; top-k keys kept and biased by them; dropped keys skipped");

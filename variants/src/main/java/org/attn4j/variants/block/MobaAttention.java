@@ -47,6 +47,11 @@ public final class MobaAttention implements Variant {
     public MobaParams params() { return params; }
 
     @Override
+    public boolean causal() {
+        return true;
+    }
+
+    @Override
     public VariantInfo info() {
         return new VariantInfo("moba", "P85", "MoBA: Mixture of Block Attention for Long-Context LLMs", Family.S, true,
                 "causal; each query attends its own block plus the top-k-1 past key blocks by q . mean(block keys)");

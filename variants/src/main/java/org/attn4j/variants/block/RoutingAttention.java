@@ -80,6 +80,11 @@ public final class RoutingAttention implements Variant {
     public RoutingParams params() { return params; }
 
     @Override
+    public boolean causal() {
+        return params.causal();
+    }
+
+    @Override
     public VariantInfo info() {
         return new VariantInfo("routing", "P28", "Efficient Content-Based Sparse Attention with Routing Transformers", Family.S, true,
                 "online k-means with centroids shared by queries and keys; attention within each cluster (optionally balanced top-w clusters)");

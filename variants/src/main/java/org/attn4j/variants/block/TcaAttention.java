@@ -45,6 +45,11 @@ public final class TcaAttention implements Variant {
     public TcaParams params() { return params; }
 
     @Override
+    public boolean causal() {
+        return params.causal();
+    }
+
+    @Override
     public VariantInfo info() {
         return new VariantInfo("tca-attention", "P93", "Training-free Context-adaptive Attention for Efficient Long Context Modeling",
                 Family.S, true, "per query block, keys ranked by a pooled-query estimate; the prefix covering the mass threshold (<= topk) plus the own block, exact");
