@@ -48,10 +48,10 @@ final class VariantsCommand implements Runnable {
                 }
                 out.println(om.writerWithDefaultPrettyPrinter().writeValueAsString(arr));
             } else {
-                out.printf(Locale.ROOT, "%-22s %-8s %-3s %-11s %s%n", "name", "paper", "fam", "kind", "what it does");
+                out.printf(Locale.ROOT, "%-24s %-8s %-3s %-11s %s%n", "name", "paper", "fam", "kind", "what it does");
                 for (VariantFactory f : VariantRegistry.all()) {
                     VariantInfo i = f.info();
-                    out.printf(Locale.ROOT, "%-22s %-8s %-3s %-11s %s%n", i.name(), i.paper(), i.family().name(),
+                    out.printf(Locale.ROOT, "%-24s %-8s %-3s %-11s %s%n", i.name(), i.paper(), i.family().name(),
                             i.exact() ? "exact" : "approximate", i.summary());
                 }
                 out.printf(Locale.ROOT, "%d variants. 'attn4j variants describe NAME' shows one's paper and parameters.%n", VariantRegistry.all().size());

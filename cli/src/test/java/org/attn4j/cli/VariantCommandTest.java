@@ -105,6 +105,11 @@ class VariantCommandTest {
             assertEquals(0.0, n.get("relative_error").asDouble(), 1e-6);
             assertEquals(n.get("exact_flops").asLong(), n.get("flops").asLong());
         }
+        // A linear form over two lengths: a crossover line (its value depends on timing, its presence does not).
+        CliTest.Run cross = CliTest.run("bench", "variants", "--names", "linear,neighborhood-1d", "--n", "64,128", "--d", "16", "--heads", "2",
+                "--threads", "1", "--min-seconds", "0.01", "--reps", "1", "--set", "neighborhood-1d:kernel=7");
+        assertEquals(0, cross.code(), cross.err());
+        assertTrue(cross.out().contains("crossover vs exact attention") && cross.out().contains("linear "), cross.out());
         CliTest.Run badSet = CliTest.run("bench", "variants", "--names", "full", "--n", "64", "--set", "causal=true");
         assertEquals(2, badSet.code());
         assertTrue(badSet.err().contains("NAME:KEY=VALUE"), badSet.err());

@@ -17,17 +17,17 @@ public final class VariantRegistry {
 
     private static Map<String, VariantFactory> build() {
         List<VariantFactory> all = new ArrayList<>();
-        // One line per package; keep families together (S, E, L, H).
+        // One line per package: the baseline, then families S (sparse/local), E (bias and score forms), L, H.
         all.addAll(org.attn4j.variants.exact.ExactVariants.factories());
-        all.addAll(org.attn4j.variants.latent.LatentVariants.factories());
-        all.addAll(org.attn4j.variants.recurrent.RecurrentVariants.factories());
         all.addAll(org.attn4j.variants.local.LocalVariants.factories());
-        all.addAll(org.attn4j.variants.heads.HeadVariants.factories());
-        all.addAll(org.attn4j.variants.bias.BiasVariants.factories());
-        all.addAll(org.attn4j.variants.conv.ConvVariants.factories());
-        all.addAll(org.attn4j.variants.efficient.EfficientVariants.factories());
-        all.addAll(org.attn4j.variants.linear.LinearVariants.factories());
         all.addAll(org.attn4j.variants.block.ContentSparseVariants.factories());
+        all.addAll(org.attn4j.variants.bias.BiasVariants.factories());
+        all.addAll(org.attn4j.variants.linear.LinearVariants.factories());
+        all.addAll(org.attn4j.variants.recurrent.RecurrentVariants.factories());
+        all.addAll(org.attn4j.variants.latent.LatentVariants.factories());
+        all.addAll(org.attn4j.variants.heads.HeadVariants.factories());
+        all.addAll(org.attn4j.variants.efficient.EfficientVariants.factories());
+        all.addAll(org.attn4j.variants.conv.ConvVariants.factories());
         Map<String, VariantFactory> m = new LinkedHashMap<>();
         for (VariantFactory f : all) {
             if (m.put(f.info().name(), f) != null) throw new IllegalStateException("variant name registered twice: " + f.info().name());
