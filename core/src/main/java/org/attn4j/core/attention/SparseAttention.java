@@ -23,7 +23,8 @@ import org.attn4j.core.tensor.Tensor;
  * {@code out[b,h,i] = Σ_{j ∈ V(i)} softmax_j(scale·q·k_j)·v_j} over the visible set V(i) of the
  * pattern (the same for every batch entry and head); an empty V(i) gives 0 and log-sum-exp −inf.
  * Equal, up to fp32 rounding, to {@link Attention#sdpa} with the dense boolean mask of V.
- * Inputs may be strided views. Results do not depend on the thread count.
+ * Inputs may be strided views; they are not scanned for NaN or infinity. Results do not depend on
+ * the thread count.
  */
 public final class SparseAttention {
     private SparseAttention() {}
@@ -49,7 +50,8 @@ public final class SparseAttention {
      *         in no block or in two, a key out of range or listed twice in a block, a bad interval)
      */
     public static Result run(Tensor q, Tensor k, Tensor v, KeyPattern pattern, Float scale, int threads) {
-        AttentionProblem p = AttentionProblem.of(q, k, v, AttentionSpec.builder().scale(scale).build());
+        // Shapes only: no finiteness scan of the inputs (a full pass over Q, K and V, comparable to the sparse work itself).
+        AttentionProblem p = AttentionProblem.of(q, k, v, AttentionSpec.builder().scale(scale).validate(false).build());
         if (pattern == null) throw new IllegalArgumentException("pattern: expected a KeyPattern, got null");
         if (pattern.queries() != p.nq) {
             throw new IllegalArgumentException("pattern: queries() must equal Nq=" + p.nq + " (q shape " + Arrays.toString(q.shape())

@@ -27,6 +27,9 @@ import org.attn4j.core.tensor.Tensor;
 public final class SparseKernel {
     private SparseKernel() {}
 
+    /** Consecutive query blocks per work item (they share K and V rows, and their descriptions are reused across heads). */
+    static final int CHUNK = 8;
+
     /** Most key rows in one tile for a block of {@code ld} query columns (score tile about the flash kernel's size). */
     static int tileCapacity(int ld) {
         int rows = FlashKernel.TILE_KEYS * Math.max(1, FlashKernel.BLOCK_ROWS / Math.max(1, ld));
@@ -45,28 +48,48 @@ public final class SparseKernel {
         int group = hq / k.dim(1);
         int blocks = pattern.blocks();
         int heads = batch * hq;
-        // Rows of queries no block claims stay zero (validated by the caller: there are none).
-        long items = (long) blocks * heads;
-        if (items == 0) return 0;
-        if (items > Integer.MAX_VALUE) throw new IllegalArgumentException("pattern: too many (block, head) work items: " + items);
+        if (blocks == 0 || heads == 0) return 0;
+        // Items are (chunk of CHUNK consecutive blocks, head), chunk-major: a thread runs a chunk's
+        // blocks one after the other on one head, so neighbouring blocks find their shared K and V
+        // rows in cache, and describes each block once per chunk (its KeyBlocks are cached).
+        int chunks = (blocks + CHUNK - 1) / CHUNK;
+        long items = (long) chunks * heads;
+        if (items > Integer.MAX_VALUE) throw new IllegalArgumentException("pattern: too many (block chunk, head) work items: " + items);
         MicroKernels mk = MicroKernels.get();
+        int dv = v.dim(3);
         java.util.Queue<Scratch> scratches = new java.util.concurrent.ConcurrentLinkedQueue<>();
         Parallel.forEach(threads, (int) items, w -> {
             Scratch s = new Scratch(q, k, v, pattern);
             scratches.add(s);
             return s;
         }, (item, s) -> {
-            int bh = item / blocks, blk = item % blocks;
+            int chunk = item / heads, bh = item % heads;
             int b = bh / hq, h = bh % hq;
-            s.block.clear();
-            pattern.describe(blk, s.block);
-            block(q, k, v, mk, s, b, h, h / group, scale);
-            int cols = s.block.queryCount();
-            int dv = v.dim(3);
-            for (int c = 0; c < cols; c++) {
-                int row = (b * hq + h) * nq + s.block.query(c);
-                float e = SoftmaxState.finish(s.m[c], s.l[c], s.acc, c * dv, out, row * dv, dv);
-                if (lse != null) lse[row] = e;
+            int first = chunk * CHUNK, count = Math.min(CHUNK, blocks - first);
+            if (s.described != chunk) {
+                for (int i = 0; i < count; i++) {
+                    s.blocks[i].clear();
+                    pattern.describe(first + i, s.blocks[i]);
+                }
+                s.described = chunk;
+            }
+            for (int i = 0; i < count; i++) {
+                KeyBlock kb = s.blocks[i];
+                s.block = kb;
+                block(q, k, v, mk, s, b, h, h / group, scale);
+                int cols = kb.queryCount();
+                for (int c = 0; c < cols; c++) {
+                    int row = (b * hq + h) * nq + kb.query(c);
+                    int o = row * dv;
+                    if (s.m[c] == Float.NEGATIVE_INFINITY || !(s.l[c] > 0f)) {
+                        Arrays.fill(out, o, o + dv, 0f);
+                        if (lse != null) lse[row] = Float.NEGATIVE_INFINITY;
+                    } else {
+                        System.arraycopy(s.acc, c * dv, out, o, dv);
+                        mk.scale(out, o, dv, 1f / s.l[c]);
+                        if (lse != null) lse[row] = (float) (s.m[c] + Math.log(s.l[c]));
+                    }
+                }
             }
         });
         long total = 0;
@@ -83,9 +106,19 @@ public final class SparseKernel {
         if (cols == 0) return;
         float[] qd = q.data();
         int qBase = q.offset() + b * q.stride(0) + h * q.stride(1), qs2 = q.stride(2), qs3 = q.stride(3);
-        for (int c = 0; c < cols; c++) {
-            int qRow = qBase + kb.query(c) * qs2;
-            for (int x = 0; x < d; x++) s.qT[x * ld + c] = qd[qRow + x * qs3] * scale;
+        float[] qT = s.qT;
+        if (qs3 == 1) {
+            int[] qRow = s.qRow;
+            for (int c = 0; c < cols; c++) qRow[c] = qBase + kb.query(c) * qs2;
+            for (int x = 0; x < d; x++) {
+                int t = x * ld;
+                for (int c = 0; c < cols; c++) qT[t + c] = qd[qRow[c] + x] * scale;
+            }
+        } else {
+            for (int c = 0; c < cols; c++) {
+                int qRow = qBase + kb.query(c) * qs2;
+                for (int x = 0; x < d; x++) qT[x * ld + c] = qd[qRow + x * qs3] * scale;
+            }
         }
         s.kHead = k.offset() + b * k.stride(0) + hk * k.stride(1);
         s.vHead = v.offset() + b * v.stride(0) + hk * v.stride(1);
@@ -135,6 +168,7 @@ public final class SparseKernel {
         int ks2 = k.stride(2), ks3 = k.stride(3), vs2 = v.stride(2), vs3 = v.stride(3);
         boolean masked = false;
         for (int p = 0; p < s.pieces; p++) masked |= s.pMasked[p];
+        s.padFrom = rows;
 
         // K rows of the tile: in place when the tile is one piece, else gathered.
         float[] kSrc = kd, vSrc = vd;
@@ -157,6 +191,16 @@ public final class SparseKernel {
         } else {
             gather(kd, s.kHead, ks2, ks3, d, kb, s, s.kG);
             gather(vd, s.vHead, vs2, vs3, dv, kb, s, s.vG);
+            // Pad to whole 6-row GEMM tiles with zero keys that every query masks: the products'
+            // leftover-row paths are much slower than a few extra rows.
+            int padded = Math.min(s.cap, (rows + 5) / 6 * 6);
+            if (padded > rows) {
+                Arrays.fill(s.kG, rows * d, padded * d, 0f);
+                Arrays.fill(s.vG, rows * dv, padded * dv, 0f);
+                s.padFrom = rows;
+                rows = padded;
+                masked = true;
+            }
             kSrc = s.kG;
             kOff = 0;
             kRs = d;
@@ -171,6 +215,7 @@ public final class SparseKernel {
             mk.gemmColumnMax(rows, cols, d, kSrc, kOff, kRs, kCs, s.qT, 0, ld, sT, 0, ld, s.tileMax);
         } else {
             mk.gemm(rows, cols, d, kSrc, kOff, kRs, kCs, s.qT, 0, ld, sT, 0, ld, false);
+            for (int r = s.padFrom; r < rows; r++) Arrays.fill(sT, r * ld, r * ld + cols, Float.NEGATIVE_INFINITY);
             for (int p = 0; p < s.pieces; p++) {
                 if (!s.pMasked[p]) continue;
                 int sp = s.pSpan[p];
@@ -215,16 +260,19 @@ public final class SparseKernel {
 
     /** Per-thread buffers, sized by the pattern's block bounds and independent of N. */
     private static final class Scratch {
-        final KeyBlock block;
+        final KeyBlock[] blocks;
+        KeyBlock block;
         final int ld, cap, dv;
         final float[] qT, sT, kG, vG, acc, m, l, alpha, shift, sums, tileMax;
-        final int[] pSpan, pStart, pRows, pAt;
+        final int[] pSpan, pStart, pRows, pAt, qRow;
         final boolean[] pMasked;
-        int tileRows, pieces, kHead, vHead;
+        int tileRows, pieces, kHead, vHead, padFrom;
+        int described = -1;
         long flops;
 
         Scratch(Tensor q, Tensor k, Tensor v, KeyPattern pattern) {
-            block = new KeyBlock(pattern.maxBlockQueries(), pattern.maxBlockSpans());
+            blocks = new KeyBlock[CHUNK];
+            for (int i = 0; i < CHUNK; i++) blocks[i] = new KeyBlock(pattern.maxBlockQueries(), pattern.maxBlockSpans());
             ld = pattern.maxBlockQueries();
             cap = tileCapacity(ld);
             dv = v.dim(3);
@@ -240,6 +288,7 @@ public final class SparseKernel {
             shift = new float[ld];
             sums = new float[ld];
             tileMax = new float[ld];
+            qRow = new int[ld];
             pSpan = new int[cap];
             pStart = new int[cap];
             pRows = new int[cap];

@@ -100,6 +100,9 @@ public final class NeighborhoodPattern implements KeyPattern {
         return causal[a] ? t + 1 : windowStart(a, t, lg) + kernel[a];
     }
 
+    /** The query patch per dimension (sub-sequence positions). */
+    public int[] patchShape() { return patch.clone(); }
+
     @Override public int queries() { return n; }
     @Override public int keys() { return n; }
     @Override public int blocks() { return groupFirstBlock[groupFirstBlock.length - 1]; }
