@@ -20,9 +20,12 @@ import org.attn4j.core.tensor.Tensor;
  *   −inf outside each query's interval, per piece, only where some query's interval ends inside it
  *   m' = max(m, colmax Sᵀ);  P = e^(Sᵀ − m');  l = e^(m − m')·l + colsum P;  O = e^(m − m')·O + Pᵀ·V
  * </pre>
- * Pieces no query of the block sees are skipped before any work; every query's keys are visited
- * once, so results do not depend on the thread count. Executed FLOPs, {@code 2·rows·cols·(D + Dv)}
- * per computed tile, are counted.
+ * Pieces no query of the block sees are skipped before any work; gathered tiles are padded with
+ * masked zero keys to whole 6-row GEMM tiles. Work items are runs of {@link #CHUNK} consecutive
+ * blocks on one head (neighbouring blocks share K and V rows in cache; their descriptions are
+ * reused across heads). Every query's keys are visited in the same order whatever the thread
+ * count, so results do not depend on it. Executed FLOPs, {@code 2·rows·cols·(D + Dv)} per computed
+ * tile (padding included), are counted.
  */
 public final class SparseKernel {
     private SparseKernel() {}
