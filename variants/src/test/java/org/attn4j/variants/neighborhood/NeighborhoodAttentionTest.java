@@ -209,6 +209,22 @@ class NeighborhoodAttentionTest {
         }
     }
 
+    /** The work follows the sparsity: executed FLOPs stay within a small factor of the visible pairs' (no dense fallback). */
+    @Test
+    void executedWorkIsProportionalToTheNeighbourhood() {
+        SplittableRandom r = new SplittableRandom(7);
+        int[][] grids = {{2048}, {32, 32}, {12, 12, 12}};
+        int[][] kernels = {{64}, {7, 7}, {5, 5, 5}};
+        double[] bound = {1.6, 2.8, 2.6};
+        for (int i = 0; i < grids.length; i++) {
+            int n = prod(grids[i]), d = 16;
+            Tensor q = VariantAssert.random(r, 1, 2, n, d), k = VariantAssert.random(r, 1, 2, n, d), v = VariantAssert.random(r, 1, 2, n, d);
+            long flops = new NeighborhoodAttention(new NeighborhoodParams(kernels[i], null, null, null, grids[i], null)).run(q, k, v, 2).flops();
+            double useful = 2.0 * 2 * n * prod(kernels[i]) * (d + d);
+            assertTrue(flops >= useful && flops <= bound[i] * useful, "grid " + NeighborhoodParams.fmt(grids[i]) + ": executed/useful = " + flops / useful);
+        }
+    }
+
     @Test
     void registryEntriesReadTheirSettings() {
         SplittableRandom r = new SplittableRandom(6);
