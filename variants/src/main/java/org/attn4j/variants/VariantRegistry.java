@@ -5,6 +5,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.attn4j.variants.neighborhood.NeighborhoodVariants;
 
 /**
  * Every registered mechanism by kebab-case name. Each package contributes its entries through a
@@ -28,6 +29,8 @@ public final class VariantRegistry {
         all.addAll(org.attn4j.variants.heads.HeadVariants.factories());
         all.addAll(org.attn4j.variants.efficient.EfficientVariants.factories());
         all.addAll(org.attn4j.variants.conv.ConvVariants.factories());
+        // One line per package; keep families together (S, E, L, H).
+        all.addAll(NeighborhoodVariants.factories());
         Map<String, VariantFactory> m = new LinkedHashMap<>();
         for (VariantFactory f : all) {
             if (m.put(f.info().name(), f) != null) throw new IllegalStateException("variant name registered twice: " + f.info().name());
