@@ -5,7 +5,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.attn4j.variants.neighborhood.NeighborhoodVariants;
 
 /**
  * Every registered mechanism by kebab-case name. Each package contributes its entries through a
@@ -20,6 +19,7 @@ public final class VariantRegistry {
         List<VariantFactory> all = new ArrayList<>();
         // One line per package: the baseline, then families S (sparse/local), E (bias and score forms), L, H.
         all.addAll(org.attn4j.variants.exact.ExactVariants.factories());
+        all.addAll(org.attn4j.variants.neighborhood.NeighborhoodVariants.factories());
         all.addAll(org.attn4j.variants.local.LocalVariants.factories());
         all.addAll(org.attn4j.variants.block.ContentSparseVariants.factories());
         all.addAll(org.attn4j.variants.bias.BiasVariants.factories());
@@ -29,8 +29,6 @@ public final class VariantRegistry {
         all.addAll(org.attn4j.variants.heads.HeadVariants.factories());
         all.addAll(org.attn4j.variants.efficient.EfficientVariants.factories());
         all.addAll(org.attn4j.variants.conv.ConvVariants.factories());
-        // One line per package; keep families together (S, E, L, H).
-        all.addAll(NeighborhoodVariants.factories());
         Map<String, VariantFactory> m = new LinkedHashMap<>();
         for (VariantFactory f : all) {
             if (m.put(f.info().name(), f) != null) throw new IllegalStateException("variant name registered twice: " + f.info().name());

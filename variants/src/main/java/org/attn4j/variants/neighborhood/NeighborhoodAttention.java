@@ -35,6 +35,13 @@ public final class NeighborhoodAttention implements Variant {
 
     public NeighborhoodParams params() { return params; }
 
+    /** Causal in the token order when every dimension is causal (row-major: then each key index ≤ the query's). */
+    @Override
+    public boolean causal() {
+        for (boolean c : params.causal()) if (!c) return false;
+        return true;
+    }
+
     @Override
     public VariantInfo info() { return info; }
 
