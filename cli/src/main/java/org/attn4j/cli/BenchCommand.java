@@ -161,6 +161,7 @@ final class BenchCommand implements Runnable {
         @Option(names = "--seed", paramLabel = "S", defaultValue = "1", description = "seed of the inputs and learned parameters (default: ${DEFAULT-VALUE})") long seed;
         @Option(names = "--min-seconds", paramLabel = "S", defaultValue = "1", description = "time each contender for at least S seconds (default: ${DEFAULT-VALUE})") double minSeconds;
         @Option(names = "--reps", paramLabel = "R", defaultValue = "3", description = "at least R timed runs per contender (default: ${DEFAULT-VALUE})") int reps;
+        @Option(names = "--warmup", paramLabel = "S", defaultValue = "2", description = "untimed seconds per contender before the first row, for the JIT (default: ${DEFAULT-VALUE})") double warmup;
         @Option(names = "--json", paramLabel = "FILE", description = "also write the rows as a JSON array") Path json;
 
         @Override
@@ -171,6 +172,7 @@ final class BenchCommand implements Runnable {
             if (heads < 1) throw new IllegalArgumentException("--heads: expected >= 1, got " + heads);
             if (batch < 1) throw new IllegalArgumentException("--batch: expected >= 1, got " + batch);
             if (reps < 1) throw new IllegalArgumentException("--reps: expected >= 1, got " + reps);
+            if (warmup < 0) throw new IllegalArgumentException("--warmup: expected >= 0, got " + warmup);
             int[] t = threads != null ? threads : new int[] {Runtime.getRuntime().availableProcessors()};
             for (int x : t) if (x < 1) throw new IllegalArgumentException("--threads: expected >= 1, got " + x);
             java.util.Map<String, List<String>> per = new java.util.LinkedHashMap<>();
@@ -182,7 +184,7 @@ final class BenchCommand implements Runnable {
                 }
             }
             var o = new org.attn4j.bench.variants.VariantBench.Options(names == null ? List.of() : names, ns, batch, heads, d, t, per, seed,
-                    minSeconds, reps);
+                    minSeconds, reps, warmup);
             org.attn4j.bench.variants.VariantBench.selected(o);
             err.println("micro-kernels: " + MicroKernels.reason());
             var rows = new org.attn4j.bench.variants.VariantBench(msg -> err.println("  " + msg)).run(o);

@@ -93,7 +93,7 @@ class VariantCommandTest {
     void benchVariantsReportsSpeedupFlopsAndErrorAsTableAndJson() throws IOException {
         Path json = dir.resolve("bench.json");
         CliTest.Run res = CliTest.run("bench", "variants", "--names", "full", "--n", "64,128", "--d", "16", "--heads", "2",
-                "--threads", "1", "--min-seconds", "0.01", "--reps", "1", "--json", json.toString(), "--set", "full:causal=true");
+                "--threads", "1", "--min-seconds", "0.01", "--reps", "1", "--warmup", "0", "--json", json.toString(), "--set", "full:causal=true");
         assertEquals(0, res.code(), res.err());
         assertTrue(res.out().contains("speed-up") && res.out().contains("GFLOP"), res.out());
         JsonNode arr = new ObjectMapper().readTree(json.toFile());
@@ -107,7 +107,7 @@ class VariantCommandTest {
         }
         // A linear form over two lengths: a crossover line (its value depends on timing, its presence does not).
         CliTest.Run cross = CliTest.run("bench", "variants", "--names", "linear,neighborhood-1d", "--n", "64,128", "--d", "16", "--heads", "2",
-                "--threads", "1", "--min-seconds", "0.01", "--reps", "1", "--set", "neighborhood-1d:kernel=7");
+                "--threads", "1", "--min-seconds", "0.01", "--reps", "1", "--warmup", "0", "--set", "neighborhood-1d:kernel=7");
         assertEquals(0, cross.code(), cross.err());
         assertTrue(cross.out().contains("crossover vs exact attention") && cross.out().contains("linear "), cross.out());
         CliTest.Run badSet = CliTest.run("bench", "variants", "--names", "full", "--n", "64", "--set", "causal=true");

@@ -28,9 +28,12 @@ public final class VariantBench {
      * @param names    registry names to run (empty: all but {@code full})
      * @param ns       sequence lengths (tokens; spatial variants read N as a square/cube grid)
      * @param settings per-variant {@code key=value} settings, by registry name
+     * @param warmupSeconds how long each contender runs untimed before the first timed group (the
+     *                 Vector API's GEMM tiles reach compiled code only after a few seconds of use)
      */
     public record Options(List<String> names, int[] ns, int batch, int heads, int d, int[] threads,
-                          Map<String, List<String>> settings, long seed, double minSeconds, int minReps) {}
+                          Map<String, List<String>> settings, long seed, double minSeconds, int minReps,
+                          double warmupSeconds) {}
 
     /**
      * One measurement.
@@ -62,6 +65,7 @@ public final class VariantBench {
 
     public List<Row> run(Options o) {
         List<String> names = selected(o);
+        boolean warmedUp = false;
         for (String key : o.settings().keySet()) {
             if (!names.contains(key)) throw new IllegalArgumentException("--set: " + key + " is not among the variants being run (" + String.join(", ", names) + ")");
         }
@@ -102,6 +106,16 @@ public final class VariantBench {
                         } catch (OutOfMemoryError e) {
                             skipped.put(name, "skipped: out of memory at this N (" + e.getMessage() + ")");
                         }
+                    }
+                    if (!warmedUp && o.warmupSeconds() > 0) {
+                        // The Vector API's GEMM tiles reach their compiled form only after a few seconds of use; until
+                        // then the first rows would time the JIT, not the kernels.
+                        progress.accept("warming up the JIT (" + o.warmupSeconds() + " s per contender)");
+                        for (Runnable run : runs) {
+                            long end = System.nanoTime() + (long) (o.warmupSeconds() * 1e9);
+                            do run.run(); while (System.nanoTime() < end);
+                        }
+                        warmedUp = true;
                     }
                     progress.accept("N=" + n + ", " + threads + " thread(s): timing " + runs.size() + " contenders in interleaved rounds");
                     double[] ms = SdpaBench.medians(runs, o.minSeconds(), o.minReps());
