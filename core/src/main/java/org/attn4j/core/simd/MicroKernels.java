@@ -85,6 +85,33 @@ public interface MicroKernels {
      */
     void maskBand(float[] s, int off, int rows, int cols, int ld, int j0, int[] lo, int[] hi);
 
+    /**
+     * {@code C[m×n] = A[m×k] · B[k×n]} with A's rows gathered from anywhere in {@code a}:
+     * {@code A(i,p) = a[aRow[i] + p]}, {@code B(p,j) = b[p·ldb + j]}, {@code C(i,j) = c[i·ldc + j]}.
+     * The score product of a sparse kernel on key rows that are not evenly spaced (no gather copy).
+     */
+    void gemmRowGather(int m, int n, int k, float[] a, int[] aRow, float[] b, int ldb, float[] c, int ldc);
+
+    /**
+     * {@code C(i,j) = colScale[j]·C(i,j) + Σ_p a[aRow[p] + i] · b[p·ldb + j]} for i &lt; m, j &lt; n
+     * ({@code colScale == null}: factor 1), {@code C(i,j) = c[i·ldc + j]}: A's columns are gathered rows
+     * of {@code a}. The transposed value product {@code Oᵀ = α·Oᵀ + Vᵀ·P} of a sparse kernel on
+     * gathered value rows (no gather copy).
+     */
+    void gemmColumnGatherAcc(int m, int n, int k, float[] a, int[] aRow, float[] b, int ldb, float[] c, int ldc, float[] colScale);
+
+    /**
+     * Transposing gather: {@code dst[x·ld + c] = alpha · src[srcRow[c] + x]} for x &lt; rows, c &lt; cols
+     * (packs scaled query rows as the columns of a sparse kernel's Qᵀ block).
+     */
+    void packTransposed(int rows, int cols, float[] src, int[] srcRow, float alpha, float[] dst, int ld);
+
+    /**
+     * Transposing scatter: {@code dst[dstRow[c] + x] = src[x·ld + c] · colScale[c]} for x &lt; rows,
+     * c &lt; cols (writes a transposed, normalised accumulator back to output rows).
+     */
+    void unpackTransposed(int rows, int cols, float[] src, int ld, float[] colScale, float[] dst, int[] dstRow);
+
     /** The implementation chosen at start-up. */
     static MicroKernels get() { return MicroKernelsProvider.INSTANCE; }
 

@@ -117,4 +117,44 @@ final class ScalarMicroKernels implements MicroKernels {
             }
         }
     }
+
+    @Override
+    public void gemmRowGather(int m, int n, int k, float[] a, int[] aRow, float[] b, int ldb, float[] c, int ldc) {
+        for (int i = 0; i < m; i++) {
+            int ci = i * ldc, ai = aRow[i];
+            java.util.Arrays.fill(c, ci, ci + n, 0f);
+            for (int p = 0; p < k; p++) {
+                float av = a[ai + p];
+                int bp = p * ldb;
+                for (int j = 0; j < n; j++) c[ci + j] += av * b[bp + j];
+            }
+        }
+    }
+
+    @Override
+    public void gemmColumnGatherAcc(int m, int n, int k, float[] a, int[] aRow, float[] b, int ldb, float[] c, int ldc, float[] colScale) {
+        for (int i = 0; i < m; i++) {
+            int ci = i * ldc;
+            if (colScale != null) for (int j = 0; j < n; j++) c[ci + j] *= colScale[j];
+            for (int p = 0; p < k; p++) {
+                float av = a[aRow[p] + i];
+                int bp = p * ldb;
+                for (int j = 0; j < n; j++) c[ci + j] += av * b[bp + j];
+            }
+        }
+    }
+
+    @Override
+    public void packTransposed(int rows, int cols, float[] src, int[] srcRow, float alpha, float[] dst, int ld) {
+        for (int c = 0; c < cols; c++) {
+            for (int x = 0; x < rows; x++) dst[x * ld + c] = alpha * src[srcRow[c] + x];
+        }
+    }
+
+    @Override
+    public void unpackTransposed(int rows, int cols, float[] src, int ld, float[] colScale, float[] dst, int[] dstRow) {
+        for (int c = 0; c < cols; c++) {
+            for (int x = 0; x < rows; x++) dst[dstRow[c] + x] = src[x * ld + c] * colScale[c];
+        }
+    }
 }
