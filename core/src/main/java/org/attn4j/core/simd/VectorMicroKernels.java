@@ -1025,16 +1025,36 @@ final class VectorMicroKernels implements MicroKernels {
 
     @Override
     public void unpackTransposed(int rows, int cols, float[] src, int ld, float[] colScale, float[] dst, int[] dstRow) {
-        int c = 0;
-        for (; c <= cols - L; c += L) {
-            FloatVector sc = FloatVector.fromArray(S, colScale, c);
-            for (int x = 0; x < rows; x++) FloatVector.fromArray(S, src, x * ld + c).mul(sc).intoArray(dst, x, dstRow, c);
+        // Per column, gathers of L rows at stride ld and contiguous stores (gathers are much cheaper
+        // than scatters).
+        int[] map = strideMap(ld);
+        int x0 = 0;
+        if (map != null) {
+            for (; x0 <= rows - L; x0 += L) {
+                for (int c = 0; c < cols; c++) {
+                    FloatVector.fromArray(S, src, x0 * ld + c, map, 0).mul(colScale[c]).intoArray(dst, dstRow[c] + x0);
+                }
+            }
         }
-        for (; c < cols; c++) {
+        for (int c = 0; c < cols; c++) {
             int o = dstRow[c];
             float sc = colScale[c];
-            for (int x = 0; x < rows; x++) dst[o + x] = src[x * ld + c] * sc;
+            for (int x = x0; x < rows; x++) dst[o + x] = src[x * ld + c] * sc;
         }
+    }
+
+    private static final int[][] STRIDE_MAPS = new int[257][];
+
+    /** {@code {0, ld, 2·ld, …}} (L entries) for ld ≤ 256, else null; built once per ld (benign race). */
+    private static int[] strideMap(int ld) {
+        if (ld > 256) return null;
+        int[] m = STRIDE_MAPS[ld];
+        if (m == null) {
+            m = new int[L];
+            for (int l = 0; l < L; l++) m[l] = l * ld;
+            STRIDE_MAPS[ld] = m;
+        }
+        return m;
     }
 
     // exp for the softmax, x <= 0 (column max subtracted): 2^n · e^r with n = round(x·log2 e),
