@@ -91,7 +91,7 @@ public final class SparseKernel {
                         s.alpha[c] = none ? 0f : 1f / s.l[c];
                         empty |= none;
                     }
-                    mk.unpackTransposed(dv, cols, s.acc, s.ld, s.alpha, out, s.outRow);
+                    mk.unpackTransposed(dv, cols, s.acc, 0, s.ld, s.alpha, out, s.outRow);
                     for (int c = 0; c < cols && (empty || lse != null); c++) {
                         int row = base + kb.query(c);
                         if (s.m[c] == Float.NEGATIVE_INFINITY || !(s.l[c] > 0f)) {
@@ -138,7 +138,7 @@ public final class SparseKernel {
         if (qs3 == 1) {
             int[] qRow = s.qRow;
             for (int c = 0; c < cols; c++) qRow[c] = qBase + kb.query(c) * qs2;
-            mk.packTransposed(d, cols, qd, qRow, scale, qT, ld);
+            mk.packTransposed(d, cols, qd, qRow, scale, qT, 0, ld);
         } else {
             for (int c = 0; c < cols; c++) {
                 int qRow = qBase + kb.query(c) * qs2;

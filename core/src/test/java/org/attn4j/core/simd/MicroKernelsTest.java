@@ -273,7 +273,7 @@ class MicroKernelsTest {
                 int[] srcRow = new int[cols];
                 for (int c = 0; c < cols; c++) srcRow[c] = r.nextInt(49) * width + r.nextInt(2);
                 float[] packed = rand(rows * ld), packed0 = packed.clone();
-                mk.packTransposed(rows, cols, src, srcRow, 0.5f, packed, ld);
+                mk.packTransposed(rows, cols, src, srcRow, 0.5f, packed, 0, ld);
                 for (int x = 0; x < rows; x++) for (int c = 0; c < ld; c++) {
                     float e = c < cols ? 0.5f * src[srcRow[c] + x] : packed0[x * ld + c];
                     assertEquals(e, packed[x * ld + c], mk.name() + " pack x=" + x + " c=" + c);
@@ -281,13 +281,57 @@ class MicroKernelsTest {
                 float[] scale = rand(cols), dst = rand(cols * (rows + 3)), dst0 = dst.clone();
                 int[] dstRow = new int[cols];
                 for (int c = 0; c < cols; c++) dstRow[c] = (cols - 1 - c) * (rows + 3) + 1; // reversed rows, gaps between
-                mk.unpackTransposed(rows, cols, packed, ld, scale, dst, dstRow);
+                mk.unpackTransposed(rows, cols, packed, 0, ld, scale, dst, dstRow);
                 boolean[] written = new boolean[dst.length];
                 for (int c = 0; c < cols; c++) for (int x = 0; x < rows; x++) {
                     assertEquals(packed[x * ld + c] * scale[c], dst[dstRow[c] + x], mk.name() + " unpack x=" + x + " c=" + c);
                     written[dstRow[c] + x] = true;
                 }
                 for (int i = 0; i < dst.length; i++) if (!written[i]) assertEquals(dst0[i], dst[i], "untouched " + i);
+            }
+        }
+    }
+
+    @Test
+    void shiftedProductsMatchFloat64AndTheScalarTwin() {
+        // Query columns i against key columns i + j (j < shifts) of transposed rows (stride ld), one or
+        // two query rows; full, partial and several vectors of columns; tiles of 7, 4, 2 and 1 shifts.
+        for (MicroKernels mk : new MicroKernels[] {vec, MicroKernels.scalar()}) {
+            for (int n : new int[] {1, 7, 8, 16, 17, 35}) for (int shifts : new int[] {1, 2, 3, 7, 10, 13}) for (int d : new int[] {1, 5, 64}) {
+                int ld = n + shifts + 3;
+                float[] q = rand(2 * d * ld), k = rand(d * ld + 4);
+                boolean two = r.nextBoolean();
+                int q0 = 1, q1 = two ? d * ld : -1, k0 = 2, sLd = n + 2;
+                float[] s = rand(2 * shifts * sLd + 8), s0 = s.clone();
+                int o0 = 3, o1 = shifts * sLd + 5;
+                mk.shiftedScores(d, n, shifts, q, q0, q1, k, k0, ld, s, o0, two ? o1 : 0, sLd);
+                boolean[] written = new boolean[s.length];
+                for (int row = 0; row < (two ? 2 : 1); row++) {
+                    int qr = row == 0 ? q0 : q1, or = row == 0 ? o0 : o1;
+                    for (int j = 0; j < shifts; j++) for (int i = 0; i < n; i++) {
+                        double e = 0;
+                        for (int x = 0; x < d; x++) e += (double) q[qr + x * ld + i] * k[k0 + j + x * ld + i];
+                        assertEquals(e, s[or + j * sLd + i], 1e-4 * (1 + Math.abs(e)), mk.name() + " scores n=" + n + " shifts=" + shifts + " d=" + d);
+                        written[or + j * sLd + i] = true;
+                    }
+                }
+                for (int i = 0; i < s.length; i++) if (!written[i]) assertEquals(s0[i], s[i], "untouched score " + i);
+
+                int dv = d + 2, vLd = n + shifts + 1, oLd = n + 1;
+                float[] p = rand(2 * shifts * sLd + 8), v = rand(dv * vLd + 3), o = rand(2 * dv * oLd + 4), oStart = o.clone();
+                int p0 = 1, p1 = two ? shifts * sLd + 2 : -1, v0 = 2, oa = 0, ob = dv * oLd + 1;
+                mk.shiftedValues(dv, n, shifts, p, p0, p1, sLd, v, v0, vLd, o, oa, two ? ob : 0, oLd);
+                boolean[] touched = new boolean[o.length];
+                for (int row = 0; row < (two ? 2 : 1); row++) {
+                    int pr = row == 0 ? p0 : p1, or = row == 0 ? oa : ob;
+                    for (int x = 0; x < dv; x++) for (int i = 0; i < n; i++) {
+                        double e = oStart[or + x * oLd + i];
+                        for (int j = 0; j < shifts; j++) e += (double) p[pr + j * sLd + i] * v[v0 + j + x * vLd + i];
+                        assertEquals(e, o[or + x * oLd + i], 1e-4 * (1 + Math.abs(e)), mk.name() + " values n=" + n + " shifts=" + shifts + " dv=" + dv);
+                        touched[or + x * oLd + i] = true;
+                    }
+                }
+                for (int i = 0; i < o.length; i++) if (!touched[i]) assertEquals(oStart[i], o[i], "untouched output " + i);
             }
         }
     }
