@@ -1058,7 +1058,7 @@ final class VectorMicroKernels implements MicroKernels {
     }
 
     /**
-     * Shifted products: per vector of query columns, tiles of 7 (then 4, 2, 1) shifts × 1 or 2 query
+     * Shifted products: per vector of query columns, tiles of 7 (5 at grid-row edges, then 4, 2, 1) shifts × 1 or 2 query
      * rows (14 accumulators, 2 query and 1 key vector: 17 registers; the two rows share every key load),
      * and tiles of {@link #SHIFT_VALUE_TILE} value rows sharing each probability vector.
      */
@@ -1070,12 +1070,16 @@ final class VectorMicroKernels implements MicroKernels {
             VectorMask<Float> m = i + L <= n ? null : S.indexInRange(i, n);
             int j = 0;
             while (j < shifts) {
-                int t = shifts - j >= 7 ? 7 : shifts - j >= 4 ? 4 : shifts - j >= 2 ? 2 : 1;
+                // 7 shifts at a time, but 5 + 5 (not 7 + 2 + 1: short tiles are latency-bound) for the
+                // 10 shifts of a grid row's edge units with a window of 7, and 5 + 3 → 5 + 2 + 1 for 8.
+                int rem = shifts - j;
+                int t = rem >= 7 && rem != 10 && rem != 8 ? 7 : rem >= 5 && m == null ? 5 : rem >= 4 ? 4 : rem >= 2 ? 2 : 1;
                 int qa = q0 + i, qb = two ? q1 + i : 0, kk = k0 + j + i, sa = s0 + j * sLd + i, sb = two ? s1 + j * sLd + i : 0;
                 if (m == null) {
                     if (two) {
                         switch (t) {
                             case 7 -> shiftScore7x2(d, q, qa, qb, k, kk, ld, s, sa, sb, sLd);
+                            case 5 -> shiftScore5x2(d, q, qa, qb, k, kk, ld, s, sa, sb, sLd);
                             case 4 -> shiftScore4x2(d, q, qa, qb, k, kk, ld, s, sa, sb, sLd);
                             case 2 -> shiftScore2x2(d, q, qa, qb, k, kk, ld, s, sa, sb, sLd);
                             default -> shiftScore1x2(d, q, qa, qb, k, kk, ld, s, sa, sb, sLd);
@@ -1083,6 +1087,7 @@ final class VectorMicroKernels implements MicroKernels {
                     } else {
                         switch (t) {
                             case 7 -> shiftScore7x1(d, q, qa, qb, k, kk, ld, s, sa, sb, sLd);
+                            case 5 -> shiftScore5x1(d, q, qa, qb, k, kk, ld, s, sa, sb, sLd);
                             case 4 -> shiftScore4x1(d, q, qa, qb, k, kk, ld, s, sa, sb, sLd);
                             case 2 -> shiftScore2x1(d, q, qa, qb, k, kk, ld, s, sa, sb, sLd);
                             default -> shiftScore1x1(d, q, qa, qb, k, kk, ld, s, sa, sb, sLd);
@@ -1225,6 +1230,63 @@ final class VectorMicroKernels implements MicroKernels {
         a4.intoArray(s, sa + 4 * sLd);
         a5.intoArray(s, sa + 5 * sLd);
         a6.intoArray(s, sa + 6 * sLd);
+    }
+
+    private static void shiftScore5x2(int d, float[] q, int qa, int qb, float[] k, int kk, int ld, float[] s, int sa, int sb, int sLd) {
+        FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S), a4 = FloatVector.zero(S), b0 = FloatVector.zero(S), b1 = FloatVector.zero(S), b2 = FloatVector.zero(S), b3 = FloatVector.zero(S), b4 = FloatVector.zero(S);
+        for (int x = 0, xo = 0; x < d; x++, xo += ld) {
+            FloatVector qv = FloatVector.fromArray(S, q, qa + xo);
+            FloatVector qw = FloatVector.fromArray(S, q, qb + xo);
+            int kp = kk + xo;
+            FloatVector k0 = FloatVector.fromArray(S, k, kp + 0);
+            a0 = qv.fma(k0, a0);
+            b0 = qw.fma(k0, b0);
+            FloatVector k1 = FloatVector.fromArray(S, k, kp + 1);
+            a1 = qv.fma(k1, a1);
+            b1 = qw.fma(k1, b1);
+            FloatVector k2 = FloatVector.fromArray(S, k, kp + 2);
+            a2 = qv.fma(k2, a2);
+            b2 = qw.fma(k2, b2);
+            FloatVector k3 = FloatVector.fromArray(S, k, kp + 3);
+            a3 = qv.fma(k3, a3);
+            b3 = qw.fma(k3, b3);
+            FloatVector k4 = FloatVector.fromArray(S, k, kp + 4);
+            a4 = qv.fma(k4, a4);
+            b4 = qw.fma(k4, b4);
+        }
+        a0.intoArray(s, sa + 0 * sLd);
+        a1.intoArray(s, sa + 1 * sLd);
+        a2.intoArray(s, sa + 2 * sLd);
+        a3.intoArray(s, sa + 3 * sLd);
+        a4.intoArray(s, sa + 4 * sLd);
+        b0.intoArray(s, sb + 0 * sLd);
+        b1.intoArray(s, sb + 1 * sLd);
+        b2.intoArray(s, sb + 2 * sLd);
+        b3.intoArray(s, sb + 3 * sLd);
+        b4.intoArray(s, sb + 4 * sLd);
+    }
+
+    private static void shiftScore5x1(int d, float[] q, int qa, int qb, float[] k, int kk, int ld, float[] s, int sa, int sb, int sLd) {
+        FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S), a4 = FloatVector.zero(S);
+        for (int x = 0, xo = 0; x < d; x++, xo += ld) {
+            FloatVector qv = FloatVector.fromArray(S, q, qa + xo);
+            int kp = kk + xo;
+            FloatVector k0 = FloatVector.fromArray(S, k, kp + 0);
+            a0 = qv.fma(k0, a0);
+            FloatVector k1 = FloatVector.fromArray(S, k, kp + 1);
+            a1 = qv.fma(k1, a1);
+            FloatVector k2 = FloatVector.fromArray(S, k, kp + 2);
+            a2 = qv.fma(k2, a2);
+            FloatVector k3 = FloatVector.fromArray(S, k, kp + 3);
+            a3 = qv.fma(k3, a3);
+            FloatVector k4 = FloatVector.fromArray(S, k, kp + 4);
+            a4 = qv.fma(k4, a4);
+        }
+        a0.intoArray(s, sa + 0 * sLd);
+        a1.intoArray(s, sa + 1 * sLd);
+        a2.intoArray(s, sa + 2 * sLd);
+        a3.intoArray(s, sa + 3 * sLd);
+        a4.intoArray(s, sa + 4 * sLd);
     }
 
     private static void shiftScore4x2(int d, float[] q, int qa, int qb, float[] k, int kk, int ld, float[] s, int sa, int sb, int sLd) {
