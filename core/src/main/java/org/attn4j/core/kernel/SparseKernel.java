@@ -81,6 +81,28 @@ public final class SparseKernel {
                 s.block = kb;
                 block(q, k, v, mk, s, b, h, h / group, scale);
                 int cols = kb.queryCount();
+                if (s.box && cols > 0) {
+                    // Transposed accumulator: normalise and scatter in one pass, then fix empty rows.
+                    int base = (b * hq + h) * nq;
+                    boolean empty = false;
+                    for (int c = 0; c < cols; c++) {
+                        s.outRow[c] = (base + kb.query(c)) * dv;
+                        boolean none = s.m[c] == Float.NEGATIVE_INFINITY || !(s.l[c] > 0f);
+                        s.alpha[c] = none ? 0f : 1f / s.l[c];
+                        empty |= none;
+                    }
+                    mk.unpackTransposed(dv, cols, s.acc, 0, s.ld, s.alpha, out, s.outRow);
+                    for (int c = 0; c < cols && (empty || lse != null); c++) {
+                        int row = base + kb.query(c);
+                        if (s.m[c] == Float.NEGATIVE_INFINITY || !(s.l[c] > 0f)) {
+                            Arrays.fill(out, row * dv, row * dv + dv, 0f);
+                            if (lse != null) lse[row] = Float.NEGATIVE_INFINITY;
+                        } else if (lse != null) {
+                            lse[row] = (float) (s.m[c] + Math.log(s.l[c]));
+                        }
+                    }
+                    continue;
+                }
                 for (int c = 0; c < cols; c++) {
                     int row = (b * hq + h) * nq + kb.query(c);
                     int o = row * dv;
@@ -105,6 +127,9 @@ public final class SparseKernel {
         KeyBlock kb = s.block;
         int cols = kb.queryCount();
         int ld = s.ld, d = q.dim(3), dv = v.dim(3);
+        // A block of several spans (a 2-D or 3-D neighbourhood box) reads its K and V rows in place
+        // through row offsets, and keeps its accumulator transposed (Dv × queries).
+        s.box = kb.spanCount() > 1 && k.stride(3) == 1 && v.stride(3) == 1;
         s.reset(cols);
         if (cols == 0) return;
         float[] qd = q.data();
@@ -113,10 +138,7 @@ public final class SparseKernel {
         if (qs3 == 1) {
             int[] qRow = s.qRow;
             for (int c = 0; c < cols; c++) qRow[c] = qBase + kb.query(c) * qs2;
-            for (int x = 0; x < d; x++) {
-                int t = x * ld;
-                for (int c = 0; c < cols; c++) qT[t + c] = qd[qRow[c] + x] * scale;
-            }
+            mk.packTransposed(d, cols, qd, qRow, scale, qT, 0, ld);
         } else {
             for (int c = 0; c < cols; c++) {
                 int qRow = qBase + kb.query(c) * qs2;
@@ -165,6 +187,10 @@ public final class SparseKernel {
 
     /** Computes the tile gathered so far and folds it into the running softmax state. */
     private static void tile(Tensor q, Tensor k, Tensor v, MicroKernels mk, Scratch s, int cols, int d, int dv) {
+        if (s.box) {
+            boxTile(k, v, mk, s, cols, d, dv);
+            return;
+        }
         KeyBlock kb = s.block;
         int rows = s.tileRows, ld = s.ld;
         float[] kd = k.data(), vd = v.data(), sT = s.sT;
@@ -246,6 +272,54 @@ public final class SparseKernel {
         s.pieces = 0;
     }
 
+    /**
+     * A tile of a box block: {@code Sᵀ = K_rows · Qᵀ} and {@code Oᵀ = α·Oᵀ + V_rowsᵀ · P} on the K and V
+     * rows in place (row offsets, no gather copy); the accumulator is Dv × queries (stride ld).
+     */
+    private static void boxTile(Tensor k, Tensor v, MicroKernels mk, Scratch s, int cols, int d, int dv) {
+        KeyBlock kb = s.block;
+        int rows = s.tileRows, ld = s.ld;
+        float[] sT = s.sT;
+        int ks2 = k.stride(2), vs2 = v.stride(2);
+        int[] kRow = s.kRow, vRow = s.vRow;
+        boolean masked = false;
+        for (int p = 0, r = 0; p < s.pieces; p++) {
+            masked |= s.pMasked[p];
+            int sp = s.pSpan[p], step = kb.step(sp);
+            int row = kb.first(sp) + s.pStart[p] * step;
+            for (int t = 0; t < s.pRows[p]; t++, r++, row += step) {
+                kRow[r] = s.kHead + row * ks2;
+                vRow[r] = s.vHead + row * vs2;
+            }
+        }
+        mk.gemmRowGather(rows, cols, d, k.data(), kRow, s.qT, ld, sT, ld);
+        if (masked) {
+            for (int p = 0; p < s.pieces; p++) {
+                if (!s.pMasked[p]) continue;
+                int sp = s.pSpan[p];
+                mk.maskBand(sT, s.pAt[p] * ld, s.pRows[p], cols, ld, s.pStart[p], kb.loArray(sp), kb.hiArray(sp));
+            }
+        }
+        mk.columnMax(sT, 0, rows, cols, ld, s.tileMax);
+        boolean rescale = false;
+        for (int c = 0; c < cols; c++) {
+            float mNew = Math.max(s.m[c], s.tileMax[c]);
+            float shift = mNew == Float.NEGATIVE_INFINITY ? 0f : mNew;
+            s.shift[c] = shift;
+            float alpha = s.m[c] == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(s.m[c] - shift);
+            s.alpha[c] = alpha;
+            // The accumulator of a column with nothing visible yet is still 0: no rescale needed.
+            rescale |= alpha != 1f && s.m[c] != Float.NEGATIVE_INFINITY;
+            s.m[c] = mNew;
+        }
+        mk.expColumns(sT, 0, rows, cols, ld, s.shift, s.sums);
+        for (int c = 0; c < cols; c++) s.l[c] = s.alpha[c] * s.l[c] + s.sums[c];
+        mk.gemmColumnGatherAcc(dv, cols, rows, v.data(), vRow, sT, ld, s.acc, ld, rescale ? s.alpha : null);
+        s.flops += 2L * rows * cols * (d + dv);
+        s.tileRows = 0;
+        s.pieces = 0;
+    }
+
     /** Copies the tile's rows of a [.., N, X] head (base offset, strides s2/s3) into {@code dst} (rows × X). */
     private static void gather(float[] src, int head, int s2, int s3, int x, KeyBlock kb, Scratch s, float[] dst) {
         for (int p = 0; p < s.pieces; p++) {
@@ -267,9 +341,10 @@ public final class SparseKernel {
         KeyBlock block;
         final int ld, cap, dv;
         final float[] qT, sT, kG, vG, acc, m, l, alpha, shift, sums, tileMax;
-        final int[] pSpan, pStart, pRows, pAt, qRow;
+        final int[] pSpan, pStart, pRows, pAt, qRow, kRow, vRow, outRow;
         final boolean[] pMasked;
         int tileRows, pieces, kHead, vHead, padFrom;
+        boolean box;
         int described = -1;
         long flops;
 
@@ -292,17 +367,20 @@ public final class SparseKernel {
             sums = new float[ld];
             tileMax = new float[ld];
             qRow = new int[ld];
+            outRow = new int[ld];
             pSpan = new int[cap];
             pStart = new int[cap];
             pRows = new int[cap];
             pAt = new int[cap];
             pMasked = new boolean[cap];
+            kRow = new int[cap];
+            vRow = new int[cap];
         }
 
         void reset(int cols) {
             Arrays.fill(m, 0, cols, Float.NEGATIVE_INFINITY);
             Arrays.fill(l, 0, cols, 0f);
-            Arrays.fill(acc, 0, cols * dv, 0f);
+            Arrays.fill(acc, 0, box ? dv * ld : cols * dv, 0f);
         }
     }
 }

@@ -85,6 +85,50 @@ public interface MicroKernels {
      */
     void maskBand(float[] s, int off, int rows, int cols, int ld, int j0, int[] lo, int[] hi);
 
+    /**
+     * {@code C[m×n] = A[m×k] · B[k×n]} with A's rows gathered from anywhere in {@code a}:
+     * {@code A(i,p) = a[aRow[i] + p]}, {@code B(p,j) = b[p·ldb + j]}, {@code C(i,j) = c[i·ldc + j]}.
+     * The score product of a sparse kernel on key rows that are not evenly spaced (no gather copy).
+     */
+    void gemmRowGather(int m, int n, int k, float[] a, int[] aRow, float[] b, int ldb, float[] c, int ldc);
+
+    /**
+     * {@code C(i,j) = colScale[j]·C(i,j) + Σ_p a[aRow[p] + i] · b[p·ldb + j]} for i &lt; m, j &lt; n
+     * ({@code colScale == null}: factor 1), {@code C(i,j) = c[i·ldc + j]}: A's columns are gathered rows
+     * of {@code a}. The transposed value product {@code Oᵀ = α·Oᵀ + Vᵀ·P} of a sparse kernel on
+     * gathered value rows (no gather copy).
+     */
+    void gemmColumnGatherAcc(int m, int n, int k, float[] a, int[] aRow, float[] b, int ldb, float[] c, int ldc, float[] colScale);
+
+    /**
+     * Transposing gather: {@code dst[dstOff + x·ld + c] = alpha · src[srcRow[c] + x]} for x &lt; rows,
+     * c &lt; cols (packs scaled query rows as the columns of a sparse kernel's Qᵀ block).
+     */
+    void packTransposed(int rows, int cols, float[] src, int[] srcRow, float alpha, float[] dst, int dstOff, int ld);
+
+    /**
+     * Transposing scatter: {@code dst[dstRow[c] + x] = src[srcOff + x·ld + c] · colScale[c]} for x &lt; rows,
+     * c &lt; cols (writes a transposed, normalised accumulator back to output rows).
+     */
+    void unpackTransposed(int rows, int cols, float[] src, int srcOff, int ld, float[] colScale, float[] dst, int[] dstRow);
+
+    /**
+     * Shifted (diagonal) score products on transposed rows, for one or two query rows:
+     * {@code s[s_r + j·sLd + i] = Σ_{x<d} q[q_r + x·ld + i] · k[k0 + j + x·ld + i]} for i &lt; n,
+     * j &lt; shifts, r = 0 ({@code q0, s0}) and, when {@code q1 ≥ 0}, r = 1 ({@code q1, s1}). Column i of
+     * q is a query, column i + j of k its j-th key (sliding windows on a grid row: no wasted products).
+     */
+    void shiftedScores(int d, int n, int shifts, float[] q, int q0, int q1, float[] k, int k0, int ld,
+                       float[] s, int s0, int s1, int sLd);
+
+    /**
+     * Shifted value products on transposed rows, for one or two query rows:
+     * {@code o[o_r + x·oLd + i] += Σ_{j<shifts} p[p_r + j·pLd + i] · v[v0 + j + x·ld + i]} for x &lt; dv,
+     * i &lt; n, r = 0 ({@code p0, o0}) and, when {@code p1 ≥ 0}, r = 1 ({@code p1, o1}).
+     */
+    void shiftedValues(int dv, int n, int shifts, float[] p, int p0, int p1, int pLd, float[] v, int v0, int ld,
+                       float[] o, int o0, int o1, int oLd);
+
     /** The implementation chosen at start-up. */
     static MicroKernels get() { return MicroKernelsProvider.INSTANCE; }
 

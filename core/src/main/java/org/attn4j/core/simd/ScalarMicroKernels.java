@@ -117,4 +117,74 @@ final class ScalarMicroKernels implements MicroKernels {
             }
         }
     }
+
+    @Override
+    public void gemmRowGather(int m, int n, int k, float[] a, int[] aRow, float[] b, int ldb, float[] c, int ldc) {
+        for (int i = 0; i < m; i++) {
+            int ci = i * ldc, ai = aRow[i];
+            java.util.Arrays.fill(c, ci, ci + n, 0f);
+            for (int p = 0; p < k; p++) {
+                float av = a[ai + p];
+                int bp = p * ldb;
+                for (int j = 0; j < n; j++) c[ci + j] += av * b[bp + j];
+            }
+        }
+    }
+
+    @Override
+    public void gemmColumnGatherAcc(int m, int n, int k, float[] a, int[] aRow, float[] b, int ldb, float[] c, int ldc, float[] colScale) {
+        for (int i = 0; i < m; i++) {
+            int ci = i * ldc;
+            if (colScale != null) for (int j = 0; j < n; j++) c[ci + j] *= colScale[j];
+            for (int p = 0; p < k; p++) {
+                float av = a[aRow[p] + i];
+                int bp = p * ldb;
+                for (int j = 0; j < n; j++) c[ci + j] += av * b[bp + j];
+            }
+        }
+    }
+
+    @Override
+    public void packTransposed(int rows, int cols, float[] src, int[] srcRow, float alpha, float[] dst, int dstOff, int ld) {
+        for (int c = 0; c < cols; c++) {
+            for (int x = 0; x < rows; x++) dst[dstOff + x * ld + c] = alpha * src[srcRow[c] + x];
+        }
+    }
+
+    @Override
+    public void unpackTransposed(int rows, int cols, float[] src, int srcOff, int ld, float[] colScale, float[] dst, int[] dstRow) {
+        for (int c = 0; c < cols; c++) {
+            for (int x = 0; x < rows; x++) dst[dstRow[c] + x] = src[srcOff + x * ld + c] * colScale[c];
+        }
+    }
+
+    @Override
+    public void shiftedScores(int d, int n, int shifts, float[] q, int q0, int q1, float[] k, int k0, int ld,
+                              float[] s, int s0, int s1, int sLd) {
+        for (int r = 0; r < (q1 >= 0 ? 2 : 1); r++) {
+            int qr = r == 0 ? q0 : q1, sr = r == 0 ? s0 : s1;
+            for (int j = 0; j < shifts; j++) {
+                for (int i = 0; i < n; i++) {
+                    float acc = 0f;
+                    for (int x = 0; x < d; x++) acc += q[qr + x * ld + i] * k[k0 + j + x * ld + i];
+                    s[sr + j * sLd + i] = acc;
+                }
+            }
+        }
+    }
+
+    @Override
+    public void shiftedValues(int dv, int n, int shifts, float[] p, int p0, int p1, int pLd, float[] v, int v0, int ld,
+                              float[] o, int o0, int o1, int oLd) {
+        for (int r = 0; r < (p1 >= 0 ? 2 : 1); r++) {
+            int pr = r == 0 ? p0 : p1, or = r == 0 ? o0 : o1;
+            for (int x = 0; x < dv; x++) {
+                for (int i = 0; i < n; i++) {
+                    float acc = o[or + x * oLd + i];
+                    for (int j = 0; j < shifts; j++) acc += p[pr + j * pLd + i] * v[v0 + j + x * ld + i];
+                    o[or + x * oLd + i] = acc;
+                }
+            }
+        }
+    }
 }

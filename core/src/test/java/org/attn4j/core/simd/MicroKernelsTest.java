@@ -228,4 +228,111 @@ class MicroKernelsTest {
             for (int i = 0; i < cols; i++) assertEquals(7 * Math.tanh(t0[i] / 7), t[i], 2e-6 * 7);
         }
     }
+
+    @Test
+    void gatheredGemmsMatchFloat64AndTheScalarTwin() {
+        // Row counts that exercise every tile (16, 12, 4, 1 rows) and column counts with full, two
+        // and masked vectors; rows of a are scattered, unevenly spaced and repeated.
+        for (MicroKernels mk : new MicroKernels[] {vec, MicroKernels.scalar()}) {
+            for (int m : new int[] {1, 3, 4, 12, 13, 16, 29, 64, 100}) for (int n : new int[] {1, 7, 8, 16, 17, 32, 33}) {
+                for (int k : new int[] {1, 5, 64}) {
+                    int width = Math.max(k, m) + 3;
+                    float[] a = rand(40 * width);
+                    int[] aRowM = new int[m], aRowK = new int[k];
+                    for (int i = 0; i < m; i++) aRowM[i] = r.nextInt(40 - 1) * width + r.nextInt(3);
+                    for (int p = 0; p < k; p++) aRowK[p] = r.nextInt(40 - 1) * width + r.nextInt(3);
+                    int ldb = n + r.nextInt(4), ldc = n + r.nextInt(3);
+                    float[] bk = rand(k * ldb), c = rand(m * ldc);
+                    mk.gemmRowGather(m, n, k, a, aRowM, bk, ldb, c, ldc);
+                    for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) {
+                        double e = 0;
+                        for (int p = 0; p < k; p++) e += (double) a[aRowM[i] + p] * bk[p * ldb + j];
+                        assertEquals(e, c[i * ldc + j], 1e-4 * (1 + Math.abs(e)), mk.name() + " rowGather m=" + m + " n=" + n + " k=" + k);
+                    }
+                    float[] c2 = rand(m * ldc), c20 = c2.clone();
+                    float[] scale = r.nextBoolean() ? null : rand(n);
+                    mk.gemmColumnGatherAcc(m, n, k, a, aRowK, bk, ldb, c2, ldc, scale);
+                    for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) {
+                        double e = (scale == null ? 1.0 : scale[j]) * c20[i * ldc + j];
+                        for (int p = 0; p < k; p++) e += (double) a[aRowK[p] + i] * bk[p * ldb + j];
+                        assertEquals(e, c2[i * ldc + j], 1e-4 * (1 + Math.abs(e)), mk.name() + " columnGather m=" + m + " n=" + n + " k=" + k);
+                    }
+                    // Columns of C past n are left alone.
+                    for (int i = 0; i < m; i++) for (int j = n; j < ldc; j++) assertEquals(c20[i * ldc + j], c2[i * ldc + j]);
+                }
+            }
+        }
+    }
+
+    @Test
+    void transposedPackAndUnpackMatchTheirDefinition() {
+        for (MicroKernels mk : new MicroKernels[] {vec, MicroKernels.scalar()}) {
+            for (int cols : new int[] {1, 7, 8, 16, 17, 33}) for (int rows : new int[] {1, 5, 64}) {
+                int ld = cols + r.nextInt(3), width = rows + 2;
+                float[] src = rand(50 * width);
+                int[] srcRow = new int[cols];
+                for (int c = 0; c < cols; c++) srcRow[c] = r.nextInt(49) * width + r.nextInt(2);
+                float[] packed = rand(rows * ld), packed0 = packed.clone();
+                mk.packTransposed(rows, cols, src, srcRow, 0.5f, packed, 0, ld);
+                for (int x = 0; x < rows; x++) for (int c = 0; c < ld; c++) {
+                    float e = c < cols ? 0.5f * src[srcRow[c] + x] : packed0[x * ld + c];
+                    assertEquals(e, packed[x * ld + c], mk.name() + " pack x=" + x + " c=" + c);
+                }
+                float[] scale = rand(cols), dst = rand(cols * (rows + 3)), dst0 = dst.clone();
+                int[] dstRow = new int[cols];
+                for (int c = 0; c < cols; c++) dstRow[c] = (cols - 1 - c) * (rows + 3) + 1; // reversed rows, gaps between
+                mk.unpackTransposed(rows, cols, packed, 0, ld, scale, dst, dstRow);
+                boolean[] written = new boolean[dst.length];
+                for (int c = 0; c < cols; c++) for (int x = 0; x < rows; x++) {
+                    assertEquals(packed[x * ld + c] * scale[c], dst[dstRow[c] + x], mk.name() + " unpack x=" + x + " c=" + c);
+                    written[dstRow[c] + x] = true;
+                }
+                for (int i = 0; i < dst.length; i++) if (!written[i]) assertEquals(dst0[i], dst[i], "untouched " + i);
+            }
+        }
+    }
+
+    @Test
+    void shiftedProductsMatchFloat64AndTheScalarTwin() {
+        // Query columns i against key columns i + j (j < shifts) of transposed rows (stride ld), one or
+        // two query rows; full, partial and several vectors of columns; tiles of 7, 4, 2 and 1 shifts.
+        for (MicroKernels mk : new MicroKernels[] {vec, MicroKernels.scalar()}) {
+            for (int n : new int[] {1, 7, 8, 16, 17, 35}) for (int shifts : new int[] {1, 2, 3, 7, 10, 13}) for (int d : new int[] {1, 5, 64}) {
+                int ld = n + shifts + 3;
+                float[] q = rand(2 * d * ld), k = rand(d * ld + 4);
+                boolean two = r.nextBoolean();
+                int q0 = 1, q1 = two ? d * ld : -1, k0 = 2, sLd = n + 2;
+                float[] s = rand(2 * shifts * sLd + 8), s0 = s.clone();
+                int o0 = 3, o1 = shifts * sLd + 5;
+                mk.shiftedScores(d, n, shifts, q, q0, q1, k, k0, ld, s, o0, two ? o1 : 0, sLd);
+                boolean[] written = new boolean[s.length];
+                for (int row = 0; row < (two ? 2 : 1); row++) {
+                    int qr = row == 0 ? q0 : q1, or = row == 0 ? o0 : o1;
+                    for (int j = 0; j < shifts; j++) for (int i = 0; i < n; i++) {
+                        double e = 0;
+                        for (int x = 0; x < d; x++) e += (double) q[qr + x * ld + i] * k[k0 + j + x * ld + i];
+                        assertEquals(e, s[or + j * sLd + i], 1e-4 * (1 + Math.abs(e)), mk.name() + " scores n=" + n + " shifts=" + shifts + " d=" + d);
+                        written[or + j * sLd + i] = true;
+                    }
+                }
+                for (int i = 0; i < s.length; i++) if (!written[i]) assertEquals(s0[i], s[i], "untouched score " + i);
+
+                int dv = d + 2, vLd = n + shifts + 1, oLd = n + 1;
+                float[] p = rand(2 * shifts * sLd + 8), v = rand(dv * vLd + 3), o = rand(2 * dv * oLd + 4), oStart = o.clone();
+                int p0 = 1, p1 = two ? shifts * sLd + 2 : -1, v0 = 2, oa = 0, ob = dv * oLd + 1;
+                mk.shiftedValues(dv, n, shifts, p, p0, p1, sLd, v, v0, vLd, o, oa, two ? ob : 0, oLd);
+                boolean[] touched = new boolean[o.length];
+                for (int row = 0; row < (two ? 2 : 1); row++) {
+                    int pr = row == 0 ? p0 : p1, or = row == 0 ? oa : ob;
+                    for (int x = 0; x < dv; x++) for (int i = 0; i < n; i++) {
+                        double e = oStart[or + x * oLd + i];
+                        for (int j = 0; j < shifts; j++) e += (double) p[pr + j * sLd + i] * v[v0 + j + x * vLd + i];
+                        assertEquals(e, o[or + x * oLd + i], 1e-4 * (1 + Math.abs(e)), mk.name() + " values n=" + n + " shifts=" + shifts + " dv=" + dv);
+                        touched[or + x * oLd + i] = true;
+                    }
+                }
+                for (int i = 0; i < o.length; i++) if (!touched[i]) assertEquals(oStart[i], o[i], "untouched output " + i);
+            }
+        }
+    }
 }

@@ -20,7 +20,8 @@ import org.attn4j.variants.VariantResult;
  *
  * <p>Runs on the engine's block-sparse flash kernel ({@link SparseAttention}): queries go in spatial
  * patches, each patch visits only the key rows of its neighbourhood box, so the work is about
- * N·prod(kernel) instead of N², with no N×N mask.
+ * N·prod(kernel) instead of N², with no N×N mask. Plain 2-D neighbourhoods (dilation and stride 1,
+ * not causal) run on {@link ShiftedKernel2d} instead, which computes only the window's scores.
  */
 public final class NeighborhoodAttention implements Variant {
     private final VariantInfo info;
@@ -56,6 +57,11 @@ public final class NeighborhoodAttention implements Variant {
     @Override
     public VariantResult run(Tensor q, Tensor k, Tensor v, int threads) {
         Shapes s = Shapes.self(q, k, v);
+        int[] grid = params.gridFor(s.nq());
+        if (ShiftedKernel2d.applies(grid, params.kernel(), params.dilation(), params.stride(), params.causal(), q, k, v)) {
+            ShiftedKernel2d.Result r = ShiftedKernel2d.run(q, k, v, grid, params.kernel(), (float) (1.0 / Math.sqrt(q.dim(3))), threads);
+            return new VariantResult(r.output(), r.flops());
+        }
         SparseAttention.Result r = SparseAttention.run(q, k, v, pattern(s.nq()), null, threads);
         return new VariantResult(r.output(), r.flops());
     }

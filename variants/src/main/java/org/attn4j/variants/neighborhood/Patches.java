@@ -9,8 +9,10 @@ package org.attn4j.variants.neighborhood;
  * The cost per query is therefore {@code box keys / efficiency(patch queries)}; results never
  * depend on the choice.
  *
- * <p>Measured (1 thread, D = 64, AVX-512): 2-D 7×7 on 64×64 picks 4×8 (4×4 is within 5%, 8×8 40%
- * slower); 1-D kernel 256 picks 32 or 64 (equal within noise, 128 is 20% slower).
+ * <p>Measured (1 thread, D = 64, AVX-512): 1-D kernel 256 picks 32 or 64 (equal within noise, 128 is
+ * 20% slower); on the block-sparse kernel 2-D 7×7 on 64×64 picks 4×4 (4×8 23% slower, 2×8 12%,
+ * 8×8 50%: the gathered-row tiles made 16 query columns nearly as fast as 32). Plain 2-D
+ * neighbourhoods (dilation and stride 1, not causal) do not use patches: {@link ShiftedKernel2d}.
  */
 final class Patches {
     private Patches() {}

@@ -146,6 +146,30 @@ class NeighborhoodAttentionTest {
     }
 
     @Test
+    void plainTwoDimensionalWindowsOnWideGridsTakeTheShiftedKernelAndMatchTheReference() {
+        // Rows of 37 and 20 columns: full 16-query units, partial ones, edge units with clamped windows,
+        // odd row counts (a last query row without a partner), kernel = row width, 1-wide kernels.
+        SplittableRandom r = new SplittableRandom(17);
+        int[][][] cases = { // grid, kernel
+            {{11, 37}, {7, 7}}, {{9, 20}, {3, 5}}, {{7, 33}, {5, 33}}, {{5, 17}, {1, 1}}, {{17, 16}, {9, 15}}, {{3, 40}, {3, 1}},
+        };
+        for (int[][] c : cases) {
+            NeighborhoodParams p = new NeighborhoodParams(c[1], null, null, null, c[0], null);
+            int n = prod(c[0]);
+            Tensor q = VariantAssert.random(r, 1, 1, n, 4);
+            assertTrue(ShiftedKernel2d.applies(c[0], p.kernel(), p.dilation(), p.stride(), p.causal(), q, q, q), p.toString());
+            check(r, 2, 2, 1, 13, p, c[0]);
+            check(r, 1, 2, 2, 64, p, c[0]);
+        }
+        // Dilation, stride and causal windows take the block-sparse kernel.
+        Tensor q = VariantAssert.random(r, 1, 1, 64, 4);
+        int[] g = {8, 8}, kk = {3, 3}, one = {1, 1};
+        assertTrue(!ShiftedKernel2d.applies(g, kk, new int[] {2, 1}, one, new boolean[2], q, q, q));
+        assertTrue(!ShiftedKernel2d.applies(g, kk, one, new int[] {1, 2}, new boolean[2], q, q, q));
+        assertTrue(!ShiftedKernel2d.applies(g, kk, one, one, new boolean[] {true, false}, q, q, q));
+    }
+
+    @Test
     void plainWindowsWithoutDilationOrStride() {
         SplittableRandom r = new SplittableRandom(3);
         check(r, 1, 2, 2, 16, NeighborhoodParams.of(7, 7), new int[] {8, 8});
