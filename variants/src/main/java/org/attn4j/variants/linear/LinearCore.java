@@ -196,12 +196,18 @@ final class LinearCore {
         return flops;
     }
 
-    /** x[off..off+n) /= den; a zero (or non-finite) denominator leaves a zero row. */
+    /**
+     * x[off..off+n) /= den; a zero (or non-finite) denominator leaves a zero row. A subnormal
+     * denominator (features that underflowed) is divided element by element: its reciprocal would
+     * overflow to Inf and turn the row into Inf/NaN.
+     */
     static void divide(float[] x, int off, int n, float den) {
         if (den == 0f || !Float.isFinite(den)) {
             java.util.Arrays.fill(x, off, off + n, 0f);
-        } else {
+        } else if (Float.isFinite(1f / den)) {
             MicroKernels.get().scale(x, off, n, 1f / den);
+        } else {
+            for (int i = off; i < off + n; i++) x[i] /= den;
         }
     }
 
