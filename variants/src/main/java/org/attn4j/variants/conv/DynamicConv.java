@@ -71,7 +71,7 @@ public final class DynamicConv implements Variant {
 
     @Override
     public VariantResult run(Tensor q, Tensor k, Tensor v, int threads) {
-        Shapes.self(q, k, v);
+        Shapes.self(q, k, v).requireSameHeads(); // the output has v's heads: grouped kv heads would return [B, Hkv, N, Dv]
         int channels = v.dim(1) * v.dim(3), groups = params.groups(v.dim(1), channels), gk = groups * params.kernel();
         if (explicit != null && (channels != explicitChannels || groups != explicitGroups)) {
             throw new IllegalArgumentException("v: the projection is for C=" + explicitChannels + " channels and " + explicitGroups

@@ -69,7 +69,7 @@ public final class LightweightConv implements Variant {
 
     @Override
     public VariantResult run(Tensor q, Tensor k, Tensor v, int threads) {
-        Shapes.self(q, k, v);
+        Shapes.self(q, k, v).requireSameHeads(); // the output has v's heads: grouped kv heads would return [B, Hkv, N, Dv]
         int groups = params.groups(v.dim(1), v.dim(1) * v.dim(3));
         if (explicit != null && groups != explicitGroups) {
             throw new IllegalArgumentException("v: the weights are for " + explicitGroups + " groups, this input needs " + groups + " (heads=0 follows H)");
