@@ -106,7 +106,7 @@ public final class MultiTokenAttention implements Variant {
         Checks.length("headWeights", hw, heads * ch, "H·c_h for H = " + heads);
         // H×H block-diagonal head mixing matrix.
         float[] mix = new float[heads * heads];
-        for (int h = 0; h < heads; h++) {
+        for (int h = 0; mixHeads && h < heads; h++) { // only built when used: H need not be a multiple of c_h otherwise
             int g0 = h / ch * ch;
             for (int m = 0; m < ch; m++) mix[h * heads + g0 + m] = hw[h * ch + m];
         }
