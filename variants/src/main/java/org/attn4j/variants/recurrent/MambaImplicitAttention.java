@@ -169,6 +169,12 @@ public final class MambaImplicitAttention implements Variant {
     public Tensor implicitAttention(Tensor v, int b, int h) {
         if (v.rank() != 4) throw new IllegalArgumentException("v: expected rank 4 [B, H, N, Dv], got " + java.util.Arrays.toString(v.shape()));
         int n = v.dim(2), ch = v.dim(3), st = params.state();
+        if (b < 0 || b >= v.dim(0)) throw new IllegalArgumentException("b: expected 0 <= b < B = " + v.dim(0) + ", got " + b);
+        if (h < 0 || h >= v.dim(1)) throw new IllegalArgumentException("h: expected 0 <= h < H = " + v.dim(1) + ", got " + h);
+        if ((long) ch * n * n > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("v: the implicit attention [C, N, N] = [" + ch + ", " + n + ", " + n + "] exceeds one array's "
+                    + (Integer.MAX_VALUE - 8) + " floats");
+        }
         Weights w = weights(ch);
         float[] x = Shapes.head(v, b, h);
         Selective sel = selective(w, x, n);
