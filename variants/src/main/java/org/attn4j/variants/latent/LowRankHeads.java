@@ -138,6 +138,11 @@ public final class LowRankHeads implements Variant {
      */
     public double[] logits(Tensor q, Tensor k, int b, int h) {
         Shapes s = Shapes.of(q, k, k).requireSameHeads();
+        if (b < 0 || b >= s.batch()) throw new IllegalArgumentException("b: expected 0 <= b < B = " + s.batch() + ", got " + b);
+        if (h < 0 || h >= s.heads()) throw new IllegalArgumentException("h: expected 0 <= h < H = " + s.heads() + ", got " + h);
+        if ((long) s.nq() * s.nk() > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("q: the logit matrix Nq × Nk = " + s.nq() + " × " + s.nk() + " exceeds one array");
+        }
         Weights w = weights(s.heads(), s.d());
         int r = params.rank(), d = s.d();
         double[] qp = projectDouble(Shapes.head(q, b, h), s.nq(), d, w.wq()[h], r);
