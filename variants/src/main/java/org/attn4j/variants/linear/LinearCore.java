@@ -121,6 +121,9 @@ final class LinearCore {
         MicroKernels mk = MicroKernels.get();
         int fd = f.dim();
         int c = Math.max(1, Math.min(chunk, n));
+        if ((long) c * c > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("chunk: the causal form holds a chunk × chunk block; expected chunk ≤ 46340 (or N), got " + chunk + " with N = " + n);
+        }
         boolean shifted = f.shifted();
         float[] s = sc.s(fd * dv), z = sc.z(fd);
         java.util.Arrays.fill(s, 0, fd * dv, 0f);
