@@ -79,7 +79,7 @@ public final class Settings {
     public int[] integers(String key, int dims, int[] def) {
         String s = string(key, null);
         if (s == null) return def == null ? null : def.clone();
-        String[] parts = s.split("[x,]");
+        String[] parts = s.split("[x,]", -1); // -1 keeps trailing empty parts: "64x" is malformed, not "64"
         int[] out = new int[parts.length == 1 ? dims : parts.length];
         try {
             for (int i = 0; i < out.length; i++) out[i] = Integer.parseInt(parts[parts.length == 1 ? 0 : i].trim());
