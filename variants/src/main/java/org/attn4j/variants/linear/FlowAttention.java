@@ -12,13 +12,15 @@ import org.attn4j.variants.VariantResult;
  * Flow-Attention on φ = sigmoid features (q ← σ(q), k ← σ(k), ε = 1e-6), per head:
  * <pre>
  *   incoming  I_i = 1 / (q_i+ε)·(Σ_j k_j + ε)            outgoing  O_j = 1 / (k_j+ε)·(Σ_i q_i + ε)
- *   conserved Î_i = (q_i+ε)·(Σ_j O_j k_j + ε)            Ô_j = clip((k_j+ε)·(Σ_i I_i q_i + ε), −1, 1)
+ *   conserved Î_i = (q_i+ε)·(Σ_j O_j k_j + ε)            Ô_j = (k_j+ε)·(Σ_i I_i q_i + ε)
  *   allocation a_i = sigmoid(Î_i · Nq/Nk)                competition c_j = softmax_j(Ô) · Nk
  *   out_i = a_i · (I_i q_i)ᵀ Σ_j k_j (c_j v_j)ᵀ
  * </pre>
  * The causal version (the paper's, as in the authors' code) replaces every sum over keys or queries
  * by a prefix sum up to i and renormalises by the count i+1: I_i and O_i gain a factor (i+1), Î and
- * Ô are divided by (i+1), a_i = sigmoid(Î_i), c_i = (i+1)·e^{Ô_i} / Σ_{j≤i} e^{Ô_j}, and
+ * Ô are divided by (i+1), Ô is clipped to [−1, 1] (the causal code's stabiliser; the non-causal
+ * form takes the softmax of the raw Ô, as that code does), a_i = sigmoid(Î_i),
+ * c_i = (i+1)·e^{Ô_i} / Σ_{j≤i} e^{Ô_j}, and
  * out_i = a_i (I_i q_i/(i+1))ᵀ Σ_{j≤i} k_j (c_j v_j)ᵀ. The flows are O(N·D) prefix sums; the
  * aggregation runs on {@link LinearCore} (chunked when causal). {@link Decoder} steps one token.
  *
@@ -93,7 +95,7 @@ public final class FlowAttention implements Variant {
         double[] src = new double[nk];
         double max = Double.NEGATIVE_INFINITY;
         for (int j = 0; j < nk; j++) {
-            src[j] = Math.max(-1, Math.min(1, dotEps(k, j * d, qI, d)));
+            src[j] = dotEps(k, j * d, qI, d); // unclipped: only the causal form clamps Ô (the authors' code)
             max = Math.max(max, src[j]);
         }
         double sum = 0;

@@ -49,7 +49,8 @@ class FlowAttentionTest {
                 double[] kO = sum(ks, out, nk - 1), qI = sum(qs, in, nq - 1);
                 double z = 0;
                 double[] src = new double[nk];
-                for (int j = 0; j < nk; j++) z += src[j] = Math.exp(Math.max(-1, Math.min(1, flow(ks[j], qI))));
+                // no clip here: the authors' non-causal code takes softmax(Ô) of the raw conserved source (only the causal code clamps)
+                for (int j = 0; j < nk; j++) z += src[j] = Math.exp(flow(ks[j], qI));
                 for (int j = 0; j < nk; j++) comp[j] = src[j] / z * nk;
                 for (int i = 0; i < nq; i++) alloc[i] = Naive.sigmoid(flow(qs[i], kO) * nq / nk);
                 for (int i = 0; i < nq; i++) for (int j = 0; j < nk; j++) w[i][j] = alloc[i] * in[i] * Naive.dot(qs[i], ks[j]) * comp[j];
