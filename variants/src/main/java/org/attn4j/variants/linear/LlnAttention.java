@@ -19,10 +19,14 @@ import org.attn4j.variants.VariantResult;
  * reference code uses the whole batch tensor, here each (batch, head) is estimated on its own so
  * batch items stay independent), or the {@code sigmaq}/{@code sigmak} settings; causal forms
  * default to 1 (unit-variance q, k), since a sequence-wide estimate would read future tokens.
- * Numerics: each query's features are shifted by their row maximum and the keys by the maximum of
- * β·k over all keys (non-causal) or over keys up to their own position (causal, a running maximum
- * that {@link LinearCore} re-bases exactly); the shifts cancel in the normalisation, every
- * exponential stays ≤ 1, and causal row i reads keys ≤ i only.
+ * Numerics: non-causal, each key feature c is shifted by its maximum over the keys and that
+ * maximum is added to the query's feature c before the query row is shifted by its own maximum,
+ * so every exponential stays ≤ 1 and every row's denominator is ≥ 1 (no row underflows to 0).
+ * Causal, each query's features are shifted by their row maximum and the keys by the maximum of
+ * β·k over keys up to their own position (a running maximum that {@link LinearCore} re-bases
+ * exactly); the shifts cancel in the normalisation, every exponential stays ≤ 1 and row i reads
+ * keys ≤ i only, but a row whose query and keys peak in different features can underflow to a
+ * zero row when the logits α·q, β·k spread over more than ~80 (float32 exp range).
  *
  * {@link Decoder} is the causal recurrence one token at a time.
  *
@@ -83,9 +87,15 @@ public final class LlnAttention implements Variant {
         });
     }
 
-    /** exp(α q − rowmax) for queries, exp(β k − M_j) for keys (M_j: running or global max of β k). */
+    /**
+     * Causal: exp(α q − rowmax) for queries, exp(β k − M_j) for keys (M_j: running max of β k).
+     * Non-causal: per-feature shifts instead, exp(β k_c − C_c) for keys with C_c = max_j β k_jc, and
+     * exp(α q_c + C_c − max_c'(α q_c' + C_c')) for queries (the e^{C_c} moved from the key side to
+     * the query side, the row factor cancels): each row's denominator is then at least 1, whereas
+     * one global key shift let whole rows underflow to 0 once the logits spread over a few hundred.
+     */
     static final class Features implements LinearCore.FeatureMap {
-        private final float[] q, k, prefixMax;
+        private final float[] q, k, prefixMax, colMax;
         private final int d;
         private final float alpha, beta, allMax;
         private final boolean causal;
@@ -105,6 +115,11 @@ public final class LlnAttention implements Variant {
                 prefixMax[j] = m;
             }
             allMax = n == 0 ? 0f : prefixMax[n - 1];
+            colMax = new float[d];
+            if (!causal && n > 0) {
+                java.util.Arrays.fill(colMax, Float.NEGATIVE_INFINITY);
+                for (int j = 0; j < n; j++) for (int c = 0; c < d; c++) colMax[c] = Math.max(colMax[c], beta * k[j * d + c]);
+            }
         }
 
         @Override public int dim() { return d; }
@@ -117,7 +132,7 @@ public final class LlnAttention implements Variant {
             for (int r = 0; r < rows; r++) {
                 int o = (r0 + r) * d;
                 float m = Float.NEGATIVE_INFINITY;
-                for (int c = 0; c < d; c++) m = Math.max(m, out[r * d + c] = alpha * q[o + c]);
+                for (int c = 0; c < d; c++) m = Math.max(m, out[r * d + c] = alpha * q[o + c] + colMax[c]);
                 VecExp.exp(out, r * d, d, m);
             }
         }
@@ -127,8 +142,13 @@ public final class LlnAttention implements Variant {
             for (int r = 0; r < rows; r++) {
                 float shift = keyShift(r0 + r);
                 int o = (r0 + r) * d;
-                for (int c = 0; c < d; c++) out[r * d + c] = beta * k[o + c];
-                VecExp.exp(out, r * d, d, shift);
+                if (causal) {
+                    for (int c = 0; c < d; c++) out[r * d + c] = beta * k[o + c];
+                    VecExp.exp(out, r * d, d, shift);
+                } else {
+                    for (int c = 0; c < d; c++) out[r * d + c] = beta * k[o + c] - colMax[c];
+                    VecExp.exp(out, r * d, d, 0f);
+                }
             }
         }
     }
