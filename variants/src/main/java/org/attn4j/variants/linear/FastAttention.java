@@ -13,7 +13,7 @@ import org.attn4j.variants.VariantResult;
  * {@code a_ij = f(q̂_i·k̂_j) / Σ_j f(q̂_i·k̂_j)}, {@code out_i = Σ_j a_ij v_j} with the Taylor kernel
  * f(x) = 1 + x (order 1) or 1 + x + x²/2 (order 2), on rows normalised to zero mean and unit L2 norm
  * (q̂ = (q − mean q)/‖q − mean q‖, likewise k̂; a constant row becomes 0), so every score lies in
- * [−1, 1] and f &gt; 0 ({@code normalize=none}: raw rows with x = q·k/sqrt(D), the authors' code
+ * [−1, 1] and f ≥ 0 (&gt; 0 for order 2; order 1 is 0 at q̂ = −k̂) ({@code normalize=none}: raw rows with x = q·k/sqrt(D), the authors' code
  * default; {@code scale} overrides the factor on q·k). The kernel factorises as φ(q̂)·φ(k̂) with
  * φ(x) = [1, x, x_c²/√2, x_c x_e (c &lt; e)] (1 + D + D(D+1)/2 features for order 2), which the
  * {@link LinearCore} engine sums in O(N·D²·Dv) time, never forming the N × N matrix; inside a causal
