@@ -66,7 +66,7 @@ public final class MobaAttention implements Variant {
         int[][][] out = new int[s.batch() * s.heads()][][];
         for (int bh = 0; bh < out.length; bh++) {
             int block = params.blockFor(s.nq());
-            Head hd = new Head(s, q, k, bh / s.heads(), bh % s.heads(), block, params.topk());
+            Head hd = new Head(s, q, k, bh / s.heads(), bh % s.heads(), block, topkFor(s.nq(), block));
             int nb = (s.nq() + block - 1) / block;
             float[] scratch = new float[block * Math.max(1, s.nq() / block)];
             for (int c = 0; c < nb; c++) hd.select(c, scratch, MicroKernels.get());
@@ -80,7 +80,7 @@ public final class MobaAttention implements Variant {
     public VariantResult run(Tensor q, Tensor k, Tensor v, int threads) {
         Shapes s = Shapes.self(q, k, v);
         int th = Parallel.resolveThreads(threads);
-        int n = s.nq(), d = s.d(), dv = s.dv(), block = params.blockFor(s.nq()), topk = params.topk();
+        int n = s.nq(), d = s.d(), dv = s.dv(), block = params.blockFor(s.nq()), topk = topkFor(n, block);
         int heads = s.batch() * s.heads();
         float[] out = new float[Math.multiplyExact(heads * n, dv)];
         if (n == 0 || heads == 0) return new VariantResult(Tensor.of(out, s.batch(), s.heads(), n, dv), 0);
@@ -160,6 +160,14 @@ public final class MobaAttention implements Variant {
             flops.addAndGet(f);
         }
         return new VariantResult(Tensor.of(out, s.batch(), s.heads(), n, dv), flops.get());
+    }
+
+    /**
+     * The top-k budget that can actually be used on n tokens: at most the number of blocks (a larger
+     * topk means every past block; per-query state is sized by it).
+     */
+    private int topkFor(int n, int block) {
+        return (int) Math.max(1, Math.min(params.topk(), (n + (long) block - 1) / block));
     }
 
     /** One (batch, head): copies of its queries, block means of its keys, and the selection. */

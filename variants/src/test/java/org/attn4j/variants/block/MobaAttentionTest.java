@@ -69,6 +69,19 @@ class MobaAttentionTest {
     }
 
     @Test
+    void topkBeyondTheBlockCountIsCausalAttentionWithoutSizingStateByTopk() {
+        // topk is only an upper bound: a budget far above the number of blocks must mean "every past
+        // block", not per-query state sized N·topk (which ran out of memory or overflowed int).
+        SplittableRandom r = new SplittableRandom(8);
+        Tensor q = VariantAssert.random(r, 1, 2, 70, 8), k = VariantAssert.random(r, 1, 2, 70, 8), v = VariantAssert.random(r, 1, 2, 70, 6);
+        for (int topk : new int[] {5, 1 << 20, Integer.MAX_VALUE}) {
+            MobaAttention moba = new MobaAttention(new MobaParams(16, topk));
+            VariantAssert.assertClose(causal(q, k, v), moba.run(q, k, v, 2).output(), 2e-5, 1e-4, "moba topk " + topk);
+            for (int[][] head : moba.selection(q, k, v)) for (int[] row : head) assertTrue(row.length <= 4, "past blocks " + row.length);
+        }
+    }
+
+    @Test
     void randomConfigsEqualTheReferenceWithTheGateMask() {
         SplittableRandom r = new SplittableRandom(7);
         // {B, H, Hkv, N, D, block, topk}
