@@ -59,7 +59,8 @@ public final class MobaAttention implements Variant {
 
     /**
      * The past blocks query rows select, per (b, h) head: {@code result[b·H + h][i]} lists the selected
-     * block indices of query i, best gate first (the own block is implicit).
+     * block indices of query i (the own block is implicit): best gate first when gates decide, latest
+     * block first when every past block is taken (at most {@code topk − 1} of them; no gate is evaluated).
      */
     public int[][][] selection(Tensor q, Tensor k, Tensor v) {
         Shapes s = Shapes.self(q, k, v);
