@@ -53,6 +53,7 @@ public final class SparseAttention {
     public static Result run(Tensor q, Tensor k, Tensor v, KeyPattern pattern, Float scale, int threads) {
         // Shapes only: no finiteness scan of the inputs (a full pass over Q, K and V, comparable to the sparse work itself).
         AttentionProblem p = AttentionProblem.of(q, k, v, AttentionSpec.builder().scale(scale).validate(false).build());
+        if (threads < 0) throw new IllegalArgumentException("threads: expected >= 1 (or 0 for all processors), got " + threads);
         if (pattern == null) throw new IllegalArgumentException("pattern: expected a KeyPattern, got null");
         if (pattern.queries() != p.nq) {
             throw new IllegalArgumentException("pattern: queries() must equal Nq=" + p.nq + " (q shape " + Arrays.toString(q.shape())

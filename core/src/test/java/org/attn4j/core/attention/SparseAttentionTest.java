@@ -299,6 +299,8 @@ class SparseAttentionTest {
             @Override public int blocks() { return 1; }
         };
         assertMessage("visible(span=1, ...) but the block has 1 spans", () -> SparseAttention.run(q, k, k, early, null, 1));
+        // a negative thread count (0 means all processors), as Attention.sdpa rejects it
+        assertMessage("threads: expected >= 1 (or 0 for all processors), got -1", () -> SparseAttention.run(q, k, k, missing, null, -1));
         // Nq mismatch
         TablePattern small = new TablePattern(3, 6, 3, 1);
         assertMessage("queries() must equal Nq=4", () -> SparseAttention.run(q, k, k, small, null, 1));
