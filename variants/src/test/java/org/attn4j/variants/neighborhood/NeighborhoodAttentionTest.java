@@ -290,6 +290,9 @@ class NeighborhoodAttentionTest {
         bad.add(new Object[] {"kernel", (Runnable) () -> NeighborhoodParams.of(9, 9).gridFor(64)});
         bad.add(new Object[] {"causal", (Runnable) () -> VariantRegistry.create("neighborhood-2d", Settings.of("causal=maybe"), 1)});
         bad.add(new Object[] {"kernel", (Runnable) () -> VariantRegistry.create("neighborhood-2d", Settings.of("kernel=3x3x3"), 1)});
+        Tensor t = Tensor.zeros(1, 1, 64, 4);
+        bad.add(new Object[] {"threads", (Runnable) () -> new NeighborhoodAttention(NeighborhoodParams.of(3, 3)).run(t, t, t, -1)});
+        bad.add(new Object[] {"threads", (Runnable) () -> new NeighborhoodAttention(NeighborhoodParams.of(3)).run(t, t, t, -1)});
         // The public pattern constructor checks the same fields (it divided by a zero patch, and took kernel > extent).
         int[] one = {1};
         bad.add(new Object[] {"patch", (Runnable) () -> new NeighborhoodPattern(new int[] {8}, new int[] {3}, one, one, new boolean[1], new int[] {0})});
