@@ -66,7 +66,7 @@ public final class MobaAttention implements Variant {
         Shapes s = Shapes.self(q, k, v);
         int[][][] out = new int[s.batch() * s.heads()][][];
         for (int bh = 0; bh < out.length; bh++) {
-            int block = params.blockFor(s.nq());
+            int block = blockFor(s.nq());
             Head hd = new Head(s, q, k, bh / s.heads(), bh % s.heads(), block, topkFor(s.nq(), block));
             int nb = (s.nq() + block - 1) / block;
             float[] scratch = new float[block * Math.max(1, s.nq() / block)];
@@ -81,7 +81,7 @@ public final class MobaAttention implements Variant {
     public VariantResult run(Tensor q, Tensor k, Tensor v, int threads) {
         Shapes s = Shapes.self(q, k, v);
         int th = Parallel.resolveThreads(threads);
-        int n = s.nq(), d = s.d(), dv = s.dv(), block = params.blockFor(s.nq()), topk = topkFor(n, block);
+        int n = s.nq(), d = s.d(), dv = s.dv(), block = blockFor(n), topk = topkFor(n, block);
         int heads = s.batch() * s.heads();
         float[] out = new float[Math.multiplyExact(heads * n, dv)];
         if (n == 0 || heads == 0) return new VariantResult(Tensor.of(out, s.batch(), s.heads(), n, dv), 0);
@@ -161,6 +161,11 @@ public final class MobaAttention implements Variant {
             flops.addAndGet(f);
         }
         return new VariantResult(Tensor.of(out, s.batch(), s.heads(), n, dv), flops.get());
+    }
+
+    /** The block size on n tokens: a block longer than the sequence is the whole sequence (N + block − 1 must not overflow). */
+    private int blockFor(int n) {
+        return Math.min(params.blockFor(n), Math.max(1, n));
     }
 
     /**

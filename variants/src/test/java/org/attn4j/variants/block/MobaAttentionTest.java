@@ -79,6 +79,12 @@ class MobaAttentionTest {
             VariantAssert.assertClose(causal(q, k, v), moba.run(q, k, v, 2).output(), 2e-5, 1e-4, "moba topk " + topk);
             for (int[][] head : moba.selection(q, k, v)) for (int[] row : head) assertTrue(row.length <= 4, "past blocks " + row.length);
         }
+        // A block longer than N is one causal block (N + block − 1 overflowed int: no block, all-zero output).
+        for (int block : new int[] {70, 1000, Integer.MAX_VALUE}) {
+            MobaAttention one = new MobaAttention(new MobaParams(block, 3));
+            VariantAssert.assertClose(causal(q, k, v), one.run(q, k, v, 2).output(), 2e-5, 1e-4, "moba block " + block);
+            for (int[][] head : one.selection(q, k, v)) for (int[] row : head) assertEquals(0, row.length);
+        }
     }
 
     @Test
