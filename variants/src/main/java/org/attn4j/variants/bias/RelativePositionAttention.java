@@ -109,6 +109,11 @@ public final class RelativePositionAttention implements Variant {
             return explicit;
         }
         int m = params.distance(n), rows = params.tableRows(m);
+        long drawn = (2L * m + 1) * d, size = (long) heads * rows * d;
+        if (Math.max(drawn, size) > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("maxDistance: M=" + m + " needs an embedding table [H=" + heads + ", " + (2L * m + 1) + ", D=" + d
+                    + "] larger than one array; use a smaller clipping distance (M >= N - 1 = " + (n - 1) + " never clips)");
+        }
         java.util.List<Integer> key = java.util.List.of(heads, d, m);
         return tables.computeIfAbsent(key, x -> {
             float[] t = new float[heads * rows * d];

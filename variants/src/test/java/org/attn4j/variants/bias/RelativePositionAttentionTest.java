@@ -150,5 +150,9 @@ class RelativePositionAttentionTest {
         SplittableRandom r = new SplittableRandom(25);
         Tensor q = VariantAssert.random(r, 1, 2, 5, 4);
         assertMessage(() -> new RelativePositionAttention(new RelativePositionParams(true, 2, 4), new float[3 * 3 * 4], 3, 4).forward(q, q, q), "H=");
+        // A clipping distance whose table [H, 2M+1, D] cannot be one array (2M+1 overflowed int: NegativeArraySizeException).
+        assertMessage(() -> new RelativePositionParams(false, Integer.MAX_VALUE, 4), "maxDistance");
+        assertMessage(() -> new RelativePositionAttention(new RelativePositionParams(true, 1 << 30, 4), 1).forward(q, q, q), "maxDistance");
+        assertMessage(() -> VariantRegistry.create("relative-position", Settings.of("max-distance=2147483647"), 1).forward(q, q, q), "max");
     }
 }
