@@ -47,11 +47,13 @@ public final class SparseAttention {
      * @param scale   logit scale, null for 1/sqrt(D)
      * @param threads worker threads, 0 for all cores
      * @throws IllegalArgumentException on bad shapes, or a pattern that breaks its contract (a query
-     *         in no block or in two, a key out of range or listed twice in a block, a bad interval)
+     *         in no block or in two, a key out of range or listed twice in a block, a bad interval, a
+     *         block with more queries or spans than its stated bounds)
      */
     public static Result run(Tensor q, Tensor k, Tensor v, KeyPattern pattern, Float scale, int threads) {
         // Shapes only: no finiteness scan of the inputs (a full pass over Q, K and V, comparable to the sparse work itself).
         AttentionProblem p = AttentionProblem.of(q, k, v, AttentionSpec.builder().scale(scale).validate(false).build());
+        if (threads < 0) throw new IllegalArgumentException("threads: expected >= 1 (or 0 for all processors), got " + threads);
         if (pattern == null) throw new IllegalArgumentException("pattern: expected a KeyPattern, got null");
         if (pattern.queries() != p.nq) {
             throw new IllegalArgumentException("pattern: queries() must equal Nq=" + p.nq + " (q shape " + Arrays.toString(q.shape())
@@ -83,7 +85,13 @@ public final class SparseAttention {
         int covered = 0;
         for (int blk = 0; blk < pattern.blocks(); blk++) {
             kb.clear();
-            pattern.describe(blk, kb);
+            try {
+                pattern.describe(blk, kb);
+            } catch (IllegalStateException e) {
+                // KeyBlock misuse: more queries or spans than maxBlockQueries()/maxBlockSpans(), or visible() before addQuery/addSpan.
+                throw new IllegalArgumentException("pattern: describe(" + blk + ") breaks the KeyBlock contract (maxBlockQueries() = " + maxQ
+                        + ", maxBlockSpans() = " + maxS + "): " + e.getMessage(), e);
+            }
             for (int c = 0; c < kb.queryCount(); c++) {
                 int i = kb.query(c);
                 if (i < 0 || i >= nq) throw new IllegalArgumentException("pattern: block " + blk + " lists query " + i + " outside [0, " + nq + ")");

@@ -61,8 +61,17 @@ public final class KeyBlock {
         return s;
     }
 
-    /** Query column {@code column} sees elements {@code [lo, hi)} of span {@code span}. */
+    /**
+     * Query column {@code column} sees elements {@code [lo, hi)} of span {@code span}; both must
+     * already have been added (else IllegalStateException: the entry would be lost or ignored).
+     */
     public void visible(int span, int column, int lo, int hi) {
+        if (span < 0 || span >= spanCount) {
+            throw new IllegalStateException("KeyBlock: visible(span=" + span + ", ...) but the block has " + spanCount + " spans so far");
+        }
+        if (column < 0 || column >= queryCount) {
+            throw new IllegalStateException("KeyBlock: visible(..., column=" + column + ", ...) but the block has " + queryCount + " queries so far");
+        }
         this.lo[span][column] = lo;
         this.hi[span][column] = hi;
     }

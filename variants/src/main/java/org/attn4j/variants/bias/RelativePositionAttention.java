@@ -47,7 +47,7 @@ public final class RelativePositionAttention implements Variant {
     private final long seed;
     private final float[] explicit; // [H, rows, D] or null
     private final int explicitHeads, explicitD;
-    private final Map<Long, float[]> tables = new ConcurrentHashMap<>();
+    private final Map<java.util.List<Integer>, float[]> tables = new ConcurrentHashMap<>(); // by (H, D, M)
 
     /** Embeddings drawn from {@code seed} for each input shape: N(0, 1/D), as tensor2tensor initialises them. */
     public RelativePositionAttention(RelativePositionParams params, long seed) {
@@ -109,7 +109,12 @@ public final class RelativePositionAttention implements Variant {
             return explicit;
         }
         int m = params.distance(n), rows = params.tableRows(m);
-        long key = ((long) heads << 40) ^ ((long) d << 20) ^ m;
+        long drawn = (2L * m + 1) * d, size = (long) heads * rows * d;
+        if (Math.max(drawn, size) > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("maxDistance: M=" + m + " needs an embedding table [H=" + heads + ", " + (2L * m + 1) + ", D=" + d
+                    + "] larger than one array; use a smaller clipping distance (M >= N - 1 = " + (n - 1) + " never clips)");
+        }
+        java.util.List<Integer> key = java.util.List.of(heads, d, m);
         return tables.computeIfAbsent(key, x -> {
             float[] t = new float[heads * rows * d];
             // The causal table (−M..0) is the first M + 1 rows of the bidirectional one.

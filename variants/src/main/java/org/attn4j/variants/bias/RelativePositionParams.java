@@ -11,8 +11,13 @@ package org.attn4j.variants.bias;
  *                    time, so the extra memory is O(block·N) floats per worker, not O(N²)
  */
 public record RelativePositionParams(boolean causal, int maxDistance, int block) {
+    /** Largest clipping distance whose row count 2M + 1 is an int. */
+    public static final int MAX_DISTANCE = (Integer.MAX_VALUE - 1) / 2;
+
     public RelativePositionParams {
-        if (maxDistance < 0) throw new IllegalArgumentException("maxDistance: expected >= 0 (0 = no clipping), got " + maxDistance);
+        if (maxDistance < 0 || maxDistance > MAX_DISTANCE) {
+            throw new IllegalArgumentException("maxDistance: expected 0.." + MAX_DISTANCE + " (0 = no clipping; the table has 2M + 1 rows), got " + maxDistance);
+        }
         if (block < 1) throw new IllegalArgumentException("block: expected >= 1, got " + block);
     }
 

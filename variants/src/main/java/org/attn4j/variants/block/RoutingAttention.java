@@ -62,8 +62,8 @@ public final class RoutingAttention implements Variant {
         if (heads < 1 || clusters < 1 || dim < 1) {
             throw new IllegalArgumentException("centroids: expected heads, clusters, dim >= 1, got " + heads + ", " + clusters + ", " + dim);
         }
-        if (centroids == null || centroids.length != heads * clusters * dim) {
-            throw new IllegalArgumentException("centroids: expected " + heads * clusters * dim + " values (heads x clusters x dim), got "
+        if (centroids == null || centroids.length != (long) heads * clusters * dim) {
+            throw new IllegalArgumentException("centroids: expected " + (long) heads * clusters * dim + " values (heads x clusters x dim), got "
                     + (centroids == null ? "null" : centroids.length));
         }
         if (params.clusters() != 0 && params.clusters() != clusters) {
@@ -103,6 +103,10 @@ public final class RoutingAttention implements Variant {
             return fixed;
         }
         int c = params.clustersFor(n);
+        if ((long) heads * c * d > Integer.MAX_VALUE - 8 || (long) n * c > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("clusters: " + c + " centroids per head need H·C·D = " + (long) heads * c * d + " and N·C = " + (long) n * c
+                    + " scores, more than one array holds");
+        }
         return lazy.computeIfAbsent(heads + ":" + c + ":" + d, key -> normalizeRows(Init.normal(seed, "routing.centroids", heads * c * d, 1.0), d));
     }
 

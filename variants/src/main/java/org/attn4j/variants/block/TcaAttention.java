@@ -58,6 +58,10 @@ public final class TcaAttention implements Variant {
     /** The keys selected for query block c of head (b, h), ascending (the own block not included). */
     public int[] selected(Tensor q, Tensor k, Tensor v, int b, int h, int c) {
         Shapes s = Shapes.self(q, k, v);
+        if (b < 0 || b >= s.batch()) throw new IllegalArgumentException("b: expected 0.." + (s.batch() - 1) + ", got " + b);
+        if (h < 0 || h >= s.heads()) throw new IllegalArgumentException("h: expected 0.." + (s.heads() - 1) + ", got " + h);
+        int block = blockFor(s.nq()), blocks = (s.nq() + block - 1) / block;
+        if (c < 0 || c >= blocks) throw new IllegalArgumentException("c: expected 0.." + (blocks - 1) + " (query blocks of " + block + "), got " + c);
         float[] qh = Shapes.head(q, b, h), kh = Shapes.head(k, b, s.kvHead(h));
         return select(qh, kh, s.nq(), s.d(), c, new long[1], new Scratch(s.nq()));
     }
@@ -66,7 +70,7 @@ public final class TcaAttention implements Variant {
     public VariantResult run(Tensor q, Tensor k, Tensor v, int threads) {
         Shapes s = Shapes.self(q, k, v);
         int th = Parallel.resolveThreads(threads);
-        int n = s.nq(), d = s.d(), dv = s.dv(), heads = s.batch() * s.heads(), block = params.block();
+        int n = s.nq(), d = s.d(), dv = s.dv(), heads = s.batch() * s.heads(), block = blockFor(n);
         float scale = (float) (1.0 / Math.sqrt(d));
         float[] out = new float[Math.multiplyExact(heads * n, dv)];
         if (n == 0 || heads == 0) return new VariantResult(Tensor.of(out, s.batch(), s.heads(), n, dv), 0);
@@ -102,6 +106,11 @@ public final class TcaAttention implements Variant {
         return new VariantResult(Tensor.of(out, s.batch(), s.heads(), n, dv), flops.get());
     }
 
+    /** The query block on n tokens: a block longer than the sequence is the whole sequence (N + block − 1 must not overflow). */
+    private int blockFor(int n) {
+        return Math.min(params.block(), Math.max(1, n));
+    }
+
     private static final class Scratch {
         final float[] e, p, shift, sums;
         final long[] order;
@@ -117,7 +126,7 @@ public final class TcaAttention implements Variant {
 
     /** The selection of query block c: candidates, estimate, best-first prefix under mass and budget. */
     private int[] select(float[] qh, float[] kh, int n, int d, int c, long[] work, Scratch sc) {
-        int block = params.block(), row0 = c * block, rows = Math.min(block, n - row0), end = row0 + rows;
+        int block = blockFor(n), row0 = c * block, rows = Math.min(block, n - row0), end = row0 + rows;
         int candidates = params.causal() ? row0 : n - rows;
         if (candidates == 0) return new int[0];
         float[] qbar = new float[d];

@@ -57,6 +57,8 @@ public final class NeighborhoodAttention implements Variant {
     @Override
     public VariantResult run(Tensor q, Tensor k, Tensor v, int threads) {
         Shapes s = Shapes.self(q, k, v);
+        // Both kernels behave alike (SparseAttention rejects a negative count too).
+        if (threads < 0) throw new IllegalArgumentException("threads: expected >= 1 (or 0 for all processors), got " + threads);
         int[] grid = params.gridFor(s.nq());
         if (ShiftedKernel2d.applies(grid, params.kernel(), params.dilation(), params.stride(), params.causal(), q, k, v)) {
             ShiftedKernel2d.Result r = ShiftedKernel2d.run(q, k, v, grid, params.kernel(), (float) (1.0 / Math.sqrt(q.dim(3))), threads);

@@ -7,12 +7,14 @@ import java.util.Arrays;
  * (1, 2 or 3 dimensions, the last one varying fastest in the token order).
  *
  * @param kernel   window size per dimension, {@code >= 1}; every query sees {@code kernel} keys along
- *                 the dimension (fewer only under causal masking near the start)
+ *                 the dimension, except under causal masking: near the start, and with stride &gt; 1
+ *                 for every query before its group leader (its window ends at the query itself)
  * @param dilation per dimension, {@code >= 1}; {@code kernel·dilation <= extent}. The axis splits into
  *                 {@code dilation} interleaved sub-sequences (equal positions mod dilation), each a
  *                 neighbourhood problem of its own
  * @param stride   per dimension, {@code 1 <= stride <= kernel}; consecutive groups of {@code stride}
- *                 queries (within a sub-sequence) share the window of their group leader
+ *                 queries (within a sub-sequence) share the window of their group leader (causal:
+ *                 the leader's window start, each query's own position as the end)
  * @param causal   per dimension: keys at or before the query only, window {@code [leader−kernel+1, i]}
  * @param grid     token grid (extents per dimension, product N), or null to take N (1-D), a square
  *                 (2-D) or a cube (3-D) of N at run time

@@ -34,8 +34,17 @@ public final class NeighborhoodPattern implements KeyPattern {
     /**
      * @param grid  extents per dimension
      * @param patch query patch per dimension (sub-sequence positions)
+     * @throws IllegalArgumentException naming the field, for the values {@link NeighborhoodParams} rejects
+     *         (and a null grid or patch); null dilation, stride or causal mean 1, 1, false per dimension
      */
     public NeighborhoodPattern(int[] grid, int[] kernel, int[] dilation, int[] stride, boolean[] causal, int[] patch) {
+        if (grid == null) throw new IllegalArgumentException("grid: expected one extent per dimension, got null");
+        if (patch == null) throw new IllegalArgumentException("patch: expected one patch extent per dimension, got null");
+        NeighborhoodParams valid = new NeighborhoodParams(kernel, dilation, stride, causal, grid, patch); // checks every field against the grid
+        kernel = valid.kernel();
+        dilation = valid.dilation(); // null: 1 per dimension, as in NeighborhoodParams
+        stride = valid.stride();
+        causal = valid.causal();
         dims = grid.length;
         extent = grid.clone();
         this.kernel = kernel.clone();

@@ -121,6 +121,15 @@ class RelativePositionAttentionTest {
     }
 
     @Test
+    void seededTablesAreCachedPerShapeWithoutKeyCollisions() {
+        // The cache key packed (H, D, M) into one long with 20-bit fields: past N = 2^20 (M = N − 1 ≥ 2^20)
+        // (D=2, M=2^20) and (D=3, M=0) shared a key, and the second shape got the first shape's table.
+        RelativePositionAttention rp = new RelativePositionAttention(new RelativePositionParams(true, 0, 64), 3);
+        assertEquals(2 * ((1 << 20) + 1), rp.embeddings(1, 2, (1 << 20) + 1).length, "D=2, M=2^20: M+1 rows of 2");
+        assertEquals(3, rp.embeddings(1, 3, 1).length, "D=3, N=1 (M=0): one row of 3");
+    }
+
+    @Test
     void resultDoesNotDependOnThreadsOrBlock() {
         SplittableRandom r = new SplittableRandom(24);
         Tensor q = VariantAssert.random(r, 2, 2, 40, 8), k = VariantAssert.random(r, 2, 2, 40, 8), v = VariantAssert.random(r, 2, 2, 40, 8);
@@ -141,5 +150,9 @@ class RelativePositionAttentionTest {
         SplittableRandom r = new SplittableRandom(25);
         Tensor q = VariantAssert.random(r, 1, 2, 5, 4);
         assertMessage(() -> new RelativePositionAttention(new RelativePositionParams(true, 2, 4), new float[3 * 3 * 4], 3, 4).forward(q, q, q), "H=");
+        // A clipping distance whose table [H, 2M+1, D] cannot be one array (2M+1 overflowed int: NegativeArraySizeException).
+        assertMessage(() -> new RelativePositionParams(false, Integer.MAX_VALUE, 4), "maxDistance");
+        assertMessage(() -> new RelativePositionAttention(new RelativePositionParams(true, 1 << 30, 4), 1).forward(q, q, q), "maxDistance");
+        assertMessage(() -> VariantRegistry.create("relative-position", Settings.of("max-distance=2147483647"), 1).forward(q, q, q), "max");
     }
 }

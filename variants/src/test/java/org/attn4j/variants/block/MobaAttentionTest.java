@@ -69,6 +69,25 @@ class MobaAttentionTest {
     }
 
     @Test
+    void topkBeyondTheBlockCountIsCausalAttentionWithoutSizingStateByTopk() {
+        // topk is only an upper bound: a budget far above the number of blocks must mean "every past
+        // block", not per-query state sized N·topk (which ran out of memory or overflowed int).
+        SplittableRandom r = new SplittableRandom(8);
+        Tensor q = VariantAssert.random(r, 1, 2, 70, 8), k = VariantAssert.random(r, 1, 2, 70, 8), v = VariantAssert.random(r, 1, 2, 70, 6);
+        for (int topk : new int[] {5, 1 << 20, Integer.MAX_VALUE}) {
+            MobaAttention moba = new MobaAttention(new MobaParams(16, topk));
+            VariantAssert.assertClose(causal(q, k, v), moba.run(q, k, v, 2).output(), 2e-5, 1e-4, "moba topk " + topk);
+            for (int[][] head : moba.selection(q, k, v)) for (int[] row : head) assertTrue(row.length <= 4, "past blocks " + row.length);
+        }
+        // A block longer than N is one causal block (N + block − 1 overflowed int: no block, all-zero output).
+        for (int block : new int[] {70, 1000, Integer.MAX_VALUE}) {
+            MobaAttention one = new MobaAttention(new MobaParams(block, 3));
+            VariantAssert.assertClose(causal(q, k, v), one.run(q, k, v, 2).output(), 2e-5, 1e-4, "moba block " + block);
+            for (int[][] head : one.selection(q, k, v)) for (int[] row : head) assertEquals(0, row.length);
+        }
+    }
+
+    @Test
     void randomConfigsEqualTheReferenceWithTheGateMask() {
         SplittableRandom r = new SplittableRandom(7);
         // {B, H, Hkv, N, D, block, topk}

@@ -175,5 +175,11 @@ class RoutingAttentionTest {
                 .getMessage().contains("centroids"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> new RoutingAttention(new RoutingParams(4, true, false, 0, 0.9), new float[4], 1, 2, 2))
                 .getMessage().contains("clusters"));
+        // More centroids than one array holds (H·C·D and N·C overflowed int: NegativeArraySizeException).
+        Tensor q = Tensor.zeros(1, 2, 16, 8);
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> new RoutingAttention(new RoutingParams(Integer.MAX_VALUE, true, false, 0, 0.9), 1)
+                .run(q, q, q, 1)).getMessage().startsWith("clusters:"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> new RoutingAttention(new RoutingParams(0, true, false, 0, 0.9), new float[0], 1 << 16, 1 << 16, 1))
+                .getMessage().contains("centroids"));
     }
 }

@@ -1,6 +1,7 @@
 package org.attn4j.variants.block;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -117,6 +118,20 @@ class TcaAttentionTest {
     }
 
     @Test
+    void aBlockLongerThanNIsOneOwnBlock() {
+        // N + block − 1 overflowed int for a huge block: no query block ran and the output was all zeros.
+        SplittableRandom r = new SplittableRandom(9);
+        Tensor q = VariantAssert.random(r, 1, 2, 30, 8), k = VariantAssert.random(r, 1, 2, 30, 8), v = VariantAssert.random(r, 1, 2, 30, 5);
+        for (int block : new int[] {30, 1 << 20, Integer.MAX_VALUE}) {
+            VariantAssert.assertClose(MobaAttentionTest.causal(q, k, v), new TcaAttention(new TcaParams(block, 4, 1, true)).run(q, k, v, 2).output(),
+                    2e-5, 1e-4, "causal block " + block);
+            VariantAssert.assertClose(VariantAssert.reference(q, k, v, null, null, null),
+                    new TcaAttention(new TcaParams(block, 4, 1, false)).run(q, k, v, 2).output(), 2e-5, 1e-4, "block " + block);
+            assertEquals(0, new TcaAttention(new TcaParams(block, 4, 1, false)).selected(q, k, v, 0, 1, 0).length);
+        }
+    }
+
+    @Test
     void aLowerThresholdKeepsFewerKeys() {
         SplittableRandom r = new SplittableRandom(8);
         Tensor q = scaled(VariantAssert.random(r, 1, 1, 256, 16), 4f), k = VariantAssert.random(r, 1, 1, 256, 16);
@@ -131,6 +146,13 @@ class TcaAttentionTest {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> new TcaParams(4, 0, 1, true)).getMessage().contains("topk"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> new TcaParams(4, 4, 0, true)).getMessage().contains("threshold"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> new TcaParams(4, 4, 1.5, true)).getMessage().contains("threshold"));
+        // selected(): batch entry, head and query block must exist (a block past the end read out of bounds or returned keys >= N)
+        Tensor q = Tensor.zeros(2, 2, 20, 4);
+        TcaAttention tca = new TcaAttention(new TcaParams(8, 4, 1, false));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> tca.selected(q, q, q, 2, 0, 0)).getMessage().startsWith("b:"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> tca.selected(q, q, q, 0, -1, 0)).getMessage().startsWith("h:"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> tca.selected(q, q, q, 0, 0, 3)).getMessage().startsWith("c: expected 0..2"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> tca.selected(q, q, q, 0, 0, -1)).getMessage().startsWith("c:"));
     }
 
     static Tensor scaled(Tensor t, float f) {

@@ -233,6 +233,17 @@ class NeighborhoodAttentionTest {
         }
     }
 
+    @Test
+    void patternConstructorDefaultsNullDilationStrideCausal() {
+        NeighborhoodPattern a = new NeighborhoodPattern(new int[] {5, 7}, new int[] {3, 3}, null, null, null, new int[] {2, 2});
+        NeighborhoodPattern b = new NeighborhoodPattern(new int[] {5, 7}, new int[] {3, 3}, new int[] {1, 1}, new int[] {1, 1}, new boolean[2], new int[] {2, 2});
+        assertEquals(b.blocks(), a.blocks());
+        SplittableRandom r = new SplittableRandom(9);
+        Tensor q = VariantAssert.random(r, 1, 1, 35, 8);
+        VariantAssert.assertClose(VariantAssert.reference(q, q, q, denseMask(new int[] {5, 7}, new int[] {3, 3}, new int[] {1, 1}, new int[] {1, 1}, new boolean[2]), null, null),
+                org.attn4j.core.attention.SparseAttention.run(q, q, q, a, null, 1).output(), 1e-5, 1e-5, "null dilation/stride/causal");
+    }
+
     /** The work follows the sparsity: executed FLOPs stay within a small factor of the visible pairs' (no dense fallback). */
     @Test
     void executedWorkIsProportionalToTheNeighbourhood() {
@@ -279,6 +290,16 @@ class NeighborhoodAttentionTest {
         bad.add(new Object[] {"kernel", (Runnable) () -> NeighborhoodParams.of(9, 9).gridFor(64)});
         bad.add(new Object[] {"causal", (Runnable) () -> VariantRegistry.create("neighborhood-2d", Settings.of("causal=maybe"), 1)});
         bad.add(new Object[] {"kernel", (Runnable) () -> VariantRegistry.create("neighborhood-2d", Settings.of("kernel=3x3x3"), 1)});
+        Tensor t = Tensor.zeros(1, 1, 64, 4);
+        bad.add(new Object[] {"threads", (Runnable) () -> new NeighborhoodAttention(NeighborhoodParams.of(3, 3)).run(t, t, t, -1)});
+        bad.add(new Object[] {"threads", (Runnable) () -> new NeighborhoodAttention(NeighborhoodParams.of(3)).run(t, t, t, -1)});
+        // The public pattern constructor checks the same fields (it divided by a zero patch, and took kernel > extent).
+        int[] one = {1};
+        bad.add(new Object[] {"patch", (Runnable) () -> new NeighborhoodPattern(new int[] {8}, new int[] {3}, one, one, new boolean[1], new int[] {0})});
+        bad.add(new Object[] {"kernel", (Runnable) () -> new NeighborhoodPattern(new int[] {8}, new int[] {9}, one, one, new boolean[1], new int[] {4})});
+        bad.add(new Object[] {"stride", (Runnable) () -> new NeighborhoodPattern(new int[] {8, 8}, new int[] {3, 3}, null, new int[] {1, 4}, null, new int[] {4, 4})});
+        bad.add(new Object[] {"grid", (Runnable) () -> new NeighborhoodPattern(new int[] {8}, new int[] {3, 3}, null, null, null, new int[] {4, 4})});
+        bad.add(new Object[] {"patch", (Runnable) () -> new NeighborhoodPattern(new int[] {8}, new int[] {3}, null, null, null, null)});
         for (Object[] c : bad) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, ((Runnable) c[1])::run);
             assertTrue(e.getMessage().startsWith((String) c[0] + ":"), "expected the message to name '" + c[0] + "': " + e.getMessage());
