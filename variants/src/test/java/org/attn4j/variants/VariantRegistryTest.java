@@ -59,6 +59,9 @@ class VariantRegistryTest {
                 for (float x : a.output().toArray()) assertTrue(Float.isFinite(x), f.info().name() + " gave " + x);
                 assertArrayEquals(a.output().toArray(), b.output().toArray(), 1e-5f, f.info().name() + ": seed 3 at 1 and 2 threads");
                 assertTrue(a.flops() > 0, f.info().name() + ": flops must be counted");
+                IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
+                        () -> f.create(Settings.empty(), 3).run(q, k, v, -1), f.info().name() + " accepted threads = -1");
+                assertTrue(bad.getMessage().contains("threads"), f.info().name() + ": " + bad.getMessage());
             }));
         }
         return tests;

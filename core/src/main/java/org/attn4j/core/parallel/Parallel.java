@@ -32,8 +32,9 @@ public final class Parallel {
 
     private Parallel() {}
 
-    /** Threads to use for {@code requested} (0 = all processors). */
+    /** Threads to use for {@code requested} (0 = all processors); a negative count is an error. */
     public static int resolveThreads(int requested) {
+        if (requested < 0) throw new IllegalArgumentException("threads: expected 0 (all cores) or a positive count, got " + requested);
         return requested > 0 ? requested : Runtime.getRuntime().availableProcessors();
     }
 

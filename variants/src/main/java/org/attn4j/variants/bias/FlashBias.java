@@ -7,6 +7,7 @@ import org.attn4j.core.attention.AttentionPartial;
 import org.attn4j.core.attention.AttentionSpec;
 import org.attn4j.core.mask.CausalAlignment;
 import org.attn4j.core.mask.MaskSemantics;
+import org.attn4j.core.parallel.Parallel;
 import org.attn4j.core.tensor.Tensor;
 import org.attn4j.variants.Family;
 import org.attn4j.variants.Init;
@@ -146,6 +147,7 @@ public final class FlashBias implements Variant {
 
     @Override
     public VariantResult run(Tensor q, Tensor k, Tensor v, int threads) {
+        Parallel.resolveThreads(threads); // rejects a negative count before any work
         Shapes s = Shapes.self(q, k, v).requireSameHeads();
         return switch (params.mode()) {
             case ALIBI -> runAlibi(s, q, k, v, threads);
@@ -193,7 +195,7 @@ public final class FlashBias implements Variant {
             }
         }
         AttentionSpec spec = AttentionSpec.builder().scale(1f).causal(params.causal() ? CausalAlignment.TOP_LEFT : null)
-                .threads(Math.max(threads, 0)).build();
+                .threads(threads).build();
         Tensor out = Attention.sdpa(Tensor.of(qx, bsz, heads, n, dx), Tensor.of(kx, bsz, heads, n, dx), v, spec).output();
         long pairs = params.causal() ? (long) n * (n + 1) / 2 : (long) n * n;
         return new VariantResult(out, 2L * bsz * heads * pairs * (dx + s.dv()));
@@ -222,7 +224,7 @@ public final class FlashBias implements Variant {
             }
         }
         Tensor qxT = Tensor.of(qx, bsz, heads, n, dx), kxT = Tensor.of(kx, bsz, heads, n, dx);
-        int t = Math.max(threads, 0);
+        int t = threads;
         AttentionSpec diag = AttentionSpec.builder().scale(scale).alibiSlopes(m).threads(t).build();
         AttentionSpec fold = AttentionSpec.builder().scale(1f).threads(t).validate(false).build();
         AttentionSpec foldCausal = AttentionSpec.builder().scale(1f).causal(CausalAlignment.BOTTOM_RIGHT).threads(t).validate(false).build();
