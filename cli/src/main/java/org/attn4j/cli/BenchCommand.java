@@ -195,7 +195,7 @@ final class BenchCommand implements Runnable {
                     var cross = org.attn4j.bench.variants.VariantBench.crossovers(rows, x);
                     if (cross.isEmpty()) continue;
                     out.printf("crossover vs exact attention on %d thread(s):%n", x);
-                    cross.forEach((name, text) -> out.printf("  %-22s %s%n", name, text));
+                    cross.forEach((name, text) -> out.printf("  %-24s %s%n", name, text));
                 }
             }
             out.flush();

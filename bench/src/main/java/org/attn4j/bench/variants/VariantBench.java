@@ -191,15 +191,15 @@ public final class VariantBench {
     /** The human-readable table. */
     public static String table(List<Row> rows) {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "%-22s %-3s %-6s %-6s %7s %3s %10s %10s %9s %10s %8s %10s %s%n", "variant", "fam", "exact", "causal",
+        sb.append(String.format(Locale.ROOT, "%-24s %-3s %-6s %-6s %7s %3s %10s %10s %9s %10s %8s %10s %s%n", "variant", "fam", "exact", "causal",
                 "N", "thr", "ms", "exact ms", "speed-up", "GFLOP", "% dense", "rel err", "note"));
         for (Row r : rows) {
             if (Double.isNaN(r.ms())) {
-                sb.append(String.format(Locale.ROOT, "%-22s %-3s %-6s %-6s %7d %3d %s%n", r.name(), r.family(), r.exact() ? "yes" : "no",
+                sb.append(String.format(Locale.ROOT, "%-24s %-3s %-6s %-6s %7d %3d %s%n", r.name(), r.family(), r.exact() ? "yes" : "no",
                         r.causal() ? "yes" : "no", r.n(), r.threads(), r.note()));
                 continue;
             }
-            sb.append(String.format(Locale.ROOT, "%-22s %-3s %-6s %-6s %7d %3d %10.2f %10.2f %8.2fx %10.3f %7.1f%% %10s %s%n",
+            sb.append(String.format(Locale.ROOT, "%-24s %-3s %-6s %-6s %7d %3d %10.2f %10.2f %8.2fx %10.3f %7.1f%% %10s %s%n",
                     r.name(), r.family(), r.exact() ? "yes" : "no", r.causal() ? "yes" : "no", r.n(), r.threads(), r.ms(), r.denseMs(),
                     r.speedup(), r.flops() / 1e9, 100.0 * r.flops() / Math.max(1, r.denseFlops()),
                     Double.isNaN(r.relError()) ? "-" : String.format(Locale.ROOT, "%.2e", r.relError()), r.note()));
