@@ -234,18 +234,8 @@ public final class FlashKernel {
             }
             if (masked) mask.applyTransposed(sT, 0, lds, b, hk, g, t0, cols, j0, rows, !inside, mk);
             if (masked || dotPath) mk.columnMax(sT, 0, rows, cols, lds, s.tileMax);
-            for (int c = 0; c < cols; c++) {
-                float mNew = Math.max(s.m[c], s.tileMax[c]);
-                // A column with nothing visible yet keeps shift 0 so that e^(−inf − shift) = 0, not NaN.
-                float shift = mNew == Float.NEGATIVE_INFINITY ? 0f : mNew;
-                s.shift[c] = shift;
-                s.alpha[c] = s.m[c] == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(s.m[c] - shift);
-                s.m[c] = mNew;
-            }
-            mk.expColumns(sT, 0, rows, cols, lds, s.shift, s.sums);
-            for (int c = 0; c < cols; c++) {
-                s.l[c] = s.alpha[c] * s.l[c] + s.sums[c];
-                if (s.alpha[c] != 1f) mk.scale(s.acc, c * dv, dv, s.alpha[c]);
+            if (SoftmaxState.step(mk, sT, rows, cols, lds, s.tileMax, s.m, s.l, s.alpha, s.shift, s.sums)) {
+                for (int c = 0; c < cols; c++) if (s.alpha[c] != 1f) mk.scale(s.acc, c * dv, dv, s.alpha[c]);
             }
 
             int vTile = vHead + (j0 - p.keyOffset) * vs2;

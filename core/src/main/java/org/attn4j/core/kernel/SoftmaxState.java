@@ -1,5 +1,7 @@
 package org.attn4j.core.kernel;
 
+import org.attn4j.core.simd.MicroKernels;
+
 /**
  * The unnormalised online-softmax state of one query row over some set of keys:
  * {@code m} = max logit, {@code l} = Σ e^(s − m), {@code acc} = Σ e^(s − m)·v. An empty set is
@@ -8,6 +10,35 @@ package org.attn4j.core.kernel;
  */
 public final class SoftmaxState {
     private SoftmaxState() {}
+
+    /**
+     * One online-softmax step for a score tile {@code Sᵀ} ({@code rows} keys × {@code cols} query
+     * columns, row stride {@code ld}, masked entries −inf) whose column maxima are in {@code tileMax}:
+     * per column, {@code m' = max(m, tileMax)}, {@code alpha = e^(m − m')} (0 for a column that had
+     * seen nothing), {@code l = alpha·l + Σ e^(s − m')}; the tile is replaced by {@code e^(s − m')}.
+     * The caller rescales its accumulator by {@code alpha} and adds {@code P·V}.
+     * {@code shift} and {@code sums} are scratch of at least {@code cols}.
+     *
+     * @return whether some column that had already seen a key needs its accumulator rescaled
+     */
+    static boolean step(MicroKernels mk, float[] sT, int rows, int cols, int ld, float[] tileMax,
+                        float[] m, float[] l, float[] alpha, float[] shift, float[] sums) {
+        boolean rescale = false;
+        for (int c = 0; c < cols; c++) {
+            float mNew = Math.max(m[c], tileMax[c]);
+            // A column with nothing visible yet keeps shift 0 so that e^(−inf − shift) = 0, not NaN.
+            float s = mNew == Float.NEGATIVE_INFINITY ? 0f : mNew;
+            shift[c] = s;
+            float a = m[c] == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(m[c] - s);
+            alpha[c] = a;
+            // The accumulator of a column with nothing visible yet is still 0: no rescale needed.
+            rescale |= a != 1f && m[c] != Float.NEGATIVE_INFINITY;
+            m[c] = mNew;
+        }
+        mk.expColumns(sT, 0, rows, cols, ld, shift, sums);
+        for (int c = 0; c < cols; c++) l[c] = alpha[c] * l[c] + sums[c];
+        return rescale;
+    }
 
     /**
      * Merges row B into row A in place: {@code m = max(mA, mB)}, {@code l = lA·e^(mA−m) + lB·e^(mB−m)},

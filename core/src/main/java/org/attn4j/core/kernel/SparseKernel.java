@@ -252,18 +252,8 @@ public final class SparseKernel {
             }
             mk.columnMax(sT, 0, rows, cols, ld, s.tileMax);
         }
-        for (int c = 0; c < cols; c++) {
-            float mNew = Math.max(s.m[c], s.tileMax[c]);
-            // A column with nothing visible yet keeps shift 0 so that e^(−inf − shift) = 0, not NaN.
-            float shift = mNew == Float.NEGATIVE_INFINITY ? 0f : mNew;
-            s.shift[c] = shift;
-            s.alpha[c] = s.m[c] == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(s.m[c] - shift);
-            s.m[c] = mNew;
-        }
-        mk.expColumns(sT, 0, rows, cols, ld, s.shift, s.sums);
-        for (int c = 0; c < cols; c++) {
-            s.l[c] = s.alpha[c] * s.l[c] + s.sums[c];
-            if (s.alpha[c] != 1f) mk.scale(s.acc, c * dv, dv, s.alpha[c]);
+        if (SoftmaxState.step(mk, sT, rows, cols, ld, s.tileMax, s.m, s.l, s.alpha, s.shift, s.sums)) {
+            for (int c = 0; c < cols; c++) if (s.alpha[c] != 1f) mk.scale(s.acc, c * dv, dv, s.alpha[c]);
         }
         // O(cols × Dv) += P(cols × rows) · V(rows × Dv), P read from Sᵀ by columns.
         mk.gemm(cols, dv, rows, sT, 0, 1, ld, vSrc, vOff, ldv, s.acc, 0, dv, true);
@@ -301,19 +291,7 @@ public final class SparseKernel {
             }
         }
         mk.columnMax(sT, 0, rows, cols, ld, s.tileMax);
-        boolean rescale = false;
-        for (int c = 0; c < cols; c++) {
-            float mNew = Math.max(s.m[c], s.tileMax[c]);
-            float shift = mNew == Float.NEGATIVE_INFINITY ? 0f : mNew;
-            s.shift[c] = shift;
-            float alpha = s.m[c] == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(s.m[c] - shift);
-            s.alpha[c] = alpha;
-            // The accumulator of a column with nothing visible yet is still 0: no rescale needed.
-            rescale |= alpha != 1f && s.m[c] != Float.NEGATIVE_INFINITY;
-            s.m[c] = mNew;
-        }
-        mk.expColumns(sT, 0, rows, cols, ld, s.shift, s.sums);
-        for (int c = 0; c < cols; c++) s.l[c] = s.alpha[c] * s.l[c] + s.sums[c];
+        boolean rescale = SoftmaxState.step(mk, sT, rows, cols, ld, s.tileMax, s.m, s.l, s.alpha, s.shift, s.sums);
         mk.gemmColumnGatherAcc(dv, cols, rows, v.data(), vRow, sT, ld, s.acc, ld, rescale ? s.alpha : null);
         s.flops += 2L * rows * cols * (d + dv);
         s.tileRows = 0;
