@@ -56,7 +56,8 @@ public class SdpaBenchmark {
         spec = s.build();
     }
 
-    private static Tensor random(Random r, int... shape) {
+    /** A tensor of N(0, 1) values (shared with the other JMH benchmarks of this package). */
+    static Tensor random(Random r, int... shape) {
         int n = 1;
         for (int x : shape) n *= x;
         float[] a = new float[n];

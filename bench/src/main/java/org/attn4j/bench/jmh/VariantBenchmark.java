@@ -60,17 +60,9 @@ public class VariantBenchmark {
         List<String> pairs = settings.isEmpty() ? List.of() : Arrays.asList(settings.split(";"));
         impl = VariantRegistry.create(variant, Settings.parse(pairs), 1);
         Random r = new Random(1);
-        q = random(r, 1, heads, n, d);
-        k = random(r, 1, heads, n, d);
-        v = random(r, 1, heads, n, d);
-    }
-
-    private static Tensor random(Random r, int... shape) {
-        int count = 1;
-        for (int x : shape) count *= x;
-        float[] a = new float[count];
-        for (int i = 0; i < count; i++) a[i] = (float) r.nextGaussian();
-        return Tensor.of(a, shape);
+        q = SdpaBenchmark.random(r, 1, heads, n, d);
+        k = SdpaBenchmark.random(r, 1, heads, n, d);
+        v = SdpaBenchmark.random(r, 1, heads, n, d);
     }
 
     @Benchmark
