@@ -69,6 +69,12 @@ public final class VariantBench {
         for (String key : o.settings().keySet()) {
             if (!names.contains(key)) throw new IllegalArgumentException("--set: " + key + " is not among the variants being run (" + String.join(", ", names) + ")");
         }
+        // Build every variant once, first: bad settings fail before anything runs, and the variants
+        // (immutable, with their seeded parameters cached per shape) serve every N and thread count.
+        Map<String, Variant> built = new LinkedHashMap<>();
+        for (String name : names) {
+            built.put(name, VariantRegistry.get(name).create(Settings.parse(o.settings().getOrDefault(name, List.of())), o.seed()));
+        }
         List<Row> rows = new ArrayList<>();
         for (int n : o.ns()) {
             SplittableRandom r = new SplittableRandom(o.seed());
@@ -76,13 +82,7 @@ public final class VariantBench {
             Tensor k = gaussian(r, o.batch(), o.heads(), n, o.d());
             Tensor v = gaussian(r, o.batch(), o.heads(), n, o.d());
             for (int threads : o.threads()) {
-                // Build every variant first: bad settings fail before anything is timed.
-                Map<String, Variant> built = new LinkedHashMap<>();
                 Map<String, String> skipped = new LinkedHashMap<>();
-                for (String name : names) {
-                    VariantFactory f = VariantRegistry.get(name);
-                    built.put(name, f.create(Settings.parse(o.settings().getOrDefault(name, List.of())), o.seed()));
-                }
                 for (boolean causal : new boolean[] {false, true}) {
                     List<String> group = new ArrayList<>();
                     for (var e : built.entrySet()) if (e.getValue().causal() == causal) group.add(e.getKey());
