@@ -99,7 +99,8 @@ final class SdpaCommand implements Callable<Integer> {
         return p;
     }
 
-    private static Tensor read(String option, Path p) throws IOException {
+    /** A float tensor from a .npy file; errors name the option (shared by the commands that read .npy inputs). */
+    static Tensor read(String option, Path p) throws IOException {
         try {
             return Npy.readFloat(exists(option, p));
         } catch (IllegalArgumentException e) {

@@ -2,7 +2,6 @@ package org.attn4j.cli;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -43,7 +42,7 @@ final class VariantCommand implements Callable<Integer> {
         if (threads < 0) throw new IllegalArgumentException("--threads: expected >= 0, got " + threads);
         // Settings are checked before any file is read, so a typo costs nothing.
         Variant variant = VariantRegistry.create(name, Settings.parse(settings == null ? List.of() : settings), seed);
-        Tensor qt = read("--q", q), kt = read("--k", k), vt = read("--v", v);
+        Tensor qt = SdpaCommand.read("--q", q), kt = SdpaCommand.read("--k", k), vt = SdpaCommand.read("--v", v);
         long t0 = System.nanoTime();
         VariantResult r = variant.run(qt, kt, vt, threads);
         long t1 = System.nanoTime();
@@ -53,14 +52,5 @@ final class VariantCommand implements Callable<Integer> {
         }
         AtomicFiles.write(out, os -> Npy.write(os, r.output()));
         return 0;
-    }
-
-    static Tensor read(String option, Path p) throws IOException {
-        if (!Files.isRegularFile(p)) throw new IllegalArgumentException(option + ": file " + p + " does not exist");
-        try {
-            return Npy.readFloat(p);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(option + ": " + e.getMessage(), e);
-        }
     }
 }
