@@ -4,6 +4,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import org.attn4j.core.parallel.Parallel;
+import org.attn4j.core.simd.Erf;
 import org.attn4j.core.simd.MicroKernels;
 import org.attn4j.core.tensor.Tensor;
 import org.attn4j.variants.Family;
@@ -208,7 +209,7 @@ public final class MegaAttention implements Variant {
         MicroKernels mk = MicroKernels.get();
         int chunk = params.chunk() > 0 ? params.chunk() : Math.max(1, n);
         for (int b = 0; b < batch; b++) {
-            float[] x = merge(q, b);
+            float[] x = Shapes.mergedHeads(q, b);
             float[] y = ema(w, x, n, nt);
             flops += 5L * n * d * w.ndim();
             for (int i = 0; i < n * d; i++) y[i] = silu(y[i] + w.omega()[i % d] * x[i]);
@@ -300,7 +301,7 @@ public final class MegaAttention implements Variant {
                     for (int j = 0; j < visible; j++) {
                         float v = s[off + j] * inv + rel[j - qi + p - 1];
                         if (laplace) {
-                            s[off + j] = (float) (0.5 * (1 + erf((v - LAPLACE_MU) / (LAPLACE_SIGMA * Math.sqrt(2)))));
+                            s[off + j] = (float) (0.5 * (1 + Erf.erf((v - LAPLACE_MU) / (LAPLACE_SIGMA * Math.sqrt(2)))));
                         } else {
                             float rl = Math.max(v, 0);
                             s[off + j] = rl * rl;
@@ -312,25 +313,7 @@ public final class MegaAttention implements Variant {
         }
     }
 
-    /** Abramowitz–Stegun 7.1.26, absolute error below 1.5e-7. */
-    static double erf(double x) {
-        double a = Math.abs(x), t = 1 / (1 + 0.3275911 * a);
-        double y = 1 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-a * a);
-        return x < 0 ? -y : y;
-    }
-
     static float silu(float x) { return x / (1 + (float) Math.exp(-x)); }
 
     static float sigmoid(float x) { return 1 / (1 + (float) Math.exp(-x)); }
-
-    /** Row t = concat_h x[b,h,t,:], [N × H·D]. */
-    private static float[] merge(Tensor x, int b) {
-        int heads = x.dim(1), n = x.dim(2), dh = x.dim(3), d = heads * dh;
-        float[] out = new float[n * d];
-        for (int h = 0; h < heads; h++) {
-            float[] head = Shapes.head(x, b, h);
-            for (int t = 0; t < n; t++) System.arraycopy(head, t * dh, out, t * d + h * dh, dh);
-        }
-        return out;
-    }
 }
