@@ -54,6 +54,21 @@ public record Shapes(int batch, int heads, int kvHeads, int nq, int nk, int d, i
         return out;
     }
 
+    /**
+     * Batch entry b of a [B, H, N, X] tensor with its heads side by side: row t is
+     * {@code concat_h t[b, h, t, :]}, an {@code N × H·X} row-major copy (the layer input that
+     * variants working on whole hidden states reconstruct from per-head tensors).
+     */
+    public static float[] mergedHeads(Tensor t, int b) {
+        int heads = t.dim(1), n = t.dim(2), x = t.dim(3), width = heads * x;
+        float[] out = new float[n * width];
+        for (int h = 0; h < heads; h++) {
+            float[] head = head(t, b, h);
+            for (int i = 0; i < n; i++) System.arraycopy(head, i * x, out, i * width + h * x, x);
+        }
+        return out;
+    }
+
     /** Writes a row-major {@code N × X} head into (b, h) of a contiguous [B, H, N, X] array. */
     public static void putHead(float[] dst, int heads, int n, int x, int b, int h, float[] head) {
         System.arraycopy(head, 0, dst, ((b * heads + h) * n) * x, n * x);

@@ -2,6 +2,7 @@ package org.attn4j.variants.bias;
 
 import java.util.Arrays;
 import java.util.SplittableRandom;
+import org.attn4j.variants.linalg.OneSidedJacobi;
 
 /**
  * Truncated singular value decomposition {@code A ≈ U·diag(s)·Vᵀ} of a dense {@code m × n} matrix in
@@ -85,12 +86,12 @@ public final class TruncatedSvd {
         // stored by columns (w[col][row]).
         double[][] w = new double[k][k];
         for (int c = 0; c < k; c++) w[c][c] = 1;
-        jacobi(cT, w);
+        OneSidedJacobi.orthogonalise(cT, w, MAX_SWEEPS);
         Integer[] order = new Integer[k];
         double[] sigma = new double[k];
         for (int c = 0; c < k; c++) {
             order[c] = c;
-            sigma[c] = Math.sqrt(dot(cT[c], cT[c]));
+            sigma[c] = Math.sqrt(OneSidedJacobi.dot(cT[c], cT[c]));
         }
         Arrays.sort(order, (x, y2) -> Double.compare(sigma[y2], sigma[x]));
         // Cᵀ = U'·Σ·Wᵀ ⇒ C = W·Σ·U'ᵀ ⇒ A ≈ Q·C = (Q·W)·Σ·U'ᵀ: left vectors Q·w_c, right vectors u'_c.
@@ -152,50 +153,16 @@ public final class TruncatedSvd {
         return out;
     }
 
-    private static void jacobi(double[][] cols, double[][] w) {
-        int k = cols.length;
-        for (int sweep = 0; sweep < MAX_SWEEPS; sweep++) {
-            boolean rotated = false;
-            for (int p = 0; p < k - 1; p++) {
-                for (int q = p + 1; q < k; q++) {
-                    double[] ap = cols[p], aq = cols[q];
-                    double alpha = dot(ap, ap), beta = dot(aq, aq), gamma = dot(ap, aq);
-                    if (gamma == 0 || Math.abs(gamma) <= 1e-15 * Math.sqrt(alpha * beta)) continue;
-                    rotated = true;
-                    double zeta = (beta - alpha) / (2 * gamma);
-                    double t = Math.signum(zeta) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
-                    if (zeta == 0) t = 1;
-                    double c = 1 / Math.sqrt(1 + t * t), sn = c * t;
-                    rotate(ap, aq, c, sn);
-                    rotate(w[p], w[q], c, sn);
-                }
-            }
-            if (!rotated) return;
-        }
-    }
-
-    /**
-     * The plane rotation G of columns x, y: {@code x ← c·x − s·y, y ← s·x + c·y}. Applied to the
-     * columns of Cᵀ and to the columns of W (w[col][row]), so {@code Cᵀ·W} stays the rotated Cᵀ.
-     */
-    private static void rotate(double[] x, double[] y, double c, double s) {
-        for (int i = 0; i < x.length; i++) {
-            double a = x[i], b = y[i];
-            x[i] = c * a - s * b;
-            y[i] = s * a + c * b;
-        }
-    }
-
     private static void orthonormalise(double[][] cols) {
         for (int pass = 0; pass < 2; pass++) {
             for (int c = 0; c < cols.length; c++) {
                 double[] x = cols[c];
                 for (int p = 0; p < c; p++) {
-                    double d = dot(cols[p], x);
+                    double d = OneSidedJacobi.dot(cols[p], x);
                     double[] y = cols[p];
                     for (int i = 0; i < x.length; i++) x[i] -= d * y[i];
                 }
-                double norm = Math.sqrt(dot(x, x));
+                double norm = Math.sqrt(OneSidedJacobi.dot(x, x));
                 if (norm > 0) for (int i = 0; i < x.length; i++) x[i] /= norm;
             }
         }
@@ -219,12 +186,6 @@ public final class TruncatedSvd {
             for (int j = 0; j < n; j++) y[j] += a[i * n + j] * xi;
         }
         return y;
-    }
-
-    private static double dot(double[] a, double[] b) {
-        double s = 0;
-        for (int i = 0; i < a.length; i++) s += a[i] * b[i];
-        return s;
     }
 
     private static double gaussian(SplittableRandom r) {

@@ -158,12 +158,7 @@ abstract sealed class BetterAttention implements Variant permits OptimisedAttent
     /** {@code [B, N, H·X]}: token n of batch b holds the heads of t side by side. */
     private static float[] concat(Tensor t, int bsz, int heads, int n, int x) {
         float[] out = new float[bsz * n * heads * x];
-        for (int b = 0; b < bsz; b++) {
-            for (int h = 0; h < heads; h++) {
-                float[] head = Shapes.head(t, b, h);
-                for (int i = 0; i < n; i++) System.arraycopy(head, i * x, out, (b * n + i) * heads * x + h * x, x);
-            }
-        }
+        for (int b = 0; b < bsz; b++) System.arraycopy(Shapes.mergedHeads(t, b), 0, out, b * n * heads * x, n * heads * x);
         return out;
     }
 }

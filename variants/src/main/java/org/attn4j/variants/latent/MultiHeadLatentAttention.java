@@ -224,7 +224,7 @@ public final class MultiHeadLatentAttention implements Variant {
         int n = k.dim(2), dkv = w.dkv(), dc = w.dc(), dr = w.dr(), width = cache.width;
         long flops = 0;
         for (int b = 0; b < cache.batch; b++) {
-            float[] x = merge(k, b);
+            float[] x = Shapes.mergedHeads(k, b);
             float[] c = new float[n * dc], r = new float[n * dr];
             flops += Dense.matmul(threads, x, n, dkv, w.wDKV(), dc, null, c);
             flops += Dense.matmul(threads, x, n, dkv, w.wKR(), dr, null, r);
@@ -254,7 +254,7 @@ public final class MultiHeadLatentAttention implements Variant {
         long pairs = causal ? causalPairs(n, nk) : (long) n * nk;
         MicroKernels mk = MicroKernels.get();
         for (int b = 0; b < cache.batch; b++) {
-            float[] x = merge(q, b);
+            float[] x = Shapes.mergedHeads(q, b);
             float[] cq = new float[n * dcq];
             flops[0] += Dense.matmul(threads, x, n, dq, w.wDQ(), dcq, null, cq);
             for (int t = 0; t < n; t++) rmsNorm(cq, t * dcq, dcq, w.gQ());
@@ -321,17 +321,6 @@ public final class MultiHeadLatentAttention implements Variant {
         int off = nk - nq;
         for (int i = 0; i < nq; i++) p += Math.max(0, Math.min(nk, i + off + 1));
         return p;
-    }
-
-    /** Hidden states of batch b with heads merged: row t = concat_h x[b,h,t,:], [N × H·D]. */
-    static float[] merge(Tensor x, int b) {
-        int heads = x.dim(1), n = x.dim(2), d = x.dim(3), width = heads * d;
-        float[] out = new float[n * width];
-        for (int h = 0; h < heads; h++) {
-            float[] head = Shapes.head(x, b, h);
-            for (int t = 0; t < n; t++) System.arraycopy(head, t * d, out, t * width + h * d, d);
-        }
-        return out;
     }
 
     private static void rmsNorm(float[] x, int off, int n, float[] gain) {

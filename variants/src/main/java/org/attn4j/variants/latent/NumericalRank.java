@@ -1,6 +1,7 @@
 package org.attn4j.variants.latent;
 
 import java.util.Arrays;
+import org.attn4j.variants.linalg.OneSidedJacobi;
 
 /**
  * Singular values and numerical rank of a dense float64 matrix by one-sided (Hestenes) Jacobi
@@ -29,38 +30,9 @@ public final class NumericalRank {
                 else u[c][r] = a[r * cols + c];
             }
         }
-        for (int sweep = 0; sweep < 60; sweep++) {
-            boolean rotated = false;
-            for (int p = 0; p < n - 1; p++) {
-                for (int q = p + 1; q < n; q++) {
-                    double alpha = 0, beta = 0, gamma = 0;
-                    double[] up = u[p], uq = u[q];
-                    for (int i = 0; i < m; i++) {
-                        alpha += up[i] * up[i];
-                        beta += uq[i] * uq[i];
-                        gamma += up[i] * uq[i];
-                    }
-                    if (gamma == 0 || Math.abs(gamma) <= 1e-15 * Math.sqrt(alpha * beta)) continue;
-                    rotated = true;
-                    double zeta = (beta - alpha) / (2 * gamma);
-                    double t = Math.signum(zeta) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
-                    if (zeta == 0) t = 1;
-                    double c = 1 / Math.sqrt(1 + t * t), s = c * t;
-                    for (int i = 0; i < m; i++) {
-                        double x = up[i], y = uq[i];
-                        up[i] = c * x - s * y;
-                        uq[i] = s * x + c * y;
-                    }
-                }
-            }
-            if (!rotated) break;
-        }
+        OneSidedJacobi.orthogonalise(u, null, 60);
         double[] sv = new double[n];
-        for (int c = 0; c < n; c++) {
-            double s = 0;
-            for (int i = 0; i < m; i++) s += u[c][i] * u[c][i];
-            sv[c] = Math.sqrt(s);
-        }
+        for (int c = 0; c < n; c++) sv[c] = Math.sqrt(OneSidedJacobi.dot(u[c], u[c]));
         Arrays.sort(sv);
         for (int i = 0, j = n - 1; i < j; i++, j--) {
             double t = sv[i];
