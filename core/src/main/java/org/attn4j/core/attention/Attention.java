@@ -1,6 +1,8 @@
 package org.attn4j.core.attention;
 
+import org.attn4j.core.kernel.FlashBackward;
 import org.attn4j.core.kernel.FlashKernel;
+import org.attn4j.core.kernel.ReferenceBackward;
 import org.attn4j.core.kernel.ReferenceKernel;
 import org.attn4j.core.parallel.Parallel;
 import org.attn4j.core.tensor.Tensor;
@@ -19,6 +21,15 @@ import org.attn4j.core.tensor.Tensor;
  *
  * Inputs may be strided views (e.g. {@code [B, N, H, D]} buffers permuted to {@code [B, H, N, D]});
  * they are read in place, never copied whole.
+ *
+ * <p>Gradients: {@link #backward} takes the forward's output and log-sum-exp (ask for them with
+ * {@code returnLse(true)}: the fast kernels compute the lse anyway, so it costs nothing) and the
+ * gradient of the loss with respect to the output, and returns dQ, dK, dV (and dBias):
+ * <pre>{@code
+ * AttentionSpec spec = AttentionSpec.builder().causal(CausalAlignment.TOP_LEFT).returnLse(true).build();
+ * AttentionResult fwd = Attention.sdpa(q, k, v, spec);
+ * AttentionGradients g = Attention.backward(q, k, v, fwd.output(), fwd.lse(), dOut, spec);
+ * }</pre>
  */
 public final class Attention {
     private Attention() {}
@@ -48,6 +59,54 @@ public final class Attention {
         return new AttentionResult(Tensor.of(out, p.batch, p.qHeads, p.nq, p.dv),
                 lse == null ? null : Tensor.of(lse, p.batch, p.qHeads, p.nq),
                 probs == null ? null : Tensor.of(probs, p.batch, p.qHeads, p.nq, p.nk), decision);
+    }
+
+    /**
+     * The backward pass of {@link #sdpa} with the same {@code spec}: gradients of a scalar loss with
+     * respect to q, k, v (and the bias when {@code spec.biasRequiresGrad()}), given
+     * {@code dOut} = ∂loss/∂output.
+     *
+     * @param out  the forward's output [B, Hq, Nq, Dv] (any strided view)
+     * @param lse  the forward's log-sum-exp [B, Hq, Nq] (−inf for rows that saw no key)
+     * @param dOut ∂loss/∂output, [B, Hq, Nq, Dv] (any strided view)
+     * @return dq, dk, dv with the shapes of q, k, v (row-major); rows that saw no key, and padded
+     *         query rows, get zero gradients
+     * @throws IllegalArgumentException naming the argument on bad input
+     */
+    public static AttentionGradients backward(Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Tensor dOut, AttentionSpec spec) {
+        AttentionProblem p = AttentionProblem.of(q, k, v, spec);
+        AttentionProblem.checkBackwardInputs(p, out, lse, dOut);
+        int threads = Parallel.resolveThreads(spec.threads());
+        Dispatcher.Decision decision = Dispatcher.chooseBackward(p, threads);
+        float[] dq = new float[Math.multiplyExact(Math.multiplyExact(p.batch * p.qHeads, p.nq), p.d)];
+        float[] dk = new float[Math.multiplyExact(Math.multiplyExact(p.batch * p.kvHeads, p.nk), p.d)];
+        float[] dv = new float[Math.multiplyExact(Math.multiplyExact(p.batch * p.kvHeads, p.nk), p.dv)];
+        Tensor bias = spec.bias();
+        float[] dbias = spec.biasRequiresGrad() ? new float[Math.toIntExact(bias.size())] : null;
+        switch (decision.kernel()) {
+            case REFERENCE -> ReferenceBackward.run(p, dOut, dq, dk, dv, dbias, threads);
+            case FLASH -> FlashBackward.run(p, out, lse, dOut, dq, dk, dv, dbias, threads);
+            default -> throw new IllegalStateException("unexpected backward kernel " + decision.kernel());
+        }
+        return new AttentionGradients(Tensor.of(dq, q.shape()), Tensor.of(dk, k.shape()), Tensor.of(dv, v.shape()),
+                dbias == null ? null : Tensor.of(dbias, bias.shape()), decision);
+    }
+
+    /**
+     * {@link #sdpa} (with the log-sum-exp) followed by {@link #backward} for {@code dOut}: one call
+     * for the common training step.
+     */
+    public static ForwardBackward forwardBackward(Tensor q, Tensor k, Tensor v, Tensor dOut, AttentionSpec spec) {
+        if (spec == null) throw new IllegalArgumentException("spec: expected an AttentionSpec, got null");
+        AttentionSpec withLse = spec.returnLse() ? spec : spec.toBuilder().returnLse(true).build();
+        AttentionProblem.checkBackwardInputs(AttentionProblem.of(q, k, v, withLse), null, null, dOut);
+        AttentionResult fwd = sdpa(q, k, v, withLse);
+        return new ForwardBackward(fwd, backward(q, k, v, fwd.output(), fwd.lse(), dOut, withLse));
+    }
+
+    /** The dispatch decision {@link #backward} would make, without running anything. */
+    public static Dispatcher.Decision explainBackward(Tensor q, Tensor k, Tensor v, AttentionSpec spec) {
+        return Dispatcher.chooseBackward(AttentionProblem.of(q, k, v, spec), Parallel.resolveThreads(spec.threads()));
     }
 
     /** The dispatch decision {@link #sdpa} would make, without running anything. */

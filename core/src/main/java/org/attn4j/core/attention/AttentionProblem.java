@@ -92,6 +92,41 @@ public final class AttentionProblem {
         return new AttentionProblem(q, k, v, spec, keyOffset, totalKeys);
     }
 
+    /**
+     * Checks the extra inputs of the backward pass: {@code out} and {@code dOut} [B, Hq, Nq, Dv],
+     * {@code lse} [B, Hq, Nq] (finite or −inf); null {@code out}/{@code lse} are skipped (callers
+     * that compute them). Also that a bias marked as needing a gradient exists.
+     */
+    static void checkBackwardInputs(AttentionProblem p, Tensor out, Tensor lse, Tensor dOut) {
+        int[] rowsShape = {p.batch, p.qHeads, p.nq};
+        int[] outShape = {p.batch, p.qHeads, p.nq, p.dv};
+        shape("dOut", dOut, outShape, "[B, Hq, Nq, Dv]");
+        if (out != null) shape("out", out, outShape, "[B, Hq, Nq, Dv]");
+        if (lse != null) shape("lse", lse, rowsShape, "[B, Hq, Nq]");
+        if (p.spec.biasRequiresGrad() && p.spec.bias() == null) {
+            throw new IllegalArgumentException("biasRequiresGrad: a bias gradient was requested but the spec has no bias");
+        }
+        if (p.keyOffset != 0 || p.localKeys != p.nk) {
+            throw new IllegalArgumentException("keyOffset/totalKeys: the backward pass needs the whole key sequence");
+        }
+        if (p.spec.validate()) {
+            finite("dOut", dOut, false);
+            if (out != null) finite("out", out, false);
+            if (lse != null) finite("lse", lse, true);
+        }
+    }
+
+    private static void shape(String name, Tensor t, int[] expected, String what) {
+        if (t == null) {
+            String hint = name.equals("lse") ? " (run sdpa with returnLse(true))" : "";
+            throw new IllegalArgumentException(name + ": expected a tensor " + what + " = " + Arrays.toString(expected) + ", got null" + hint);
+        }
+        if (!Arrays.equals(t.shape(), expected)) {
+            throw new IllegalArgumentException(name + ": expected shape " + what + " = " + Arrays.toString(expected) + ", got "
+                    + Arrays.toString(t.shape()));
+        }
+    }
+
     /** Query rows per (batch, kv head) in the grouped layout: Nq × group. */
     public int groupedRows() { return nq * group; }
 

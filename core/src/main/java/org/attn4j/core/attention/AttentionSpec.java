@@ -26,6 +26,7 @@ public final class AttentionSpec {
     private final int[] qLengths;
     private final BoolTensor mask;
     private final Tensor bias;
+    private final boolean biasRequiresGrad;
     private final boolean alibi;
     private final float[] alibiSlopes;
     private final float softcap;
@@ -44,6 +45,7 @@ public final class AttentionSpec {
         this.qLengths = b.qLengths == null ? null : b.qLengths.clone();
         this.mask = b.mask;
         this.bias = b.bias;
+        this.biasRequiresGrad = b.biasRequiresGrad;
         this.alibi = b.alibi;
         this.alibiSlopes = b.alibiSlopes == null ? null : b.alibiSlopes.clone();
         this.softcap = b.softcap;
@@ -62,7 +64,7 @@ public final class AttentionSpec {
     public Builder toBuilder() {
         Builder b = new Builder();
         b.scale = scale; b.causal = causal; b.windowLeft = windowLeft; b.windowRight = windowRight;
-        b.kvLengths = kvLengths; b.qLengths = qLengths; b.mask = mask; b.bias = bias; b.alibi = alibi;
+        b.kvLengths = kvLengths; b.qLengths = qLengths; b.mask = mask; b.bias = bias; b.biasRequiresGrad = biasRequiresGrad; b.alibi = alibi;
         b.alibiSlopes = alibiSlopes; b.softcap = softcap; b.returnLse = returnLse; b.returnProbs = returnProbs;
         b.kernel = kernel; b.threads = threads; b.validate = validate;
         return b;
@@ -79,6 +81,8 @@ public final class AttentionSpec {
     public int[] qLengths() { return qLengths == null ? null : qLengths.clone(); }
     public BoolTensor mask() { return mask; }
     public Tensor bias() { return bias; }
+    /** Whether {@link Attention#backward} also returns the gradient of the additive bias. */
+    public boolean biasRequiresGrad() { return biasRequiresGrad; }
     public boolean alibi() { return alibi; }
     /** Explicit ALiBi slopes per query head, or null for the default geometric slopes. */
     public float[] alibiSlopes() { return alibiSlopes == null ? null : alibiSlopes.clone(); }
@@ -102,6 +106,7 @@ public final class AttentionSpec {
         private int[] qLengths;
         private BoolTensor mask;
         private Tensor bias;
+        private boolean biasRequiresGrad;
         private boolean alibi;
         private float[] alibiSlopes;
         private float softcap;
@@ -148,6 +153,16 @@ public final class AttentionSpec {
 
         /** Additive float bias broadcastable to [B, Hq, Nq, Nk] (−inf allowed, NaN not); null for none. */
         public Builder bias(Tensor bias) { this.bias = bias; return this; }
+
+        /**
+         * Additive bias as in {@link #bias(Tensor)}, marked (or not) as needing a gradient: with
+         * {@code requiresGrad}, {@link Attention#backward} returns dBias with the bias's own shape,
+         * summed over the dimensions it was broadcast along (as PyTorch does).
+         */
+        public Builder bias(Tensor bias, boolean requiresGrad) { this.bias = bias; this.biasRequiresGrad = requiresGrad; return this; }
+
+        /** Marks the bias as needing a gradient (see {@link #bias(Tensor, boolean)}); the bias itself is set by {@link #bias}. */
+        public Builder biasRequiresGrad(boolean on) { this.biasRequiresGrad = on; return this; }
 
         /** ALiBi with the default slopes 2^(−8h/Hq), h = 1..Hq. */
         public Builder alibi(boolean on) { this.alibi = on; if (!on) this.alibiSlopes = null; return this; }

@@ -2,6 +2,7 @@ package org.attn4j.core.attention;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.attn4j.core.kernel.FlashBackward;
 import org.attn4j.core.kernel.FlashKernel;
 
 /**
@@ -14,6 +15,10 @@ import org.attn4j.core.kernel.FlashKernel;
  *       ({@code blocks < 2 × threads}) and there are enough keys to split.</li>
  *   <li>FLASH otherwise.</li>
  * </ul>
+ *
+ * <p>The backward pass ({@link #chooseBackward}) has two kernels: REFERENCE (float64, the oracle)
+ * on request, the tiled FLASH backward otherwise. The tiled backward already splits the keys
+ * across threads (key blocks are its outer loop), so a request for DECODE runs it too.
  */
 public final class Dispatcher {
     private Dispatcher() {}
@@ -33,6 +38,23 @@ public final class Dispatcher {
             for (String r : ruledOut) sb.append("\n  not ").append(r);
             return sb.toString();
         }
+    }
+
+    /** The backward kernel for {@link Attention#backward}, with reasons. */
+    public static Decision chooseBackward(AttentionProblem p, int threads) {
+        KernelChoice asked = p.spec.kernel();
+        List<String> out = new ArrayList<>();
+        if (asked == KernelChoice.REFERENCE) {
+            out.add("flash: the reference backward was requested");
+            return new Decision(KernelChoice.REFERENCE, 1, "requested (float64 oracle: P materialised per row)", out);
+        }
+        out.add("reference: the float64 oracle, several times slower; used for tests");
+        String why = asked == KernelChoice.AUTO ? "" : asked == KernelChoice.FLASH ? "requested; "
+                : "decode was requested, and the tiled backward splits the keys across threads already; ";
+        int units = FlashBackward.keyBlocks(p) * p.batch * p.kvHeads;
+        return new Decision(KernelChoice.FLASH, 1, why + units + " key blocks of " + FlashBackward.BLOCK_KEYS + " keys (dK, dV per block) over "
+                + Math.min(threads, Math.max(1, units)) + " thread(s), query tiles of " + FlashBackward.TILE_ROWS
+                + " rows recomputing P from the saved lse; dQ summed from per-thread partials", out);
     }
 
     public static Decision choose(AttentionProblem p, int threads) {

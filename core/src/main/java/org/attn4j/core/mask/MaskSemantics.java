@@ -112,6 +112,26 @@ public final class MaskSemantics {
     public boolean hasSoftcap() { return softcap > 0f; }
 
     /**
+     * The derivative of step 2 at the scaled logit {@code s}: {@code d(cap·tanh(s/cap))/ds =
+     * 1 − tanh²(s/cap)}, or 1 without soft-capping. The backward pass multiplies ∂loss/∂logit by it.
+     */
+    public double softcapDerivative(double s) {
+        if (!(softcap > 0f)) return 1.0;
+        double t = Math.tanh(s / softcap);
+        return 1.0 - t * t;
+    }
+
+    /**
+     * {@link #softcapDerivative} in place on a transposed fp32 tile of scaled logits
+     * ({@code rows × cols}, row stride {@code ld}), as read before {@link #applyTransposed}.
+     */
+    public void softcapDerivativeTransposed(float[] s, int off, int rows, int cols, int ld) {
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0, p = off + r * ld; c < cols; c++, p++) s[p] = (float) softcapDerivative(s[p]);
+        }
+    }
+
+    /**
      * Steps 2–5 on one scaled logit, in float64 (the reference path). Returns −inf when key j is
      * not visible. The caller guarantees nothing about j: the band is checked here too.
      */

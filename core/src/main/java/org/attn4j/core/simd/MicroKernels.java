@@ -80,6 +80,13 @@ public interface MicroKernels {
     void expColumns(float[] s, int off, int rows, int cols, int ld, float[] shift, float[] sums);
 
     /**
+     * The softmax backward step on transposed tiles: {@code dp[r][c] = p[r][c]·(dp[r][c] − rowDot[rdOff + c])}
+     * in place, both tiles {@code rows × cols} at {@code off} with row stride {@code ld} (keys × queries;
+     * rowDot holds {@code Dᵢ = dOᵢ·Oᵢ} per query column). Turns dPᵀ into dSᵀ.
+     */
+    void softmaxBackwardColumns(float[] p, float[] dp, int off, int rows, int cols, int ld, float[] rowDot, int rdOff);
+
+    /**
      * Band masking of a transposed score tile: {@code s[off + r·ld + c] = −inf} unless
      * {@code lo[c] ≤ j0 + r < hi[c]} (key {@code j0 + r}, query column c).
      */

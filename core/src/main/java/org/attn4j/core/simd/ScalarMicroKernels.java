@@ -119,6 +119,14 @@ final class ScalarMicroKernels implements MicroKernels {
     }
 
     @Override
+    public void softmaxBackwardColumns(float[] p, float[] dp, int off, int rows, int cols, int ld, float[] rowDot, int rdOff) {
+        for (int r = 0; r < rows; r++) {
+            int q = off + r * ld;
+            for (int c = 0; c < cols; c++) dp[q + c] = p[q + c] * (dp[q + c] - rowDot[rdOff + c]);
+        }
+    }
+
+    @Override
     public void gemmRowGather(int m, int n, int k, float[] a, int[] aRow, float[] b, int ldb, float[] c, int ldc) {
         for (int i = 0; i < m; i++) {
             int ci = i * ldc, ai = aRow[i];

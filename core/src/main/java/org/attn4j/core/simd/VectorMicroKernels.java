@@ -553,6 +553,20 @@ final class VectorMicroKernels implements MicroKernels {
      * 4 … queries) is one contiguous array in which lane l always holds column l % cols, so it is
      * processed flat, L elements at a time, instead of one scalar column at a time.
      */
+    @Override
+    public void softmaxBackwardColumns(float[] p, float[] dp, int off, int rows, int cols, int ld, float[] rowDot, int rdOff) {
+        int bound = S.loopBound(cols);
+        for (int r = 0; r < rows; r++) {
+            int q = off + r * ld;
+            int c = 0;
+            for (; c < bound; c += L) {
+                FloatVector g = FloatVector.fromArray(S, dp, q + c).sub(FloatVector.fromArray(S, rowDot, rdOff + c));
+                g.mul(FloatVector.fromArray(S, p, q + c)).intoArray(dp, q + c);
+            }
+            for (; c < cols; c++) dp[q + c] = p[q + c] * (dp[q + c] - rowDot[rdOff + c]);
+        }
+    }
+
     private static boolean flat(int cols, int ld) {
         return ld == cols && cols < L && L % cols == 0;
     }
