@@ -19,16 +19,30 @@ public final class ReferenceKernel {
      * @param probs [B, Hq, Nq, Nk] or null (probabilities over the keys held by k/v)
      */
     public static void run(AttentionProblem p, float[] out, float[] lse, float[] probs, int threads) {
+        run(p, out, null, lse, probs, threads);
+    }
+
+    /**
+     * The same computation with the output kept in float64 ([B, Hq, Nq, Dv] row-major): the forward
+     * that finite-difference checks of the backward pass differentiate, free of fp32 output rounding.
+     */
+    public static double[] forward64(AttentionProblem p, int threads) {
+        double[] out = new double[Math.multiplyExact(p.batch * p.qHeads * p.nq, p.dv)];
+        run(p, null, out, null, null, threads);
+        return out;
+    }
+
+    private static void run(AttentionProblem p, float[] out, double[] out64, float[] lse, float[] probs, int threads) {
         int rows = p.batch * p.qHeads * p.nq;
         int perTask = Math.max(1, 4096 / Math.max(1, p.localKeys));
         int tasks = (rows + perTask - 1) / perTask;
         Parallel.forEach(threads, tasks, w -> new double[Math.max(p.localKeys, 1) + p.dv], (task, scratch) -> {
             int end = Math.min(rows, (task + 1) * perTask);
-            for (int row = task * perTask; row < end; row++) row(p, row, scratch, out, lse, probs);
+            for (int row = task * perTask; row < end; row++) row(p, row, scratch, out, out64, lse, probs);
         });
     }
 
-    private static void row(AttentionProblem p, int row, double[] scratch, float[] out, float[] lse, float[] probs) {
+    private static void row(AttentionProblem p, int row, double[] scratch, float[] out, double[] out64, float[] lse, float[] probs) {
         int i = row % p.nq;
         int h = (row / p.nq) % p.qHeads;
         int b = row / (p.nq * p.qHeads);
@@ -57,7 +71,8 @@ public final class ReferenceKernel {
         }
         int outBase = row * p.dv;
         if (max == Double.NEGATIVE_INFINITY) {
-            java.util.Arrays.fill(out, outBase, outBase + p.dv, 0f);
+            if (out != null) java.util.Arrays.fill(out, outBase, outBase + p.dv, 0f);
+            if (out64 != null) java.util.Arrays.fill(out64, outBase, outBase + p.dv, 0.0);
             if (lse != null) lse[row] = Float.NEGATIVE_INFINITY;
             if (probs != null) java.util.Arrays.fill(probs, row * n, row * n + n, 0f);
             return;
@@ -77,7 +92,8 @@ public final class ReferenceKernel {
             int vRow = vBase + jl * v.stride(2);
             for (int x = 0; x < p.dv; x++) s[accOff + x] += w * vd[vRow + x * v.stride(3)];
         }
-        for (int x = 0; x < p.dv; x++) out[outBase + x] = (float) s[accOff + x];
+        if (out != null) for (int x = 0; x < p.dv; x++) out[outBase + x] = (float) s[accOff + x];
+        if (out64 != null) System.arraycopy(s, accOff, out64, outBase, p.dv);
         if (lse != null) lse[row] = (float) (max + Math.log(z));
     }
 }
