@@ -335,4 +335,28 @@ class MicroKernelsTest {
             }
         }
     }
+    @Test
+    void softmaxBackwardColumnsMatchesItsDefinitionAndTheScalarTwin() {
+        for (MicroKernels mk : new MicroKernels[] {vec, MicroKernels.scalar()}) {
+            for (int cols : new int[] {1, 7, 15, 16, 17, 33, 96}) {
+                int rows = 11, ld = cols + 3, off = 2, rdOff = 4;
+                float[] p = rand(off + rows * ld), dp = rand(off + rows * ld), rowDot = rand(rdOff + cols);
+                for (int i = 0; i < p.length; i += 5) p[i] = 0f; // masked entries: P = 0 must give dS = 0 exactly
+                float[] before = dp.clone();
+                mk.softmaxBackwardColumns(p, dp, off, rows, cols, ld, rowDot, rdOff);
+                for (int rr = 0; rr < rows; rr++) for (int c = 0; c < ld; c++) {
+                    int at = off + rr * ld + c;
+                    if (c >= cols) {
+                        assertEquals(before[at], dp[at], "padding untouched");
+                        continue;
+                    }
+                    double e = (double) p[at] * ((double) before[at] - rowDot[rdOff + c]);
+                    assertEquals(e, dp[at], 1e-6 * (1 + Math.abs(e)), mk.name() + " cols=" + cols + " r=" + rr + " c=" + c);
+                    if (p[at] == 0f) assertEquals(0f, Math.abs(dp[at]), "P = 0 gives an exact zero");
+                }
+                assertEquals(before[0], dp[0], "before the tile untouched");
+                assertEquals(before[1], dp[1], "before the tile untouched");
+            }
+        }
+    }
 }
