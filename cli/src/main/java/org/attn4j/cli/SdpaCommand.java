@@ -101,8 +101,9 @@ final class SdpaCommand implements Callable<Integer> {
 
     /** A float tensor from a .npy file; errors name the option (shared by the commands that read .npy inputs). */
     static Tensor read(String option, Path p) throws IOException {
+        exists(option, p);
         try {
-            return Npy.readFloat(exists(option, p));
+            return Npy.readFloat(p);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(option + ": " + e.getMessage(), e);
         }
