@@ -86,7 +86,7 @@ class CliTest {
 
         Run missing = run("sdpa", "--q", dir.resolve("nope.npy").toString(), "--k", kp.toString(), "--v", vp.toString(), "--out", out.toString());
         assertEquals(2, missing.code());
-        assertTrue(missing.err().contains("--q: file"), missing.err());
+        assertTrue(missing.err().startsWith("attn4j: error: --q: file"), missing.err());
 
         Path junk = dir.resolve("junk.npy");
         Files.writeString(junk, "not numpy");
