@@ -52,6 +52,22 @@ final class BackwardChecks {
         return s;
     }
 
+    /** A copy of t (rank ≥ 2) stored with its last two axes swapped and viewed back through a permutation. */
+    static Tensor transposedView(Tensor t) {
+        int r = t.rank();
+        int[] shape = t.shape(), stored = shape.clone(), axes = new int[r];
+        stored[r - 2] = shape[r - 1];
+        stored[r - 1] = shape[r - 2];
+        for (int a = 0; a < r; a++) axes[a] = a;
+        axes[r - 2] = r - 1;
+        axes[r - 1] = r - 2;
+        Tensor view = Tensor.zeros(stored).permute(axes);
+        float[] src = t.toArray();
+        int[] pos = positions(view);
+        for (int i = 0; i < src.length; i++) view.data()[pos[i]] = src[i];
+        return view;
+    }
+
     /** A row-major copy. */
     static Tensor copy(Tensor t) {
         return Tensor.of(t.toArray(), t.shape());
