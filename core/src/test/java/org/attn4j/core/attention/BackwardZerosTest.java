@@ -215,6 +215,22 @@ class BackwardZerosTest {
         }
     }
 
+    @Test
+    void emptyShapesGiveZeroGradients() {
+        Tensor someK = Inputs.gaussian(new Random(10), 1f, 1, 2, 3, 4), someV = Inputs.gaussian(new Random(11), 1f, 1, 2, 3, 5);
+        for (KernelChoice kernel : KERNELS) {
+            // No keys: every row sees nothing.
+            AttentionGradients noKeys = run(Inputs.gaussian(new Random(13), 1f, 1, 2, 3, 4), Tensor.zeros(1, 2, 0, 4), Tensor.zeros(1, 2, 0, 5),
+                    Inputs.gaussian(new Random(12), 1f, 1, 2, 3, 5), AttentionSpec.builder().bias(Tensor.zeros(1, 2, 3, 0), true).build(), kernel);
+            for (float x : noKeys.dq().data()) assertEquals(0f, x, kernel + " dq without keys");
+            assertEquals(0, noKeys.dk().size() + noKeys.dv().size() + noKeys.dbias().size());
+            // No queries: nothing reaches the keys.
+            AttentionGradients noQueries = run(Tensor.zeros(1, 2, 0, 4), someK, someV, Tensor.zeros(1, 2, 0, 5), AttentionSpec.builder().build(), kernel);
+            for (float x : noQueries.dk().data()) assertEquals(0f, x, kernel + " dk without queries");
+            for (float x : noQueries.dv().data()) assertEquals(0f, x, kernel + " dv without queries");
+        }
+    }
+
     static String label(AttentionSpec s) {
         StringBuilder sb = new StringBuilder();
         if (s.causal() != null) sb.append("causal=").append(s.causal()).append(' ');
