@@ -99,7 +99,7 @@ public final class Attention {
     public static ForwardBackward forwardBackward(Tensor q, Tensor k, Tensor v, Tensor dOut, AttentionSpec spec) {
         if (spec == null) throw new IllegalArgumentException("spec: expected an AttentionSpec, got null");
         AttentionSpec withLse = spec.returnLse() ? spec : spec.toBuilder().returnLse(true).build();
-        AttentionProblem.checkBackwardInputs(AttentionProblem.of(q, k, v, withLse), null, null, dOut);
+        AttentionProblem.checkOutputGradient(AttentionProblem.of(q, k, v, withLse), dOut);
         AttentionResult fwd = sdpa(q, k, v, withLse);
         return new ForwardBackward(fwd, backward(q, k, v, fwd.output(), fwd.lse(), dOut, withLse));
     }

@@ -94,26 +94,33 @@ public final class AttentionProblem {
 
     /**
      * Checks the extra inputs of the backward pass: {@code out} and {@code dOut} [B, Hq, Nq, Dv],
-     * {@code lse} [B, Hq, Nq] (finite or −inf); null {@code out}/{@code lse} are skipped (callers
-     * that compute them). Also that a bias marked as needing a gradient exists.
+     * {@code lse} [B, Hq, Nq] (finite or −inf), all required; and, as {@link #checkOutputGradient},
+     * that a bias marked as needing a gradient exists.
      */
     static void checkBackwardInputs(AttentionProblem p, Tensor out, Tensor lse, Tensor dOut) {
-        int[] rowsShape = {p.batch, p.qHeads, p.nq};
-        int[] outShape = {p.batch, p.qHeads, p.nq, p.dv};
-        shape("dOut", dOut, outShape, "[B, Hq, Nq, Dv]");
-        if (out != null) shape("out", out, outShape, "[B, Hq, Nq, Dv]");
-        if (lse != null) shape("lse", lse, rowsShape, "[B, Hq, Nq]");
+        checkOutputGradient(p, dOut);
+        shape("out", out, new int[] {p.batch, p.qHeads, p.nq, p.dv}, "[B, Hq, Nq, Dv]");
+        shape("lse", lse, new int[] {p.batch, p.qHeads, p.nq}, "[B, Hq, Nq]");
+        if (p.spec.validate()) {
+            finite("out", out, false);
+            finite("lse", lse, true);
+        }
+    }
+
+    /**
+     * Checks what a backward pass needs besides the forward's saved state (for callers that compute
+     * that state themselves): {@code dOut} [B, Hq, Nq, Dv], finite; a bias when one is marked as
+     * needing a gradient; the whole key sequence.
+     */
+    static void checkOutputGradient(AttentionProblem p, Tensor dOut) {
+        shape("dOut", dOut, new int[] {p.batch, p.qHeads, p.nq, p.dv}, "[B, Hq, Nq, Dv]");
         if (p.spec.biasRequiresGrad() && p.spec.bias() == null) {
             throw new IllegalArgumentException("biasRequiresGrad: a bias gradient was requested but the spec has no bias");
         }
         if (p.keyOffset != 0 || p.localKeys != p.nk) {
             throw new IllegalArgumentException("keyOffset/totalKeys: the backward pass needs the whole key sequence");
         }
-        if (p.spec.validate()) {
-            finite("dOut", dOut, false);
-            if (out != null) finite("out", out, false);
-            if (lse != null) finite("lse", lse, true);
-        }
+        if (p.spec.validate()) finite("dOut", dOut, false);
     }
 
     private static void shape(String name, Tensor t, int[] expected, String what) {
