@@ -128,24 +128,32 @@ final class VectorSoftmax {
     private static FloatVector expRun(float[] s, int p, int count, int step, FloatVector sh) {
         FloatVector acc = FloatVector.zero(S);
         for (int i = 0; i < count; i++, p += step) {
-            FloatVector x = FloatVector.fromArray(S, s, p).sub(sh);
-            VectorMask<Float> under = x.lt(EXP_LO);
-            FloatVector xc = x.max(EXP_LO);
-            FloatVector t = xc.fma(FloatVector.broadcast(S, LOG2E), FloatVector.broadcast(S, ROUND));
-            FloatVector n = t.sub(ROUND);
-            FloatVector r = n.fma(FloatVector.broadcast(S, -LN2_HI), xc);
-            r = n.fma(FloatVector.broadcast(S, -LN2_LO), r);
-            FloatVector poly = r.fma(FloatVector.broadcast(S, E0), FloatVector.broadcast(S, E1))
-                    .fma(r, FloatVector.broadcast(S, E2)).fma(r, FloatVector.broadcast(S, E3))
-                    .fma(r, FloatVector.broadcast(S, E4)).fma(r, FloatVector.broadcast(S, E5));
-            poly = poly.fma(r.mul(r), r).add(1f);
-            // 2^n from the integer that the rounding constant left in t's low mantissa bits.
-            FloatVector scale = t.reinterpretAsInts().add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-            FloatVector e = poly.mul(scale).blend(0f, under);
+            FloatVector e = exp(FloatVector.fromArray(S, s, p).sub(sh));
             e.intoArray(s, p);
             acc = acc.add(e);
         }
         return acc;
+    }
+
+    /**
+     * e^x lane-wise for x ≤ 0 (and up to about 88), by the formula above: only IEEE-exact
+     * operations, so the result does not depend on whether the code is compiled; −inf gives 0.
+     * Shared with the element-wise kernels (GELU's erf, soft-cap's tanh) for the same reason.
+     */
+    static FloatVector exp(FloatVector x) {
+        VectorMask<Float> under = x.lt(EXP_LO);
+        FloatVector xc = x.max(EXP_LO);
+        FloatVector t = xc.fma(FloatVector.broadcast(S, LOG2E), FloatVector.broadcast(S, ROUND));
+        FloatVector n = t.sub(ROUND);
+        FloatVector r = n.fma(FloatVector.broadcast(S, -LN2_HI), xc);
+        r = n.fma(FloatVector.broadcast(S, -LN2_LO), r);
+        FloatVector poly = r.fma(FloatVector.broadcast(S, E0), FloatVector.broadcast(S, E1))
+                .fma(r, FloatVector.broadcast(S, E2)).fma(r, FloatVector.broadcast(S, E3))
+                .fma(r, FloatVector.broadcast(S, E4)).fma(r, FloatVector.broadcast(S, E5));
+        poly = poly.fma(r.mul(r), r).add(1f);
+        // 2^n from the integer that the rounding constant left in t's low mantissa bits.
+        FloatVector scale = t.reinterpretAsInts().add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        return poly.mul(scale).blend(0f, under);
     }
 
     /** The same formula in scalar code, for tails: bit-identical to a lane of {@link #expRun}. */

@@ -137,6 +137,56 @@ class MicroKernelsTest {
     }
 
     @Test
+    void softcapIsAccurateAndItsVectorLanesEqualTheScalarTail() {
+        // Vector lanes (a length that fills whole vectors) and the scalar tail (length 1) must round
+        // identically: only then is the result independent of the shape and of the JIT tier.
+        float cap = 5f;
+        int n = 4096;
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            double u = (i - n / 2) / (double) (n / 2);          // -1 .. 1
+            x[i] = (float) (Math.signum(u) * Math.pow(Math.abs(u), 3) * 80);  // dense near 0, out to ±80
+        }
+        x[0] = 0f;
+        x[1] = -0f;
+        x[2] = 0.625f * cap;                                     // the formula's switch point
+        x[3] = Math.nextDown(0.625f * cap);
+        x[4] = -0.625f * cap;
+        x[5] = 1e-30f;
+        x[6] = Float.MIN_VALUE;
+        x[7] = 1e6f;
+        x[8] = -1e6f;
+        float[] wide = x.clone();
+        vec.softcap(wide, 0, n, cap);
+        for (int i = 0; i < n; i++) {
+            float[] one = {x[i]};
+            vec.softcap(one, 0, 1, cap);
+            assertEquals(Float.floatToRawIntBits(one[0]), Float.floatToRawIntBits(wide[i]), "x = " + x[i]);
+            double exact = cap * Math.tanh((double) x[i] / cap);
+            assertEquals(exact, wide[i], 3 * Math.ulp((float) exact) + 1e-37, "x = " + x[i]);
+        }
+        assertEquals(cap, wide[7]);
+        assertEquals(-cap, wide[8]);
+        assertEquals(0f, wide[0]);
+    }
+
+    @Test
+    void geluVectorLanesAreAccurateAcrossTheRange() {
+        // The vector GELU's exp is the deterministic one of the softmax (no lanewise EXP): check the
+        // lanes against the float64 definition, far tails included.
+        int n = 2048;
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = -30f + 60f * i / n;
+        float[] g = x.clone();
+        vec.gelu(g, 0, n);
+        for (int i = 0; i < n; i++) {
+            double v = x[i];
+            double e = 0.5 * v * (1 + Erf.erf(v * Erf.INV_SQRT2));
+            assertEquals(e, g[i], 2e-6 * (1 + Math.abs(e)), "x = " + x[i]);
+        }
+    }
+
+    @Test
     void addLayerNormMatchesFloat64Definition() {
         for (MicroKernels mk : new MicroKernels[] {vec, MicroKernels.scalar()}) {
             for (int n : new int[] {1, 7, 16, 33, 384}) {
