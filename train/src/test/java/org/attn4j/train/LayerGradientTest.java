@@ -41,7 +41,7 @@ class LayerGradientTest {
 
     @Test
     void linear() {
-        int rows = 70, in = 7, out = 50; // 70 rows: two row blocks; 50 outputs: two feature blocks
+        int rows = 100, in = 7, out = 50; // 100 rows: two row blocks; 50 outputs: two feature blocks
         Parameters p = params(b -> Linear.declare(b, "lin", in, out, true));
         float[] x = random(rows * in, 1);
         float[] r = random(rows * out, 1);

@@ -24,9 +24,9 @@ import org.attn4j.train.Parameters;
  * on which thread ran which item. {@code db} is summed over rows in row order.
  */
 public final class Linear {
-    /** Rows (tokens) per parallel work item in the forward and the input gradient. */
-    static final int ROW_BLOCK = 64;
-    /** Output features per parallel work item in the weight gradient. */
+    /** Rows (tokens) per parallel work item in the forward and the input gradient (a multiple of the GEMM's 6-row tile). */
+    static final int ROW_BLOCK = 96;
+    /** Output features per parallel work item in the weight gradient (a multiple of 6, too). */
     static final int FEATURE_BLOCK = 48;
 
     private final Parameters params;

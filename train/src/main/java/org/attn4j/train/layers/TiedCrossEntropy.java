@@ -22,10 +22,10 @@ import org.attn4j.train.Parameters;
  * forward.
  */
 public final class TiedCrossEntropy {
-    /** Marked rows per parallel work item. */
-    static final int ROW_BLOCK = 16;
-    /** Vocabulary rows of dwte per parallel work item. */
-    static final int VOCAB_BLOCK = 256;
+    /** Marked rows per parallel work item (a multiple of the GEMM's 6-row tile). */
+    static final int ROW_BLOCK = 24;
+    /** Vocabulary rows of dwte per parallel work item (a multiple of 6, too). */
+    static final int VOCAB_BLOCK = 240;
 
     private final Parameters params;
     private final Parameters.Param wte;
