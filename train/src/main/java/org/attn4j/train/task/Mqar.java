@@ -40,9 +40,12 @@ public final class Mqar implements Task {
             if (!(powerA > 0)) throw new IllegalArgumentException("powerA: expected > 0, got " + powerA);
         }
 
-        /** Zoology's defaults: vocab 8192, power law a = 0.01, random filler. */
+        /**
+         * The settings of Zoology's Figure 2 sweep: vocab 8192, power law a = 0.01, filler 0
+         * ({@code random_non_queries=False} there, although the generator's own default is True).
+         */
         public static Config of(int seqLen, int kvPairs) {
-            return new Config(8192, seqLen, kvPairs, 0.01, true);
+            return new Config(8192, seqLen, kvPairs, 0.01, false);
         }
 
         public Config withVocab(int v) { return new Config(v, seqLen, kvPairs, powerA, randomNonQueries); }
