@@ -1,5 +1,6 @@
 package org.attn4j.train.layers;
 
+import java.util.Arrays;
 import org.attn4j.core.parallel.Parallel;
 import org.attn4j.core.simd.MicroKernels;
 import org.attn4j.train.Parameters;
@@ -13,24 +14,28 @@ import org.attn4j.train.Parameters;
  * </pre>
  * Unmarked rows cost nothing: their logits are never computed.
  *
- * <p>Memory: one {@code [M, V]} buffer, filled block by block (logits, then softmax, then loss) and, in
- * a training forward, overwritten in place by the gradient {@code dlogits = (softmax − onehot)/M}. The
- * logits are never held twice, and the backward reads the gradient from the same buffer:
- * {@code dh[r_m] += dlogits[m]·wte} and {@code dwte += dlogitsᵀ·h_marked}, both on
- * {@link MicroKernels#gemm} ({@code wte} {@code [V, C]} is row-major B for the first; dlogitsᵀ is read
- * through strides for the second). The forward needs {@code wteᵀ} row-major and copies it once per
- * forward.
+ * <p>Layout: the marked rows are taken in blocks of {@link #ROW_BLOCK}; block b's logits are held
+ * transposed, a {@code [V, mb]} row-major matrix at offset {@code m0·V} of one buffer of
+ * {@code M·V} floats. Transposed, the forward product is {@code wte·h_blockᵀ} with wte itself as
+ * the GEMM's A (no transposed copy of the embedding), the column maxima come out of the GEMM
+ * ({@link MicroKernels#gemmColumnMax}), and the exponentials and their sums are one vectorised
+ * {@link MicroKernels#expColumns} pass, as in the flash attention kernel.
+ *
+ * <p>Memory: that one buffer holds, block by block, the logits, then the softmax, and, in a training
+ * forward, the gradient {@code dlogits = (softmax − onehot)/M} written in place; the logits are never
+ * held twice. The backward reads the gradient from it: {@code dh[r_m] += dlogits[m]·wte} and
+ * {@code dwte += dlogitsᵀ·h_marked}, both plain {@link MicroKernels#gemm} calls (the transposed
+ * layout is read through strides).
  */
 public final class TiedCrossEntropy {
-    /** Marked rows per parallel work item (a multiple of the GEMM's 6-row tile). */
-    static final int ROW_BLOCK = 24;
-    /** Vocabulary rows of dwte per parallel work item (a multiple of 6, too). */
+    /** Marked rows per block (a multiple of the vector width, for the column-wise softmax). */
+    static final int ROW_BLOCK = 32;
+    /** Vocabulary rows of dwte per parallel work item (a multiple of the GEMM's 6-row tile). */
     static final int VOCAB_BLOCK = 240;
 
     private final Parameters params;
     private final Parameters.Param wte;
     private final int vocab, c, threads;
-    private final float[] wteT;
     private final int maxMarked;
     // Sized for the largest M seen so far (grown on demand: a task that marks 4 of 64 positions
     // should not pay for a [B·T, V] buffer).
@@ -40,14 +45,16 @@ public final class TiedCrossEntropy {
     private int marked;
     private boolean hasGradient;
 
-    /** @param maxMarked the most marked rows a forward will see (sizes the {@code [M, V]} buffer) */
+    /** Per-thread scratch of the forward: h_blockᵀ, column maxima and sums. */
+    private record Scratch(float[] hT, float[] max, float[] sum) {}
+
+    /** @param maxMarked the most marked rows a forward may have */
     public TiedCrossEntropy(Parameters params, int maxMarked, int threads) {
         this.params = params;
         this.wte = params.get("wte");
         this.vocab = wte.dim(0);
         this.c = wte.dim(1);
         this.threads = threads;
-        this.wteT = new float[vocab * c];
         this.maxMarked = maxMarked;
     }
 
@@ -74,37 +81,36 @@ public final class TiedCrossEntropy {
         this.marked = m;
         this.hasGradient = training;
         if (m == 0) return 0;
+        MicroKernels mk = MicroKernels.get();
         float[] w = params.values();
         int wOff = wte.offset();
-        for (int v = 0; v < vocab; v++) {
-            for (int i = 0; i < c; i++) wteT[i * vocab + v] = w[wOff + v * c + i];
-        }
-        MicroKernels mk = MicroKernels.get();
         final int count = m;
         final float invM = 1f / m;
-        Parallel.forEach(threads, (m + ROW_BLOCK - 1) / ROW_BLOCK, t -> null, (item, unused) -> {
-            int m0 = item * ROW_BLOCK, mb = Math.min(ROW_BLOCK, count - m0);
-            mk.gemm(mb, vocab, c, hMarked, m0 * c, c, 1, wteT, 0, vocab, logits, m0 * vocab, vocab, false);
-            for (int i = m0; i < m0 + mb; i++) {
-                int o = i * vocab, target = markedTargets[i];
-                float max = Float.NEGATIVE_INFINITY;
-                int argmax = 0;
+        Parallel.forEach(threads, blocks(m), t -> new Scratch(new float[c * ROW_BLOCK], new float[ROW_BLOCK], new float[ROW_BLOCK]), (item, s) -> {
+            int m0 = item * ROW_BLOCK, mb = Math.min(ROW_BLOCK, count - m0), base = m0 * vocab;
+            for (int j = 0; j < mb; j++) {
+                for (int i = 0; i < c; i++) s.hT[i * mb + j] = hMarked[(m0 + j) * c + i];
+            }
+            // logitsᵀ [V, mb] = wte [V, C] · h_blockᵀ [C, mb], with the column (= row of logits) maxima
+            Arrays.fill(s.max, 0, mb, Float.NEGATIVE_INFINITY);
+            mk.gemmColumnMax(vocab, mb, c, w, wOff, c, 1, s.hT, 0, mb, logits, base, mb, s.max);
+            for (int j = 0; j < mb; j++) {
+                int argmax = 0; // the first maximum, as argmax conventionally breaks ties
+                while (argmax < vocab - 1 && logits[base + argmax * mb + j] != s.max[j]) argmax++;
+                int target = markedTargets[m0 + j];
+                rowCorrect[m0 + j] = argmax == target;
+                rowLoss[m0 + j] = s.max[j] - logits[base + target * mb + j]; // + log Σ exp, below
+            }
+            mk.expColumns(logits, base, vocab, mb, mb, s.max, s.sum);
+            for (int j = 0; j < mb; j++) rowLoss[m0 + j] += (float) Math.log(s.sum[j]);
+            if (training) {
+                // In place: exp(logit − max) → dloss/dlogit = (softmax − onehot)/M.
+                for (int j = 0; j < mb; j++) s.sum[j] = invM / s.sum[j];
                 for (int v = 0; v < vocab; v++) {
-                    if (logits[o + v] > max) {
-                        max = logits[o + v];
-                        argmax = v;
-                    }
+                    int o = base + v * mb;
+                    for (int j = 0; j < mb; j++) logits[o + j] *= s.sum[j];
                 }
-                float sum = 0f;
-                for (int v = 0; v < vocab; v++) sum += (float) Math.exp(logits[o + v] - max);
-                float lse = max + (float) Math.log(sum);
-                rowLoss[i] = lse - logits[o + target];
-                rowCorrect[i] = argmax == target;
-                if (training) {
-                    // In place: logits → dloss/dlogits = (softmax − onehot)/M.
-                    for (int v = 0; v < vocab; v++) logits[o + v] = (float) Math.exp(logits[o + v] - lse) * invM;
-                    logits[o + target] -= invM;
-                }
+                for (int j = 0; j < mb; j++) logits[base + markedTargets[m0 + j] * mb + j] -= invM;
             }
         });
         double loss = 0;
@@ -121,6 +127,8 @@ public final class TiedCrossEntropy {
         markedRows = new int[m];
         markedTargets = new int[m];
     }
+
+    private static int blocks(int m) { return (m + ROW_BLOCK - 1) / ROW_BLOCK; }
 
     /** Marked rows of the last forward. */
     public int marked() { return marked; }
@@ -143,18 +151,22 @@ public final class TiedCrossEntropy {
         if (m == 0) return;
         MicroKernels mk = MicroKernels.get();
         float[] w = params.values(), g = params.grads();
-        int wOff = wte.offset();
-        // dh[r_m] += dlogits[m]·wte, a block at a time through a small scratch (hMarked must keep h
-        // for dwte below). Marked rows are distinct, so blocks never write the same row of dh.
-        Parallel.forEach(threads, (m + ROW_BLOCK - 1) / ROW_BLOCK, t -> new float[ROW_BLOCK * c], (item, scratch) -> {
-            int m0 = item * ROW_BLOCK, mb = Math.min(ROW_BLOCK, m - m0);
-            mk.gemm(mb, c, vocab, logits, m0 * vocab, vocab, 1, w, wOff, c, scratch, 0, c, false);
-            for (int i = 0; i < mb; i++) mk.axpy(1f, scratch, i * c, dh, markedRows[m0 + i] * c, c);
+        int wOff = wte.offset(), blocks = blocks(m);
+        // dh[r_m] += dlogits[m, :]·wte: A(j, v) = logits[base + v·mb + j] (aRs = 1, aCs = mb). Marked
+        // rows are distinct, so blocks never write the same row of dh.
+        Parallel.forEach(threads, blocks, t -> new float[ROW_BLOCK * c], (item, scratch) -> {
+            int m0 = item * ROW_BLOCK, mb = Math.min(ROW_BLOCK, m - m0), base = m0 * vocab;
+            mk.gemm(mb, c, vocab, logits, base, 1, mb, w, wOff, c, scratch, 0, c, false);
+            for (int j = 0; j < mb; j++) mk.axpy(1f, scratch, j * c, dh, markedRows[m0 + j] * c, c);
         });
-        // dwte[v0:v1, :] += dlogits[:, v0:v1]ᵀ · h_marked: A(v, i) = logits[i·V + v], aRs = 1, aCs = V.
+        // dwte[v0:v1, :] += Σ_blocks dlogitsᵀ[v0:v1, block] · h_block, blocks in order: each work item
+        // owns a slice of vocabulary rows, so no two items write the same entry.
         Parallel.forEach(threads, (vocab + VOCAB_BLOCK - 1) / VOCAB_BLOCK, t -> null, (item, unused) -> {
             int v0 = item * VOCAB_BLOCK, vb = Math.min(VOCAB_BLOCK, vocab - v0);
-            mk.gemm(vb, c, m, logits, v0, 1, vocab, hMarked, 0, c, g, wOff + v0 * c, c, true);
+            for (int b = 0; b < blocks; b++) {
+                int m0 = b * ROW_BLOCK, mb = Math.min(ROW_BLOCK, m - m0), base = m0 * vocab;
+                mk.gemm(vb, c, mb, logits, base + v0 * mb, mb, 1, hMarked, m0 * c, c, g, wOff + v0 * c, c, true);
+            }
         });
     }
 }
