@@ -12,8 +12,8 @@ import org.attn4j.train.task.Batch;
 import org.attn4j.train.task.Task;
 
 /**
- * The training loop: for each step, a batch from the task, zeroed gradients, forward, backward,
- * global-norm clipping, the learning rate of the warm-up + cosine schedule, one AdamW step; every
+ * The training loop: for each step, zeroed gradients, forward and backward on {@code accumulate}
+ * micro-batches from the task (their gradients averaged), global-norm clipping, the learning rate of the warm-up + cosine schedule, one AdamW step; every
  * {@code evalEvery} steps (and after the last), loss and accuracy on a held-out set, stopping early
  * once the accuracy reaches the target.
  */
@@ -63,11 +63,25 @@ public final class Trainer {
         Parameters params = model.parameters();
         boolean reached = false;
         for (int s = 0; s < config.steps() && !reached; s++) {
-            Batch b = train.next(config.batch());
             params.zeroGrad();
-            double loss = model.forward(b.tokens(), b.targets(), b.lossMask());
-            double accuracy = model.lastMarked() == 0 ? 0 : (double) model.lastCorrect() / model.lastMarked();
-            model.backward();
+            double lossSum = 0;
+            long marked = 0, correct = 0;
+            for (int micro = 0; micro < config.accumulate(); micro++) {
+                Batch b = train.next(config.batch());
+                lossSum += model.forward(b.tokens(), b.targets(), b.lossMask());
+                marked += model.lastMarked();
+                correct += model.lastCorrect();
+                model.backward(); // accumulates into the gradient buffer
+            }
+            if (config.accumulate() > 1) {
+                // The mean of the micro-batches' mean-loss gradients: the gradient of the whole
+                // step's mean loss when every micro-batch marks as many positions (as MQAR does).
+                float inv = 1f / config.accumulate();
+                float[] g = params.grads();
+                for (int i = 0; i < g.length; i++) g[i] *= inv;
+            }
+            double loss = lossSum / config.accumulate();
+            double accuracy = marked == 0 ? 0 : (double) correct / marked;
             double norm = GradientClipping.clip(params, config.gradClip());
             float lr = schedule.at(s);
             optimiser.step(lr);
