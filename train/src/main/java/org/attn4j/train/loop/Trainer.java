@@ -1,0 +1,113 @@
+package org.attn4j.train.loop;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import org.attn4j.train.Parameters;
+import org.attn4j.train.model.TransformerLM;
+import org.attn4j.train.optim.AdamW;
+import org.attn4j.train.optim.GradientClipping;
+import org.attn4j.train.optim.LearningRate;
+import org.attn4j.train.task.Batch;
+import org.attn4j.train.task.Task;
+
+/**
+ * The training loop: for each step, zeroed gradients, forward and backward on {@code accumulate}
+ * micro-batches from the task (their gradients averaged), global-norm clipping, the learning rate of the warm-up + cosine schedule, one AdamW step; every
+ * {@code evalEvery} steps (and after the last), loss and accuracy on a held-out set, stopping early
+ * once the accuracy reaches the target.
+ */
+public final class Trainer {
+
+    /** One optimiser step: training loss and accuracy on its batch, the rate used, the gradient norm before clipping. */
+    public record Step(int step, double loss, double accuracy, float learningRate, double gradNorm) {}
+
+    /** One evaluation after {@code step} steps (1-based count): loss and accuracy over the whole held-out set. */
+    public record Eval(int step, double loss, double accuracy) {}
+
+    /**
+     * @param steps         every step taken
+     * @param evals         every evaluation
+     * @param reachedTarget whether training stopped because held-out accuracy reached the target
+     * @param seconds       wall time of the run
+     */
+    public record Result(List<Step> steps, List<Eval> evals, boolean reachedTarget, double seconds) {
+        public Eval lastEval() { return evals.isEmpty() ? null : evals.get(evals.size() - 1); }
+    }
+
+    /** What a listener sees: a step, and the evaluation made after it (null when none was). */
+    public record Progress(Step step, Eval eval, int totalSteps) {}
+
+    private final TransformerLM model;
+    private final TrainConfig config;
+    private final AdamW optimiser;
+    private final LearningRate schedule;
+
+    public Trainer(TransformerLM model, TrainConfig config) {
+        if (config.batch() > model.maxBatch()) {
+            throw new IllegalArgumentException("batch: expected at most the model's maxBatch=" + model.maxBatch() + ", got " + config.batch());
+        }
+        this.model = model;
+        this.config = config;
+        this.optimiser = new AdamW(model.parameters(), config.weightDecay());
+        this.schedule = new LearningRate(config.learningRate(), config.minLearningRate(), config.warmupSteps(), config.steps());
+    }
+
+    public AdamW optimiser() { return optimiser; }
+
+    /** Runs up to {@code config.steps()} steps on batches from {@code train}, evaluating on {@code heldOut}. */
+    public Result run(Task train, List<Batch> heldOut, Consumer<Progress> listener) {
+        long start = System.nanoTime();
+        List<Step> steps = new ArrayList<>();
+        List<Eval> evals = new ArrayList<>();
+        Parameters params = model.parameters();
+        boolean reached = false;
+        for (int s = 0; s < config.steps() && !reached; s++) {
+            params.zeroGrad();
+            double lossSum = 0;
+            long marked = 0, correct = 0;
+            for (int micro = 0; micro < config.accumulate(); micro++) {
+                Batch b = train.next(config.batch());
+                lossSum += model.forward(b.tokens(), b.targets(), b.lossMask());
+                marked += model.lastMarked();
+                correct += model.lastCorrect();
+                model.backward(); // accumulates into the gradient buffer
+            }
+            if (config.accumulate() > 1) {
+                // The mean of the micro-batches' mean-loss gradients: the gradient of the whole
+                // step's mean loss when every micro-batch marks as many positions (as MQAR does).
+                float inv = 1f / config.accumulate();
+                float[] g = params.grads();
+                for (int i = 0; i < g.length; i++) g[i] *= inv;
+            }
+            double loss = lossSum / config.accumulate();
+            double accuracy = marked == 0 ? 0 : (double) correct / marked;
+            double norm = GradientClipping.clip(params, config.gradClip());
+            float lr = schedule.at(s);
+            optimiser.step(lr);
+            Step step = new Step(s, loss, accuracy, lr, norm);
+            steps.add(step);
+            Eval eval = null;
+            if ((s + 1) % config.evalEvery() == 0 || s + 1 == config.steps()) {
+                eval = evaluate(model, heldOut, s + 1);
+                evals.add(eval);
+                reached = eval.accuracy() >= config.targetAccuracy();
+            }
+            if (listener != null) listener.accept(new Progress(step, eval, config.steps()));
+        }
+        return new Result(steps, evals, reached, (System.nanoTime() - start) / 1e9);
+    }
+
+    /** Loss (mean over all marked positions) and accuracy of {@code model} on {@code batches}, without gradients. */
+    public static Eval evaluate(TransformerLM model, List<Batch> batches, int step) {
+        double lossSum = 0;
+        long marked = 0, correct = 0;
+        for (Batch b : batches) {
+            double loss = model.evaluate(b.tokens(), b.targets(), b.lossMask());
+            lossSum += loss * model.lastMarked();
+            marked += model.lastMarked();
+            correct += model.lastCorrect();
+        }
+        return new Eval(step, marked == 0 ? 0 : lossSum / marked, marked == 0 ? 0 : (double) correct / marked);
+    }
+}

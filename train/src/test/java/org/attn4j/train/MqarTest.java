@@ -1,0 +1,108 @@
+package org.attn4j.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.attn4j.train.task.Batch;
+import org.attn4j.train.task.Mqar;
+import org.junit.jupiter.api.Test;
+
+/** The MQAR generator against Zoology's definition. */
+class MqarTest {
+
+    @Test
+    void everyExampleFollowsTheDefinition() {
+        Mqar.Config cfg = Mqar.Config.of(64, 8).withVocab(256);
+        Batch b = new Mqar(cfg, 3).next(500);
+        int t = 64, k = 8, half = 128;
+        for (int e = 0; e < b.batch(); e++) {
+            int o = e * t;
+            Set<Integer> keys = new HashSet<>(), values = new HashSet<>();
+            int[] valueOf = new int[256];
+            for (int i = 0; i < k; i++) {
+                int key = b.tokens()[o + 2 * i], value = b.tokens()[o + 2 * i + 1];
+                assertTrue(key >= 1 && key < half, "key " + key + " in [1, V/2)");
+                assertTrue(value >= half && value < 256, "value " + value + " in [V/2, V)");
+                keys.add(key);
+                values.add(value);
+                valueOf[key] = value;
+                assertFalse(b.lossMask()[o + 2 * i] || b.lossMask()[o + 2 * i + 1], "no loss inside the pairs");
+            }
+            assertEquals(k, keys.size(), "distinct keys");
+            assertEquals(k, values.size(), "distinct values");
+            Set<Integer> queried = new HashSet<>();
+            for (int p = 2 * k; p < t; p++) {
+                if (!b.lossMask()[o + p]) continue;
+                assertEquals(0, (p - 2 * k) % 2, "queries sit at even offsets after the pairs");
+                int key = b.tokens()[o + p];
+                assertTrue(keys.contains(key), "a marked position holds one of the keys");
+                assertEquals(valueOf[key], b.targets()[o + p], "its target is that key's value");
+                queried.add(key);
+            }
+            assertEquals(keys, queried, "each key is queried exactly once");
+        }
+        assertEquals(500 * k, b.marked());
+    }
+
+    @Test
+    void gapsFollowThePowerLaw() {
+        // seq 64, 4 pairs: 28 gaps. p ∝ (g+1)^(a−1): for a = 0.01 a draw lands in the first quarter (7 gaps)
+        // with probability H(7)/H(28) ≈ 0.66 (more when drawing without replacement pulls the rest down
+        // less than uniform); for a = 1 (uniform) with probability 0.25.
+        assertTrue(firstQuarterShare(0.01) > 0.55, "power law a = 0.01 favours short gaps");
+        double uniform = firstQuarterShare(1.0);
+        assertTrue(uniform > 0.22 && uniform < 0.28, "a = 1 is uniform, got " + uniform);
+    }
+
+    private static double firstQuarterShare(double a) {
+        Mqar.Config cfg = new Mqar.Config(256, 64, 4, a, true);
+        Batch b = new Mqar(cfg, 11).next(4000);
+        int near = 0, all = 0;
+        for (int e = 0; e < b.batch(); e++) {
+            for (int p = 8; p < 64; p++) {
+                if (!b.lossMask()[e * 64 + p]) continue;
+                all++;
+                if ((p - 8) / 2 < 7) near++;
+            }
+        }
+        return (double) near / all;
+    }
+
+    @Test
+    void seededAndHeldOutDiffers() {
+        Mqar.Config cfg = Mqar.Config.of(64, 4).withVocab(512);
+        Batch a = new Mqar(cfg, 5).next(16), b = new Mqar(cfg, 5).next(16);
+        assertArrayEquals(a.tokens(), b.tokens());
+        assertArrayEquals(a.targets(), b.targets());
+        assertArrayEquals(a.lossMask(), b.lossMask());
+        List<Batch> heldOut = Mqar.dataset(cfg, 1, 16, 6);
+        assertFalse(java.util.Arrays.equals(a.tokens(), heldOut.get(0).tokens()));
+    }
+
+    @Test
+    void fillerIsRandomOrZero() {
+        Batch zero = new Mqar(new Mqar.Config(256, 64, 4, 0.01, false), 1).next(4);
+        Batch random = new Mqar(new Mqar.Config(256, 64, 4, 0.01, true), 1).next(4);
+        int zeros = 0, randomZeros = 0;
+        for (int i = 0; i < zero.tokens().length; i++) {
+            if (zero.tokens()[i] == 0) zeros++;
+            if (random.tokens()[i] == 0) randomZeros++;
+        }
+        assertEquals(4 * (64 - 2 * 4 - 4), zeros, "without random filler every position that is not a pair or a query is 0");
+        assertTrue(randomZeros < 10);
+    }
+
+    @Test
+    void rejectsBadSizes() {
+        assertThrows(IllegalArgumentException.class, () -> new Mqar.Config(64, 64, 4, 0.01, true));   // vocab ≤ seqLen
+        assertThrows(IllegalArgumentException.class, () -> new Mqar.Config(256, 63, 4, 0.01, true));  // odd length
+        assertThrows(IllegalArgumentException.class, () -> new Mqar.Config(256, 64, 17, 0.01, true)); // 4K > T
+        assertThrows(IllegalArgumentException.class, () -> new Mqar.Config(256, 64, 4, 0, true));
+    }
+}
