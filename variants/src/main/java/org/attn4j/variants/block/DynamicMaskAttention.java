@@ -1,13 +1,13 @@
 package org.attn4j.variants.block;
 
 import java.util.Arrays;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.attn4j.core.parallel.Parallel;
 import org.attn4j.core.tensor.Tensor;
 import org.attn4j.variants.Family;
 import org.attn4j.variants.Init;
+import org.attn4j.variants.ShapeCache;
+import org.attn4j.variants.ShapeCache.Shape;
 import org.attn4j.variants.Shapes;
 import org.attn4j.variants.Variant;
 import org.attn4j.variants.VariantInfo;
@@ -44,7 +44,7 @@ public final class DynamicMaskAttention implements Variant {
     private final DynamicMaskParams params;
     private final long seed;
     private final Weights fixed;
-    private final Map<String, Weights> lazy = new ConcurrentHashMap<>();
+    private final ShapeCache<Weights> lazy = new ShapeCache<>();
 
     /** The learned dt projection {@code w [heads × in]} (row-major), its bias {@code c [heads]} and {@code a [heads]}. */
     public record Weights(int heads, int in, float[] w, float[] c, float[] a) {
@@ -103,7 +103,7 @@ public final class DynamicMaskAttention implements Variant {
             }
             return fixed;
         }
-        return lazy.computeIfAbsent(s.heads() + ":" + in, key -> init(seed, s.heads(), in));
+        return lazy.get(Shape.of(s.heads(), in), key -> init(seed, s.heads(), in));
     }
 
     /** The dynamic weights δ [B, H, N] (float32, as the forward uses them). */

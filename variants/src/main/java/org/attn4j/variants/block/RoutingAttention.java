@@ -1,13 +1,13 @@
 package org.attn4j.variants.block;
 
 import java.util.Arrays;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.attn4j.core.parallel.Parallel;
 import org.attn4j.core.tensor.Tensor;
 import org.attn4j.variants.Family;
 import org.attn4j.variants.Init;
+import org.attn4j.variants.ShapeCache;
+import org.attn4j.variants.ShapeCache.Shape;
 import org.attn4j.variants.Shapes;
 import org.attn4j.variants.Variant;
 import org.attn4j.variants.VariantInfo;
@@ -45,7 +45,7 @@ public final class RoutingAttention implements Variant {
     private final long seed;
     private final float[] fixed;
     private final int fixedHeads, fixedClusters, fixedDim;
-    private final Map<String, float[]> lazy = new ConcurrentHashMap<>();
+    private final ShapeCache<float[]> lazy = new ShapeCache<>();
 
     /** Centroids created from {@code seed} for each (H, C, D). */
     public RoutingAttention(RoutingParams params, long seed) {
@@ -107,7 +107,7 @@ public final class RoutingAttention implements Variant {
             throw new IllegalArgumentException("clusters: " + c + " centroids per head need H·C·D = " + (long) heads * c * d + " and N·C = " + (long) n * c
                     + " scores, more than one array holds");
         }
-        return lazy.computeIfAbsent(heads + ":" + c + ":" + d, key -> normalizeRows(Init.normal(seed, "routing.centroids", heads * c * d, 1.0), d));
+        return lazy.get(Shape.of(heads, c, d), key -> normalizeRows(Init.normal(seed, "routing.centroids", heads * c * d, 1.0), d));
     }
 
     private int clusters(int n) { return fixed != null ? fixedClusters : params.clustersFor(n); }

@@ -1,7 +1,5 @@
 package org.attn4j.variants.efficient;
 
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import org.attn4j.core.attention.Attention;
 import org.attn4j.core.attention.AttentionSpec;
 import org.attn4j.core.mask.CausalAlignment;
@@ -9,6 +7,8 @@ import org.attn4j.core.parallel.Parallel;
 import org.attn4j.core.simd.MicroKernels;
 import org.attn4j.core.tensor.Tensor;
 import org.attn4j.variants.Init;
+import org.attn4j.variants.ShapeCache;
+import org.attn4j.variants.ShapeCache.Shape;
 import org.attn4j.variants.Shapes;
 import org.attn4j.variants.Variant;
 import org.attn4j.variants.VariantResult;
@@ -41,7 +41,7 @@ abstract sealed class BetterAttention implements Variant permits OptimisedAttent
     final BetterAttentionParams params;
     private final long seed;
     private final Weights explicit;
-    private final Map<String, Weights> cache = new ConcurrentHashMap<>();
+    private final ShapeCache<Weights> cache = new ShapeCache<>();
 
     @Override
     public boolean causal() {
@@ -89,9 +89,8 @@ abstract sealed class BetterAttention implements Variant permits OptimisedAttent
             }
             return explicit;
         }
-        String key = heads + "," + d + "," + dv + "," + (kind == Kind.SUPER ? n : 0);
         String name = kind.name().toLowerCase();
-        return cache.computeIfAbsent(key, x -> {
+        return cache.get(Shape.of(heads, d, dv, kind == Kind.SUPER ? n : 0), key -> {
             int dm = heads * d, dmv = heads * dv;
             float[][] wq = new float[heads][], wk = kind == Kind.OPTIMISED ? new float[heads][] : null;
             for (int h = 0; h < heads; h++) {

@@ -1,8 +1,6 @@
 package org.attn4j.variants.latent;
 
-import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentHashMap;
 import org.attn4j.core.attention.Attention;
 import org.attn4j.core.attention.AttentionSpec;
 import org.attn4j.core.mask.CausalAlignment;
@@ -10,6 +8,8 @@ import org.attn4j.core.simd.MicroKernels;
 import org.attn4j.core.tensor.Tensor;
 import org.attn4j.variants.Family;
 import org.attn4j.variants.Init;
+import org.attn4j.variants.ShapeCache;
+import org.attn4j.variants.ShapeCache.Shape;
 import org.attn4j.variants.Shapes;
 import org.attn4j.variants.Variant;
 import org.attn4j.variants.VariantInfo;
@@ -54,7 +54,7 @@ public final class MultiHeadLatentAttention implements Variant {
     private final MlaParams params;
     private final long seed;
     private final Weights fixed;
-    private final Map<String, Weights> byShape = new ConcurrentHashMap<>();
+    private final ShapeCache<Weights> byShape = new ShapeCache<>();
 
     /**
      * Learned parameters, row-major {@code in × out}. Heads are contiguous column blocks: head h of
@@ -110,7 +110,8 @@ public final class MultiHeadLatentAttention implements Variant {
         }
     }
 
-    private final Map<Weights, Absorbed> absorbed = new ConcurrentHashMap<>();
+    /** By the weights' (H, Hkv, D): the weights for a shape are the fixed ones or drawn identically each time. */
+    private final ShapeCache<Absorbed> absorbed = new ShapeCache<>();
 
     /**
      * The latent KV cache of one sequence batch: per batch entry and cached token, the row
@@ -172,7 +173,7 @@ public final class MultiHeadLatentAttention implements Variant {
             }
             return fixed;
         }
-        return byShape.computeIfAbsent(heads + "," + kvHeads + "," + d, key ->
+        return byShape.get(Shape.of(heads, kvHeads, d), key ->
                 Weights.seeded(seed, heads, d, heads * d, kvHeads * d, params.dc(d), params.dcq(d), params.dr(d)));
     }
 
@@ -265,7 +266,7 @@ public final class MultiHeadLatentAttention implements Variant {
             int rowBase = b * cache.capacity * cache.width;
             float[] u = new float[n * dq];
             if (params.absorb()) {
-                Absorbed a = absorbed.computeIfAbsent(w, Absorbed::of);
+                Absorbed a = absorbed.get(Shape.of(w.heads(), w.dkv() / w.dh(), w.dh()), key -> Absorbed.of(w));
                 int wq = dc + dr;
                 float[] qa = new float[nh * n * wq];
                 for (int h = 0; h < nh; h++) {

@@ -1,14 +1,14 @@
 package org.attn4j.variants.recurrent;
 
-import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentHashMap;
 import org.attn4j.core.parallel.Parallel;
 import org.attn4j.core.simd.Erf;
 import org.attn4j.core.simd.MicroKernels;
 import org.attn4j.core.tensor.Tensor;
 import org.attn4j.variants.Family;
 import org.attn4j.variants.Init;
+import org.attn4j.variants.ShapeCache;
+import org.attn4j.variants.ShapeCache.Shape;
 import org.attn4j.variants.Shapes;
 import org.attn4j.variants.Variant;
 import org.attn4j.variants.VariantInfo;
@@ -48,7 +48,7 @@ public final class MegaAttention implements Variant {
     private final MegaParams params;
     private final long seed;
     private final Weights fixed;
-    private final Map<Long, Weights> byShape = new ConcurrentHashMap<>();
+    private final ShapeCache<Weights> byShape = new ShapeCache<>();
 
     /**
      * Mega's parameters for width d, z, vdim, EMA dimension h, relative positions P. EMA arrays are
@@ -147,7 +147,7 @@ public final class MegaAttention implements Variant {
             }
             return fixed;
         }
-        return byShape.computeIfAbsent(((long) d << 32) | positions,
+        return byShape.get(Shape.of(d, positions),
                 key -> Weights.seeded(seed, d, params.z(d), params.v(d), params.ndim(), positions, 0.02, 0.0));
     }
 
