@@ -20,11 +20,11 @@ class VariantRegistryTest {
         assertEquals(7, s.integer("kernel", 3));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> s.finish("neighborhood-1d"));
         assertTrue(e.getMessage().contains("kernal"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> Settings.of("kernel=seven").integer("kernel", 1));
-        assertThrows(IllegalArgumentException.class, () -> Settings.of("kernel").integer("kernel", 1));
+        VariantAssert.assertRejects("kernel", () -> Settings.of("kernel=seven").integer("kernel", 1));
+        VariantAssert.assertRejects("kernel", () -> Settings.of("kernel").integer("kernel", 1));
         assertArrayEquals(new int[] {7, 7}, Settings.of("kernel=7").integers("kernel", 2, null));
         assertArrayEquals(new int[] {64, 32}, Settings.of("grid=64x32").integers("grid", 2, null));
-        assertThrows(IllegalArgumentException.class, () -> Settings.of("grid=4x4x4").integers("grid", 2, null));
+        VariantAssert.assertRejects("grid", () -> Settings.of("grid=4x4x4").integers("grid", 2, null));
     }
 
     @Test

@@ -527,7 +527,7 @@ class NpyTest {
         assertTrue(Files.isDirectory(dir));
         assertEquals("keep", Files.readString(dir.resolve("keep.txt")));
         Path empty = Files.createDirectory(tmp.resolve("empty.npy"));
-        assertThrows(IOException.class, () -> Npy.write(empty, BoolTensor.of(new boolean[] {true}, 1)));
+        assertMessage(assertThrows(IOException.class, () -> Npy.write(empty, BoolTensor.of(new boolean[] {true}, 1))), "empty.npy", "directory");
         assertTrue(Files.isDirectory(empty));
         assertEquals(List.of(), leftovers());
     }
