@@ -2,11 +2,11 @@ package org.attn4j.core.parallel;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.FutureTask;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -77,14 +77,14 @@ public final class Parallel {
         }
         if (Team.INSTANCE.run(workers, count, states, body)) return;
         // Helpers wait in the pool's queue when its threads are busy; the caller drains the items
-        // meanwhile and withdraws the helpers that never started.
+        // meanwhile and then withdraws each helper that has not started (whichever of the two claims
+        // a helper first decides), and waits for the ones that have.
         int helpers = POOL == null ? 0 : Math.min(workers - 1, POOL_THREADS);
-        List<FutureTask<Void>> tasks = new ArrayList<>(helpers);
+        List<Helper<S>> started = new ArrayList<>(helpers);
         for (int w = 1; w <= helpers; w++) {
-            final int id = w;
-            FutureTask<Void> task = new FutureTask<>(() -> drain(next, count, states.create(id), body), null);
-            tasks.add(task);
-            POOL.execute(task);
+            Helper<S> h = new Helper<>(w, next, count, states, body);
+            started.add(h);
+            POOL.execute(h);
         }
         Throwable failure = null;
         try {
@@ -93,23 +93,58 @@ public final class Parallel {
             failure = t;
             next.set(count);
         }
-        for (FutureTask<Void> task : tasks) {
-            if (task.cancel(false)) {
-                POOL.remove(task);
+        boolean interrupted = false;
+        for (Helper<S> h : started) {
+            if (h.claimed.compareAndSet(false, true)) {
+                POOL.remove(h);
                 continue;
             }
-            try {
-                task.get();
-            } catch (ExecutionException e) {
-                if (failure == null) failure = e.getCause();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                if (failure == null) failure = e;
+            while (true) {
+                try {
+                    h.done.await();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true; // the helper is running on shared data: wait for it all the same
+                }
             }
+            if (failure == null) failure = h.failure;
         }
+        if (interrupted) Thread.currentThread().interrupt();
         if (failure instanceof RuntimeException re) throw re;
         if (failure instanceof Error err) throw err;
         if (failure != null) throw new IllegalStateException("attention worker failed", failure);
+    }
+
+    /** One pool thread's share of a call: runs only if it claims itself before the caller withdraws it. */
+    private static final class Helper<S> implements Runnable {
+        final AtomicBoolean claimed = new AtomicBoolean();
+        final CountDownLatch done = new CountDownLatch(1);
+        final int worker, count;
+        final AtomicInteger next;
+        final StateFactory<S> states;
+        final Body<S> body;
+        volatile Throwable failure;
+
+        Helper(int worker, AtomicInteger next, int count, StateFactory<S> states, Body<S> body) {
+            this.worker = worker;
+            this.next = next;
+            this.count = count;
+            this.states = states;
+            this.body = body;
+        }
+
+        @Override
+        public void run() {
+            if (!claimed.compareAndSet(false, true)) return; // withdrawn: the caller ran the items
+            try {
+                drain(next, count, states.create(worker), body);
+            } catch (Throwable t) {
+                failure = t;
+                next.set(count);
+            } finally {
+                done.countDown();
+            }
+        }
     }
 
     /** The most pool threads alive at once ({@code attn4j.parallel.poolThreads}, default: processors). */

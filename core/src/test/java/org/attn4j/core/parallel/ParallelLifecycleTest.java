@@ -72,6 +72,36 @@ class ParallelLifecycleTest {
         }
     }
 
+    /** With the team busy the pool helps; the call must still return only after its last item has finished. */
+    @Test
+    void aCallReturnsOnlyWhenEveryItemHasFinishedWhileThePoolHelps() throws InterruptedException {
+        CountDownLatch teamTaken = new CountDownLatch(1), release = new CountDownLatch(1);
+        Thread holder = new Thread(() -> Parallel.forEach(2, 2, w -> null, (i, s) -> {
+            teamTaken.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }));
+        holder.setDaemon(true);
+        holder.start();
+        try {
+            assertTrue(teamTaken.await(10, TimeUnit.SECONDS));
+            for (int round = 0; round < 20; round++) {
+                AtomicInteger finished = new AtomicInteger();
+                Parallel.forEach(2, 6, w -> null, (i, s) -> {
+                    sleep(3);
+                    finished.incrementAndGet();
+                });
+                assertEquals(6, finished.get(), "round " + round + ": forEach returned before all its items had finished");
+            }
+        } finally {
+            release.countDown();
+            holder.join();
+        }
+    }
+
     @Test
     void threadCountsFromSystemPropertiesAreCheckedWhereTheyEnter() {
         assertEquals(7, Parallel.threadsProperty("attn4j.test.absent", 7));
