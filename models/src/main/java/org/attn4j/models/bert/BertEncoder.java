@@ -20,7 +20,7 @@ public final class BertEncoder {
     private final float[] wordEmb, posEmb, typeEmb, embLnW, embLnB;
     private final Layer[] layers;
 
-    private record Layer(Linear qkv, Linear attnOut, float[] ln1W, float[] ln1B, Linear ffnIn, Linear ffnOut, float[] ln2W, float[] ln2B) {}
+    private record Layer(PackedLinear qkv, PackedLinear attnOut, float[] ln1W, float[] ln1B, PackedLinear ffnIn, PackedLinear ffnOut, float[] ln2W, float[] ln2B) {}
 
     /**
      * Hook points of a forward pass, named as in attn4j's architecture. Reading:
@@ -97,7 +97,7 @@ public final class BertEncoder {
         layers = new Layer[cfg.layers()];
         for (int l = 0; l < cfg.layers(); l++) {
             String p = "encoder.layer." + l + ".";
-            Linear qkv = Linear.concat(
+            PackedLinear qkv = PackedLinear.concat(
                     new Tensor[] {weight(w, p + "attention.self.query", h, h), weight(w, p + "attention.self.key", h, h),
                             weight(w, p + "attention.self.value", h, h)},
                     new Tensor[] {w.get(p + "attention.self.query.bias", h), w.get(p + "attention.self.key.bias", h),
@@ -117,8 +117,8 @@ public final class BertEncoder {
         return w.get(name + ".weight", in, out);
     }
 
-    private static Linear linear(ModelWeights w, String name, int in, int out) {
-        return Linear.of(weight(w, name, in, out), w.get(name + ".bias", out));
+    private static PackedLinear linear(ModelWeights w, String name, int in, int out) {
+        return PackedLinear.of(weight(w, name, in, out), w.get(name + ".bias", out));
     }
 
     public BertConfig config() { return cfg; }

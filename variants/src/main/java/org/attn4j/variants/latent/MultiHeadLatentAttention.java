@@ -227,8 +227,8 @@ public final class MultiHeadLatentAttention implements Variant {
         for (int b = 0; b < cache.batch; b++) {
             float[] x = Shapes.mergedHeads(k, b);
             float[] c = new float[n * dc], r = new float[n * dr];
-            flops += Dense.matmul(threads, x, n, dkv, w.wDKV(), dc, null, c);
-            flops += Dense.matmul(threads, x, n, dkv, w.wKR(), dr, null, r);
+            flops += RowParallelMatmul.matmul(threads, x, n, dkv, w.wDKV(), dc, null, c);
+            flops += RowParallelMatmul.matmul(threads, x, n, dkv, w.wKR(), dr, null, r);
             for (int t = 0; t < n; t++) {
                 int pos = cache.length + t;
                 int row = (b * cache.capacity + pos) * width;
@@ -257,11 +257,11 @@ public final class MultiHeadLatentAttention implements Variant {
         for (int b = 0; b < cache.batch; b++) {
             float[] x = Shapes.mergedHeads(q, b);
             float[] cq = new float[n * dcq];
-            flops[0] += Dense.matmul(threads, x, n, dq, w.wDQ(), dcq, null, cq);
+            flops[0] += RowParallelMatmul.matmul(threads, x, n, dq, w.wDQ(), dcq, null, cq);
             for (int t = 0; t < n; t++) rmsNorm(cq, t * dcq, dcq, w.gQ());
             float[] qc = new float[n * nh * dh], qr = new float[n * nh * dr];
-            flops[0] += Dense.matmul(threads, cq, n, dcq, w.wUQ(), nh * dh, null, qc);
-            flops[0] += Dense.matmul(threads, cq, n, dcq, w.wQR(), nh * dr, null, qr);
+            flops[0] += RowParallelMatmul.matmul(threads, cq, n, dcq, w.wUQ(), nh * dh, null, qc);
+            flops[0] += RowParallelMatmul.matmul(threads, cq, n, dcq, w.wQR(), nh * dr, null, qr);
             for (int t = 0; t < n; t++) for (int h = 0; h < nh; h++) rope(qr, (t * nh + h) * dr, dr, start + t);
             int rowBase = b * cache.capacity * cache.width;
             float[] u = new float[n * dq];
@@ -288,8 +288,8 @@ public final class MultiHeadLatentAttention implements Variant {
                     System.arraycopy(cache.rows, rowBase + j * cache.width + dc, kr, j * dr, dr);
                 }
                 float[] kc = new float[nk * nh * dh], vc = new float[nk * nh * dh];
-                flops[0] += Dense.matmul(threads, c, nk, dc, w.wUK(), nh * dh, null, kc);
-                flops[0] += Dense.matmul(threads, c, nk, dc, w.wUV(), nh * dh, null, vc);
+                flops[0] += RowParallelMatmul.matmul(threads, c, nk, dc, w.wUK(), nh * dh, null, kc);
+                flops[0] += RowParallelMatmul.matmul(threads, c, nk, dc, w.wUV(), nh * dh, null, vc);
                 int wk = dh + dr;
                 float[] qf = new float[nh * n * wk], kf = new float[nh * nk * wk];
                 for (int h = 0; h < nh; h++) {

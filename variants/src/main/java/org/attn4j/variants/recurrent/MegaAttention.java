@@ -13,7 +13,7 @@ import org.attn4j.variants.Shapes;
 import org.attn4j.variants.Variant;
 import org.attn4j.variants.VariantInfo;
 import org.attn4j.variants.VariantResult;
-import org.attn4j.variants.latent.Dense;
+import org.attn4j.variants.latent.RowParallelMatmul;
 
 /**
  * P106 — "Mega: Moving Average Equipped Gated Attention" (Ma et al.): a multi-dimensional damped EMA
@@ -214,9 +214,9 @@ public final class MegaAttention implements Variant {
             flops += 5L * n * d * w.ndim();
             for (int i = 0; i < n * d; i++) y[i] = silu(y[i] + w.omega()[i % d] * x[i]);
             float[] vv = new float[n * vd], base = new float[n * m];
-            flops += Dense.matmul(nt, x, n, d, w.wV(), vd, w.bV(), vv);
+            flops += RowParallelMatmul.matmul(nt, x, n, d, w.wV(), vd, w.bV(), vv);
             for (int i = 0; i < vv.length; i++) vv[i] = silu(vv[i]);
-            flops += Dense.matmul(nt, y, n, d, w.wMx(), m, w.bMx(), base);
+            flops += RowParallelMatmul.matmul(nt, y, n, d, w.wMx(), m, w.bMx(), base);
             float[] qz = new float[n * z], kzT = new float[z * n], r = new float[n * vd];
             for (int t = 0; t < n; t++) {
                 int row = t * m;
@@ -250,7 +250,7 @@ public final class MegaAttention implements Variant {
             flops += 2L * pairs[0] * (z + vd);
             for (int i = 0; i < att.length; i++) att[i] *= r[i];
             float[] hh = new float[n * d];
-            flops += Dense.matmul(nt, att, n, vd, w.wH(), d, w.bH(), hh);
+            flops += RowParallelMatmul.matmul(nt, att, n, vd, w.wH(), d, w.bH(), hh);
             for (int t = 0; t < n; t++) {
                 for (int c = 0; c < d; c++) {
                     float u = sigmoid(base[t * m + c]);

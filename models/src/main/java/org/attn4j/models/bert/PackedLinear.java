@@ -10,7 +10,7 @@ import org.attn4j.core.tensor.Tensor;
  * the GEMM then streams each panel sequentially instead of striding across {@code in} rows of
  * {@code out} floats (page after page), which cost about a third of the projection time.
  */
-final class Linear {
+final class PackedLinear {
     /** Outputs per packed panel: a multiple of the GEMM tile width for 256- and 512-bit vectors. */
     static final int PANEL = 64;
     /** Tokens per parallel work item. */
@@ -22,7 +22,7 @@ final class Linear {
     /** W in panels; the row-major W it came from is not kept (that would double the weights' memory). */
     private final float[] packed;
 
-    private Linear(int in, int out, float[] w, float[] b) {
+    private PackedLinear(int in, int out, float[] w, float[] b) {
         this.in = in;
         this.out = out;
         this.b = b;
@@ -34,7 +34,7 @@ final class Linear {
         }
     }
 
-    static Linear of(Tensor weight, Tensor bias) {
+    static PackedLinear of(Tensor weight, Tensor bias) {
         return concat(new Tensor[] {weight}, new Tensor[] {bias});
     }
 
@@ -42,7 +42,7 @@ final class Linear {
      * Layers side by side (weights {@code [in, out_i]}, biases {@code [out_i]}): one GEMM computes all
      * their outputs (e.g. Q, K and V).
      */
-    static Linear concat(Tensor[] weights, Tensor[] biases) {
+    static PackedLinear concat(Tensor[] weights, Tensor[] biases) {
         int in = weights[0].dim(0), out = 0;
         for (int i = 0; i < weights.length; i++) {
             if (weights[i].dim(0) != in) throw new IllegalArgumentException("concat: input sizes differ (" + in + " vs " + weights[i].dim(0) + ")");
@@ -61,7 +61,7 @@ final class Linear {
             System.arraycopy(biases[i].contiguous().toArray(), 0, b, col, o);
             col += o;
         }
-        return new Linear(in, out, w, b);
+        return new PackedLinear(in, out, w, b);
     }
 
     /** y[rows × out] = x[rows × in]·W + b, split over threads by token blocks and groups of panels. */

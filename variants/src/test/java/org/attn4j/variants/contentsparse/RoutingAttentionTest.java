@@ -1,4 +1,4 @@
-package org.attn4j.variants.block;
+package org.attn4j.variants.contentsparse;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,4 +1,4 @@
-package org.attn4j.variants.block;
+package org.attn4j.variants.contentsparse;
 
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLong;
@@ -98,7 +98,7 @@ public final class TcaAttention implements Variant {
             int[] qpos = new int[rows];
             for (int r = 0; r < rows; r++) qpos[r] = row0 + r;
             long[] pairs = {0};
-            float[] o = Sub.attend(Sub.view(q, b, h, row0, rows), qpos, kh[bh], vh[bh], d, dv, keys, keys.length,
+            float[] o = SubsetAttention.attend(SubsetAttention.view(q, b, h, row0, rows), qpos, kh[bh], vh[bh], d, dv, keys, keys.length,
                     params.causal() ? identity : null, never, null, scale, pairs);
             System.arraycopy(o, 0, out, (bh * n + row0) * dv, o.length);
             flops.addAndGet(work[0] + 2L * (d + dv) * pairs[0]);
@@ -146,11 +146,11 @@ public final class TcaAttention implements Variant {
         float max = Float.NEGATIVE_INFINITY;
         for (int j = 0; j < span; j++) {
             if (j >= row0 && j < end) continue;
-            order[m++] = Sub.key(e[j], j);
+            order[m++] = SubsetAttention.key(e[j], j);
             max = Math.max(max, e[j]);
         }
         int budget = Math.min(params.topk(), m);
-        if (budget < m) Sub.smallest(order, m, budget);
+        if (budget < m) SubsetAttention.smallest(order, m, budget);
         Arrays.sort(order, 0, budget);
         int keep = budget;
         if (params.threshold() < 1) {
@@ -163,7 +163,7 @@ public final class TcaAttention implements Variant {
             for (int j = 0; j < span; j++) if (j < row0 || j >= end) total += pe[j];
             double need = params.threshold() * total, acc = 0;
             for (int t = 0; t < budget; t++) {
-                acc += pe[Sub.index(order[t])];
+                acc += pe[SubsetAttention.index(order[t])];
                 if (acc >= need) {
                     keep = t + 1;
                     break;
@@ -171,7 +171,7 @@ public final class TcaAttention implements Variant {
             }
         }
         int[] out = new int[keep];
-        for (int t = 0; t < keep; t++) out[t] = Sub.index(order[t]);
+        for (int t = 0; t < keep; t++) out[t] = SubsetAttention.index(order[t]);
         Arrays.sort(out);
         return out;
     }

@@ -1,4 +1,4 @@
-package org.attn4j.variants.block;
+package org.attn4j.variants.contentsparse;
 
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLong;
@@ -192,7 +192,7 @@ public final class RoutingAttention implements Variant {
                         while (kc < ks.length && ks[kc] <= last) kc++;
                     }
                     if (kc == 0) continue;
-                    float[] o = Sub.attend(Sub.gather(hd.q, d, qs, r0, rows), qpos, hd.k, hd.v, d, dv, ks, kc,
+                    float[] o = SubsetAttention.attend(SubsetAttention.gather(hd.q, d, qs, r0, rows), qpos, hd.k, hd.v, d, dv, ks, kc,
                             params.causal() ? identity : null, never, null, scale, p);
                     System.arraycopy(o, 0, res, r0 * dv, o.length);
                 }
@@ -282,10 +282,10 @@ public final class RoutingAttention implements Variant {
             int[][] out = new int[c][];
             long[] order = new long[n];
             for (int cl = 0; cl < c; cl++) {
-                for (int i = 0; i < n; i++) order[i] = Sub.key(scores[i * c + cl], i);
-                if (w < n) Sub.smallest(order, n, w);
+                for (int i = 0; i < n; i++) order[i] = SubsetAttention.key(scores[i * c + cl], i);
+                if (w < n) SubsetAttention.smallest(order, n, w);
                 int[] top = new int[w];
-                for (int t = 0; t < w; t++) top[t] = Sub.index(order[t]);
+                for (int t = 0; t < w; t++) top[t] = SubsetAttention.index(order[t]);
                 Arrays.sort(top);
                 out[cl] = top;
             }

@@ -1,4 +1,4 @@
-package org.attn4j.variants.block;
+package org.attn4j.variants.contentsparse;
 
 /**
  * Hyper-parameters of {@link TcaAttention}.

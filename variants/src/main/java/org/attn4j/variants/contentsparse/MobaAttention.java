@@ -1,4 +1,4 @@
-package org.attn4j.variants.block;
+package org.attn4j.variants.contentsparse;
 
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLong;
@@ -94,12 +94,12 @@ public final class MobaAttention implements Variant {
         for (int h0 = 0; h0 < heads; h0 += pass) {
             final int first = h0, count = Math.min(pass, heads - h0);
             Head[] hs = new Head[count];
-            Sub.States[] st = new Sub.States[count];
+            SubsetAttention.States[] st = new SubsetAttention.States[count];
             // 1. Block means and per-head copies.
             Parallel.forEach(th, count, w -> null, (x, u) -> {
                 int bh = first + x;
                 hs[x] = new Head(s, q, k, bh / s.heads(), bh % s.heads(), block, topk);
-                st[x] = new Sub.States(n * topk, dv);
+                st[x] = new SubsetAttention.States(n * topk, dv);
             });
             // 2. Gates and top-k, per (head, query block).
             Parallel.forEach(th, count * nb, w -> new float[block * Math.max(1, nFull)],
@@ -127,18 +127,18 @@ public final class MobaAttention implements Variant {
                 int x = it / (nb + nFull), r = it % (nb + nFull);
                 if (cost[it] == 0) return;
                 Head hd = hs[x];
-                Sub.States sx = st[x];
+                SubsetAttention.States sx = st[x];
                 if (r < nb) {
                     int row0 = r * block, len = Math.min(block, n - row0);
-                    AttentionPartial p = Sub.partial(Sub.view(q, hd.b, hd.h, row0, len), Sub.view(k, hd.b, hd.kvh, row0, len),
-                            Sub.view(v, hd.b, hd.kvh, row0, len), scale, true, null, null);
+                    AttentionPartial p = SubsetAttention.partial(SubsetAttention.view(q, hd.b, hd.h, row0, len), SubsetAttention.view(k, hd.b, hd.kvh, row0, len),
+                            SubsetAttention.view(v, hd.b, hd.kvh, row0, len), scale, true, null, null);
                     float[] pm = p.max(), pl = p.sum(), pa = p.acc();
                     for (int c = 0; c < len; c++) SoftmaxState.merge(sx.m, sx.l, sx.acc, (row0 + c) * topk, pm, pl, pa, c, dv);
                 } else {
                     int kb = r - nb;
                     int[] rows = lists[x * nFull + kb], slot = slots[x * nFull + kb];
-                    AttentionPartial p = Sub.partial(Sub.gather(hd.q, d, rows, 0, rows.length), Sub.view(k, hd.b, hd.kvh, kb * block, block),
-                            Sub.view(v, hd.b, hd.kvh, kb * block, block), scale, false, null, null);
+                    AttentionPartial p = SubsetAttention.partial(SubsetAttention.gather(hd.q, d, rows, 0, rows.length), SubsetAttention.view(k, hd.b, hd.kvh, kb * block, block),
+                            SubsetAttention.view(v, hd.b, hd.kvh, kb * block, block), scale, false, null, null);
                     float[] pm = p.max(), pl = p.sum(), pa = p.acc();
                     for (int c = 0; c < rows.length; c++) SoftmaxState.merge(sx.m, sx.l, sx.acc, rows[c] * topk + slot[c], pm, pl, pa, c, dv);
                 }
@@ -147,7 +147,7 @@ public final class MobaAttention implements Variant {
             int chunk = 256, chunks = (n + chunk - 1) / chunk;
             Parallel.forEach(th, count * chunks, w -> null, (item, u) -> {
                 int x = item / chunks, i0 = (item % chunks) * chunk, i1 = Math.min(n, i0 + chunk);
-                Sub.States sx = st[x];
+                SubsetAttention.States sx = st[x];
                 Head hd = hs[x];
                 int base = (first + x) * n * dv;
                 for (int i = i0; i < i1; i++) {

@@ -1,4 +1,4 @@
-package org.attn4j.variants.block;
+package org.attn4j.variants.contentsparse;
 
 import java.util.ArrayList;
 import java.util.List;

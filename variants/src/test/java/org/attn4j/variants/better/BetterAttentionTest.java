@@ -1,4 +1,4 @@
-package org.attn4j.variants.efficient;
+package org.attn4j.variants.better;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -108,7 +108,7 @@ class BetterAttentionTest {
                 VariantAssert.assertClose(direct("optimised", q, k, v, wq, wk, null, wo, causal),
                         new OptimisedAttention(p, h, d, dv, wq, wk, wo).run(q, k, v, 2).output(), 3e-5, 1e-4, "optimised" + what);
                 VariantAssert.assertClose(direct("efficient", q, k, v, wq, null, null, wo, causal),
-                        new EfficientAttention(p, h, d, dv, wq, wo).run(q, k, v, 2).output(), 3e-5, 1e-4, "efficient" + what);
+                        new BetterEfficientAttention(p, h, d, dv, wq, wo).run(q, k, v, 2).output(), 3e-5, 1e-4, "efficient" + what);
                 VariantAssert.assertClose(direct("super", q, k, v, wq, null, wa, wo, causal),
                         new SuperAttention(p, h, d, dv, n, wq, wa, wo).run(q, k, v, 2).output(), 3e-5, 1e-4, "super" + what);
             }
@@ -136,7 +136,7 @@ class BetterAttentionTest {
             Tensor standard = VariantAssert.reference(q, k, v, mask, null, null);
             BetterAttentionParams p = new BetterAttentionParams(causal);
             VariantAssert.assertClose(standard, new OptimisedAttention(p, h, d, dv, sel, sel, wo).forward(q, k, v), 2e-5, 1e-4, "optimised = MHA");
-            VariantAssert.assertClose(standard, new EfficientAttention(p, h, d, dv, sel, wo).forward(q, k, v), 2e-5, 1e-4, "efficient = MHA");
+            VariantAssert.assertClose(standard, new BetterEfficientAttention(p, h, d, dv, sel, wo).forward(q, k, v), 2e-5, 1e-4, "efficient = MHA");
             VariantAssert.assertClose(standard, new SuperAttention(p, h, d, dv, n, sel, wa, wo).forward(q, k, v), 2e-5, 1e-4, "super = MHA");
         }
     }
@@ -147,7 +147,7 @@ class BetterAttentionTest {
         // token 0: scores [0, ln3] → weights [1/4, 3/4] → 1 + 6 = 7; token 1: Q = 0 → uniform → 6.
         Tensor q = Tensor.of(new float[] {1, 0}, 1, 1, 2, 1), k = Tensor.of(new float[] {0, 1}, 1, 1, 2, 1), v = Tensor.of(new float[] {4, 8}, 1, 1, 2, 1);
         float[][] wq = {{(float) Math.log(3)}};
-        assertArrayEquals(new float[] {7, 6}, new EfficientAttention(BetterAttentionParams.defaults(), 1, 1, 1, wq, new float[] {1}).forward(q, k, v).toArray(), 1e-5f);
+        assertArrayEquals(new float[] {7, 6}, new BetterEfficientAttention(BetterAttentionParams.defaults(), 1, 1, 1, wq, new float[] {1}).forward(q, k, v).toArray(), 1e-5f);
         // Super with W^A = swap, W^Q = 0 (uniform weights), W^O = [2]: both tokens get 2·mean(v) = 12.
         assertArrayEquals(new float[] {12, 12}, new SuperAttention(BetterAttentionParams.defaults(), 1, 1, 1, 2, new float[][] {{0}}, new float[] {0, 1, 1, 0},
                 new float[] {2}).forward(q, k, v).toArray(), 1e-5f);
@@ -192,12 +192,12 @@ class BetterAttentionTest {
     @Test
     void badWeightsAndShapesAreRejectedByName() {
         BetterAttentionParams p = BetterAttentionParams.defaults();
-        assertMessage(() -> new EfficientAttention(p, 2, 3, 3, new float[][] {new float[18]}, new float[36]), "wq");
-        assertMessage(() -> new EfficientAttention(p, 2, 3, 3, new float[][] {new float[18], new float[18]}, new float[35]), "wo");
+        assertMessage(() -> new BetterEfficientAttention(p, 2, 3, 3, new float[][] {new float[18]}, new float[36]), "wq");
+        assertMessage(() -> new BetterEfficientAttention(p, 2, 3, 3, new float[][] {new float[18], new float[18]}, new float[35]), "wo");
         assertMessage(() -> new OptimisedAttention(p, 1, 2, 2, new float[][] {new float[4]}, null, new float[4]), "wk");
         assertMessage(() -> new SuperAttention(p, 1, 2, 2, 3, new float[][] {new float[4]}, new float[8], new float[4]), "wa");
         assertMessage(() -> new SuperAttention(p, 1, 2, 2, 3, new float[][] {new float[4]}, new float[9], new float[] {1, 0, 0, Float.NaN}), "wo");
-        assertMessage(() -> new EfficientAttention(null, 1), "params");
+        assertMessage(() -> new BetterEfficientAttention(null, 1), "params");
         SplittableRandom r = new SplittableRandom(44);
         Tensor x = VariantAssert.random(r, 1, 1, 4, 2);
         assertMessage(() -> new SuperAttention(p, 1, 2, 2, 3, new float[][] {new float[4]}, new float[9], new float[4]).forward(x, x, x), "N=");

@@ -1,4 +1,4 @@
-package org.attn4j.variants.block;
+package org.attn4j.variants.contentsparse;
 
 import org.attn4j.core.attention.Attention;
 import org.attn4j.core.attention.AttentionPartial;
@@ -13,8 +13,8 @@ import org.attn4j.core.tensor.Tensor;
  * engine calls over a subset of queries and keys ({@link Attention#partial}), and per-row softmax
  * states {@code (m, l, acc)} that several partials merge into.
  */
-final class Sub {
-    private Sub() {}
+final class SubsetAttention {
+    private SubsetAttention() {}
 
     /** A [1, 1, rows, X] view of rows {@code [row0, row0 + rows)} of head (b, h) of a [B, H, N, X] tensor. */
     static Tensor view(Tensor t, int b, int h, int row0, int rows) {

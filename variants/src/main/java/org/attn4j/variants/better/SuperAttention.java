@@ -1,4 +1,4 @@
-package org.attn4j.variants.efficient;
+package org.attn4j.variants.better;
 
 import org.attn4j.variants.Family;
 import org.attn4j.variants.VariantInfo;

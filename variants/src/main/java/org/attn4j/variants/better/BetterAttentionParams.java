@@ -1,7 +1,7 @@
-package org.attn4j.variants.efficient;
+package org.attn4j.variants.better;
 
 /**
- * Hyper-parameters of the P96 mechanisms ({@link OptimisedAttention}, {@link EfficientAttention},
+ * Hyper-parameters of the P96 mechanisms ({@link OptimisedAttention}, {@link BetterEfficientAttention},
  * {@link SuperAttention}).
  *
  * @param causal causal masking of the scores (j ≤ i). The paper evaluates encoders (false); for

@@ -1,4 +1,4 @@
-package org.attn4j.variants.efficient;
+package org.attn4j.variants.better;
 
 import org.attn4j.core.attention.Attention;
 import org.attn4j.core.attention.AttentionSpec;
@@ -28,7 +28,7 @@ import org.attn4j.variants.VariantResult;
  * heads. This follows the public reference implementation of the paper (the only one found); the
  * softmax attention itself runs on the engine ({@code Attention.sdpa}).
  */
-abstract sealed class BetterAttention implements Variant permits OptimisedAttention, EfficientAttention, SuperAttention {
+abstract sealed class BetterAttention implements Variant permits OptimisedAttention, BetterEfficientAttention, SuperAttention {
     enum Kind { OPTIMISED, EFFICIENT, SUPER }
 
     /**

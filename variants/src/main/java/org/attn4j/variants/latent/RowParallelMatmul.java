@@ -8,10 +8,10 @@ import org.attn4j.core.simd.MicroKernels;
  * {@code out[m×n] = a[m×k] · w[k×n] (+ bias)}, all row-major. Rows are split into fixed blocks, so
  * each output element is computed the same way whatever the thread count.
  */
-public final class Dense {
+public final class RowParallelMatmul {
     private static final int ROWS = 64;
 
-    private Dense() {}
+    private RowParallelMatmul() {}
 
     /** {@code out = a · w + bias} (bias may be null); returns the FLOPs executed (2·m·k·n). */
     public static long matmul(int threads, float[] a, int m, int k, float[] w, int n, float[] bias, float[] out) {

@@ -1,4 +1,4 @@
-package org.attn4j.variants.block;
+package org.attn4j.variants.contentsparse;
 
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLong;
@@ -164,7 +164,7 @@ public final class DynamicMaskAttention implements Variant {
                 }
             }
             long before = acc[0];
-            float[] o = Sub.attend(Sub.view(q, hd.b, hd.h, r0, r1 - r0), qpos, hd.kh, hd.vh, d, dv, keys, count,
+            float[] o = SubsetAttention.attend(SubsetAttention.view(q, hd.b, hd.h, r0, r1 - r0), qpos, hd.kh, hd.vh, d, dv, keys, count,
                     params.causal() ? hd.enter : null, hd.exit, hd.delta, scale, acc);
             pairs.addAndGet(acc[0] - before);
             System.arraycopy(o, 0, out, ((hd.b * s.heads() + hd.h) * n + r0) * dv, o.length);
