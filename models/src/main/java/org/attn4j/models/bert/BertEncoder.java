@@ -86,6 +86,18 @@ public final class BertEncoder {
         }
     }
 
+    /**
+     * Builds the encoder from weights under canonical names ({@code embeddings.word_embeddings.weight},
+     * {@code encoder.layer.L.attention.self.query.weight} stored {@code [in, out]}, …; see
+     * {@code BertWeights.expected}). Every tensor's shape is checked against {@code cfg}. The
+     * embeddings and LayerNorm parameters are copied and the linear weights packed into panels, so
+     * the encoder keeps no reference to {@code w} and later changes to it have no effect; the packed
+     * copy costs about the size of the weights once more while {@code w} is alive.
+     * The encoder is immutable and thread-safe: {@link #forward} may run concurrently.
+     *
+     * @throws IllegalArgumentException naming the tensor and the source if one is missing or has
+     *     the wrong shape
+     */
     public BertEncoder(BertConfig cfg, ModelWeights w) {
         this.cfg = cfg;
         int h = cfg.hidden(), inner = cfg.intermediate();
