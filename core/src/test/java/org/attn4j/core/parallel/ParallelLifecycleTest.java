@@ -41,28 +41,15 @@ class ParallelLifecycleTest {
     @Test
     void manyConcurrentCallersUseABoundedNumberOfPoolThreads() throws InterruptedException {
         int callers = 12;
-        CountDownLatch go = new CountDownLatch(1), finished = new CountDownLatch(callers);
         AtomicInteger items = new AtomicInteger();
-        for (int c = 0; c < callers; c++) {
-            Thread t = new Thread(() -> {
-                try {
-                    go.await();
-                    for (int j = 0; j < 3; j++) {
-                        Parallel.forEach(8, 32, w -> null, (i, s) -> {
-                            items.incrementAndGet();
-                            sleep(2);
-                        });
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                } finally {
-                    finished.countDown();
-                }
-            });
-            t.setDaemon(true);
-            t.start();
-        }
-        go.countDown();
+        CountDownLatch finished = ParallelTest.startCallers(callers, () -> {
+            for (int j = 0; j < 3; j++) {
+                Parallel.forEach(8, 32, w -> null, (i, s) -> {
+                    items.incrementAndGet();
+                    sleep(2);
+                });
+            }
+        });
         int most = 0;
         while (!finished.await(1, TimeUnit.MILLISECONDS)) most = Math.max(most, livePoolThreads());
         assertEquals(callers * 3 * 32, items.get());
