@@ -52,7 +52,7 @@ final class BenchCommand implements Runnable {
                     try {
                         list[i] = new int[] {Integer.parseInt(p[0].trim()), Integer.parseInt(p[1].trim())};
                     } catch (RuntimeException e) {
-                        throw new IllegalArgumentException("--shape: expected BATCH,TOKENS, got '" + shapes.get(i) + "'");
+                        throw new IllegalArgumentException("--shape: expected BATCH,TOKENS, got '" + shapes.get(i) + "' (" + e.getMessage() + ")", e);
                     }
                     if (p.length != 2 || list[i][0] < 1 || list[i][1] < 1 || list[i][1] > 512) {
                         throw new IllegalArgumentException("--shape: expected BATCH >= 1 and TOKENS in 1..512, got '" + shapes.get(i) + "'");

@@ -10,6 +10,13 @@ import java.util.Set;
  * Textual hyper-parameters ({@code key=value} pairs from {@code --set}), read by type with
  * defaults. Every read marks its key as used; {@link #finish} rejects keys nobody read, so a typo
  * ({@code kernal=7}) is an error, never silently ignored.
+ *
+ * <p>Contract of every typed accessor ({@link #string}, {@link #integer}, {@link #real},
+ * {@link #bool}, {@link #integers}, {@link #choice}): it marks {@code key} as used whether or not
+ * the key was given (so {@link #finish} accepts it); it returns {@code def} when the key is absent;
+ * a value that does not parse as the type throws IllegalArgumentException whose message starts with
+ * {@code key + ":"} and quotes the value (an empty value, {@code kernel=}, is such a value, not
+ * "absent"). Values are trimmed. An instance is for one builder on one thread: it is not thread-safe.
  */
 public final class Settings {
     private final Map<String, String> values;
@@ -35,13 +42,16 @@ public final class Settings {
 
     public static Settings of(String... pairs) { return parse(Arrays.asList(pairs)); }
 
+    /** Whether {@code key} was given; does not mark it as used. */
     public boolean has(String key) { return values.containsKey(key); }
 
+    /** The value as given (trimmed), or {@code def}. */
     public String string(String key, String def) {
         used.add(key);
         return values.getOrDefault(key, def);
     }
 
+    /** A decimal int ({@link Integer#parseInt}), or {@code def}; range checks are the caller's. */
     public int integer(String key, int def) {
         String s = string(key, null);
         if (s == null) return def;
@@ -52,6 +62,7 @@ public final class Settings {
         }
     }
 
+    /** A number ({@link Double#parseDouble}; NaN and Infinity parse too, ranges are the caller's to check), or {@code def}. */
     public double real(String key, double def) {
         String s = string(key, null);
         if (s == null) return def;
@@ -62,6 +73,7 @@ public final class Settings {
         }
     }
 
+    /** true/yes/1/on or false/no/0/off (any case), or {@code def}. */
     public boolean bool(String key, boolean def) {
         String s = string(key, null);
         if (s == null) return def;
@@ -90,7 +102,7 @@ public final class Settings {
         return out;
     }
 
-    /** One of {@code choices} (case-insensitive). */
+    /** One of {@code choices} (case-insensitive), returned as spelled in {@code choices}; {@code def} when absent. */
     public String choice(String key, String def, String... choices) {
         String s = string(key, def);
         for (String c : choices) if (c.equalsIgnoreCase(s)) return c;

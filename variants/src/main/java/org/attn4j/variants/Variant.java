@@ -10,6 +10,15 @@ import org.attn4j.core.tensor.Tensor;
  * parameter, row-major (last dimension fastest). Unless the class says otherwise the output is
  * {@code [B, H, Nq, Dv]} and the logit scale is {@code 1/sqrt(D)}. Bad shapes or parameters throw
  * IllegalArgumentException naming the argument. Instances are immutable and thread-safe.
+ *
+ * <p><b>Seeded constructors.</b> A constructor that takes {@code long seed} (as the registry's
+ * builders do) stands in for trained weights: it draws the learned parameters with {@link Init} from
+ * (seed, parameter name, input shape), so the same seed and settings give the same parameters and
+ * outputs on every machine, thread count and call order, and another seed gives independent ones.
+ * Parameters that depend on the input shape are drawn on first use of that shape and kept in a
+ * bounded {@link ShapeCache} (an evicted shape is drawn again identically). Where a class also has a
+ * constructor taking explicit weights, that is the one for trained parameters; its input shapes must
+ * then match the weights.
  */
 public interface Variant {
     /** Registry name, paper, family, exactness. */

@@ -21,13 +21,13 @@ public final class VariantRegistry {
         all.addAll(org.attn4j.variants.exact.ExactVariants.factories());
         all.addAll(org.attn4j.variants.neighborhood.NeighborhoodVariants.factories());
         all.addAll(org.attn4j.variants.local.LocalVariants.factories());
-        all.addAll(org.attn4j.variants.block.ContentSparseVariants.factories());
+        all.addAll(org.attn4j.variants.contentsparse.ContentSparseVariants.factories());
         all.addAll(org.attn4j.variants.bias.BiasVariants.factories());
         all.addAll(org.attn4j.variants.linear.LinearVariants.factories());
         all.addAll(org.attn4j.variants.recurrent.RecurrentVariants.factories());
         all.addAll(org.attn4j.variants.latent.LatentVariants.factories());
         all.addAll(org.attn4j.variants.heads.HeadVariants.factories());
-        all.addAll(org.attn4j.variants.efficient.EfficientVariants.factories());
+        all.addAll(org.attn4j.variants.better.BetterAttentionVariants.factories());
         all.addAll(org.attn4j.variants.conv.ConvVariants.factories());
         Map<String, VariantFactory> m = new LinkedHashMap<>();
         for (VariantFactory f : all) {

@@ -23,7 +23,7 @@ class LocalSparseViewsTest {
         List<VariantFactory> all = new ArrayList<>();
         all.addAll(org.attn4j.variants.neighborhood.NeighborhoodVariants.factories());
         all.addAll(org.attn4j.variants.local.LocalVariants.factories());
-        all.addAll(org.attn4j.variants.block.ContentSparseVariants.factories());
+        all.addAll(org.attn4j.variants.contentsparse.ContentSparseVariants.factories());
         all.addAll(org.attn4j.variants.bias.BiasVariants.factories());
         for (VariantFactory f : all) c.add(new Object[] {f, new String[0]});
         String[][] extra = {

@@ -23,7 +23,7 @@ class ScopeInvarianceTest {
         l.addAll(org.attn4j.variants.recurrent.RecurrentVariants.factories());
         l.addAll(org.attn4j.variants.latent.LatentVariants.factories());
         l.addAll(org.attn4j.variants.heads.HeadVariants.factories());
-        l.addAll(org.attn4j.variants.efficient.EfficientVariants.factories());
+        l.addAll(org.attn4j.variants.better.BetterAttentionVariants.factories());
         l.addAll(org.attn4j.variants.conv.ConvVariants.factories());
         return l;
     }

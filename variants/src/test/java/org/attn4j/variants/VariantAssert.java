@@ -56,6 +56,16 @@ public final class VariantAssert {
         if (at >= 0) fail(what + ": element " + at + " is " + a[at] + ", expected " + e[at] + " (atol " + atol + ", rtol " + rtol + ")");
     }
 
+    /**
+     * Fails unless {@code call} throws IllegalArgumentException whose message names the argument:
+     * contains {@code naming}, e.g. {@code "threshold:"} or {@code "no parameter blok"}; returns it.
+     */
+    public static IllegalArgumentException assertRejects(String naming, org.junit.jupiter.api.function.Executable call) {
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, call);
+        if (e.getMessage() == null || !e.getMessage().contains(naming)) fail("the message does not name the argument (" + naming + "): " + e.getMessage());
+        return e;
+    }
+
     /** max |a − e| / max |e| (the benchmark's relative error). */
     public static double relativeError(Tensor expected, Tensor actual) {
         float[] e = expected.contiguous().toArray(), a = actual.contiguous().toArray();

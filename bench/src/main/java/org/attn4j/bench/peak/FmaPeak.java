@@ -3,6 +3,7 @@ package org.attn4j.bench.peak;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.atomic.AtomicReference;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -24,10 +25,27 @@ public final class FmaPeak {
     }
 
     private static double once(int threads, long millis) {
+        return run(threads, millis, FmaPeak::loop);
+    }
+
+    /** One thread's work: {@code n} iterations of 12 vector FMAs; returns a value to keep alive. */
+    @FunctionalInterface
+    interface Work {
+        float iterations(int n);
+    }
+
+    /**
+     * {@code threads} threads doing {@code work} for about {@code millis} ms each; GFLOP/s summed.
+     * A worker that fails, or an interrupt while waiting for the workers, throws
+     * IllegalStateException (with the worker's exception as the cause): a lost worker would
+     * otherwise count as 0 and the peak would come out silently low.
+     */
+    static double run(int threads, long millis, Work work) {
         CyclicBarrier barrier = new CyclicBarrier(threads);
         double[] flops = new double[threads];
         List<Thread> ts = new ArrayList<>();
         long[] window = new long[2];
+        AtomicReference<Throwable> failure = new AtomicReference<>();
         for (int w = 0; w < threads; w++) {
             final int id = w;
             Thread th = new Thread(() -> {
@@ -37,16 +55,17 @@ public final class FmaPeak {
                     long iters = 0;
                     float sink = 0;
                     while (System.nanoTime() - start < millis * 1_000_000L) {
-                        sink += loop(1 << 16);
+                        sink += work.iterations(1 << 16);
                         iters += 1 << 16;
                     }
                     long ns = System.nanoTime() - start;
                     flops[id] = iters * 12.0 * S.length() * 2 / ns; // GFLOP/s
                     if (sink == 42f) window[0]++; // keep the result alive
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                    barrier.reset(); // the threads still waiting fail too instead of waiting forever
                 }
-            });
+            }, "fma-peak-" + w);
             ts.add(th);
             th.start();
         }
@@ -55,7 +74,11 @@ public final class FmaPeak {
                 th.join();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+                throw new IllegalStateException("FMA peak: interrupted while waiting for the worker threads", e);
             }
+        }
+        if (failure.get() != null) {
+            throw new IllegalStateException("FMA peak: a worker thread failed (" + failure.get() + "); the peak would be too low", failure.get());
         }
         double sum = 0;
         for (double f : flops) sum += f;

@@ -57,6 +57,14 @@ public final class Dispatcher {
                 + " rows recomputing P from the saved lse; dQ summed from per-thread partials", out);
     }
 
+    /**
+     * The forward kernel for {@code p} on {@code threads} threads (already resolved: &gt;= 1, not 0).
+     * Pure: it looks only at the shapes and the spec, runs nothing and may be called to explain a
+     * call before making it ({@link Attention#explain}). The spec's {@code kernel} is honoured when it
+     * is not AUTO; AUTO never picks REFERENCE unless probabilities are requested.
+     *
+     * @throws IllegalArgumentException if FLASH or DECODE is requested together with probabilities
+     */
     public static Decision choose(AttentionProblem p, int threads) {
         KernelChoice asked = p.spec.kernel();
         int blocks = FlashKernel.blocksPerHead(p) * p.batch * p.kvHeads;

@@ -15,13 +15,16 @@ final class Team {
     /** How long an idle worker spins before parking. */
     private static final long SPIN_NANOS = 100_000;
 
-    static final Team INSTANCE = new Team(Math.max(0, Runtime.getRuntime().availableProcessors() - 1));
+    static final Team INSTANCE = new Team(Parallel.threadsProperty("attn4j.team.threads", Math.max(0, Runtime.getRuntime().availableProcessors() - 1)));
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Thread[] workers;
     private final AtomicIntegerArray parked;
     private long jobs;
-    /** The job being run, or the last one; each job has its own number so no worker takes one twice. */
+    /**
+     * The job being run, or null: cleared when the job returns, so the team holds no reference to a
+     * finished job's data. Each job has its own number so no worker takes one twice.
+     */
     private volatile Job<?> current;
 
     private static final class Job<S> {
@@ -77,6 +80,7 @@ final class Team {
             for (int w = 0; w < helpers; w++) if (parked.get(w) == 1) LockSupport.unpark(workers[w]);
             job.drain(0);
             while (job.done.get() < helpers) Thread.onSpinWait();
+            current = null;
             Throwable f = job.failure;
             if (f instanceof RuntimeException re) throw re;
             if (f instanceof Error e) throw e;
@@ -98,7 +102,11 @@ final class Team {
                 } else {
                     parked.set(w, 1);
                     Job<?> again = current;
-                    if (again == null || again.number == seen) LockSupport.park(this);
+                    boolean idle = again == null || again.number == seen;
+                    // A parked worker must hold no reference to a finished job: its data may be large.
+                    again = null;
+                    job = null;
+                    if (idle) LockSupport.park(this);
                     parked.set(w, 0);
                     start = System.nanoTime();
                 }

@@ -421,17 +421,22 @@ final class VectorGather {
         }
     }
 
-    private static final int[][] STRIDE_MAPS = new int[257][];
+    /**
+     * {@code STRIDE_MAPS[ld] = {0, ld, 2·ld, …}} (L entries) for every ld ≤ 256 (257 × L ints). Built
+     * by class initialisation, which publishes the contents safely to every thread (JLS 12.4.2); a map
+     * filled lazily into this shared array could be seen by another thread before its contents (zeros),
+     * a silent wrong gather.
+     */
+    static final int[][] STRIDE_MAPS = new int[257][L];
 
-    /** {@code {0, ld, 2·ld, …}} (L entries) for ld ≤ 256, else null; built once per ld (benign race). */
-    private static int[] strideMap(int ld) {
-        if (ld > 256) return null;
-        int[] m = STRIDE_MAPS[ld];
-        if (m == null) {
-            m = new int[L];
-            for (int l = 0; l < L; l++) m[l] = l * ld;
-            STRIDE_MAPS[ld] = m;
+    static {
+        for (int ld = 0; ld < STRIDE_MAPS.length; ld++) {
+            for (int l = 0; l < L; l++) STRIDE_MAPS[ld][l] = l * ld;
         }
-        return m;
+    }
+
+    /** {@code {0, ld, 2·ld, …}} (L entries) for ld ≤ 256, else null. */
+    private static int[] strideMap(int ld) {
+        return ld < STRIDE_MAPS.length ? STRIDE_MAPS[ld] : null;
     }
 }

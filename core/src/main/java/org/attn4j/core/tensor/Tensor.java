@@ -47,6 +47,14 @@ public final class Tensor {
         return new Tensor(new float[(int) n], Layout.contiguous(shape));
     }
 
+    /**
+     * The backing array itself, not a copy: writes to it change this tensor and every view that
+     * shares it. It is the whole array, so for a view (a {@link #permute permuted} or
+     * {@link #view strided} tensor, or one with a nonzero {@link #offset}) element {@code [i, j, …]}
+     * is {@code data()[offset() + i·stride(0) + j·stride(1) + …]}, not {@code data()[row-major
+     * index]}, and the array may hold elements outside the view. Use {@link #toArray} for the
+     * elements in row-major order, or check {@link #isContiguous} (and {@link #offset}) first.
+     */
     public float[] data() { return data; }
     public Layout layout() { return layout; }
     public int rank() { return layout.rank(); }
@@ -58,7 +66,20 @@ public final class Tensor {
     public long size() { return layout.size(); }
     public boolean isContiguous() { return layout.isContiguous(); }
 
+    /**
+     * The element at {@code idx} (one index per axis, through the view's offset and strides).
+     *
+     * @throws IllegalArgumentException if {@code idx} has the wrong number of indices
+     * @throws IndexOutOfBoundsException if an index is outside its axis
+     */
     public float get(int... idx) { return data[layout.index(idx)]; }
+
+    /**
+     * Writes {@code value} at {@code idx} in the backing array, so every view sharing the array
+     * sees it (a permuted view of this tensor, or the tensor this one is a view of). Same errors as
+     * {@link #get}. Per-element access checks every index: for loops over many elements, read
+     * {@link #toArray} or {@link #data} with the strides instead.
+     */
     public void set(float value, int... idx) { data[layout.index(idx)] = value; }
 
     /** A view with axes reordered: result dim i is this tensor's dim {@code axes[i]}. */

@@ -29,6 +29,10 @@ final class Inputs {
         return BoolTensor.of(data, shape);
     }
 
+    /**
+     * Every {@code actual[i]} within {@code atol + rtol·|expected[i]|} of {@code expected[i]}; infinities must
+     * match exactly, and a NaN on either side fails.
+     */
     static void assertClose(String what, float[] expected, float[] actual, double atol, double rtol) {
         if (expected.length != actual.length) {
             throw new AssertionError(what + ": length " + actual.length + " != expected " + expected.length);
@@ -37,7 +41,9 @@ final class Inputs {
         int worstAt = -1;
         for (int i = 0; i < expected.length; i++) {
             double e = expected[i], a = actual[i];
+            // A NaN on either side fails: NaN compares false with everything, so the tolerance test below would pass it.
             if (Double.isNaN(a)) throw new AssertionError(what + ": NaN at " + i + " (expected " + e + ")");
+            if (Double.isNaN(e)) throw new AssertionError(what + ": expected NaN at " + i + " (got " + a + "); the reference is broken");
             if (e == a) continue;
             if (Double.isInfinite(e) || Double.isInfinite(a)) {
                 throw new AssertionError(what + ": at " + i + " expected " + e + " got " + a);

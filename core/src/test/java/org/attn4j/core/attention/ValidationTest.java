@@ -38,9 +38,22 @@ class ValidationTest {
         Tensor nanBias = Tensor.zeros(5, 7);
         nanBias.set(Float.NaN, 1, 2);
         fails(() -> Attention.sdpa(q, k, v, AttentionSpec.builder().bias(nanBias).build()), "bias:", "NaN", "[1, 2]");
+        // −inf is a legal mask value: it removes that key from that row, as a false in a boolean mask does
         Tensor ninf = Tensor.zeros(5, 7);
         ninf.set(Float.NEGATIVE_INFINITY, 1, 2);
-        Attention.sdpa(q, k, v, AttentionSpec.builder().bias(ninf).build()); // −inf is a legal mask value
+        Tensor vr = Inputs.gaussian(new java.util.Random(3), 1f, 2, 4, 7, 12);
+        boolean[] keep = new boolean[35];
+        java.util.Arrays.fill(keep, true);
+        keep[1 * 7 + 2] = false;
+        float[] withBias = Attention.sdpa(q, k, vr, AttentionSpec.builder().bias(ninf).build()).output().toArray();
+        float[] withMask = Attention.sdpa(q, k, vr, AttentionSpec.builder().mask(BoolTensor.of(keep, 5, 7)).build()).output().toArray();
+        Inputs.assertClose("-inf bias against a false mask entry", withMask, withBias, 0, 0);
+        // q and k are 0, so row 1 is the mean of v over the six other keys
+        for (int c = 0; c < 12; c++) {
+            double mean = 0;
+            for (int j = 0; j < 7; j++) if (j != 2) mean += vr.get(0, 0, j, c) / 6.0;
+            org.junit.jupiter.api.Assertions.assertEquals(mean, withBias[1 * 12 + c], 1e-6, "row 1, column " + c);
+        }
     }
 
     @Test
@@ -65,8 +78,16 @@ class ValidationTest {
         Tensor badV = Tensor.zeros(2, 4, 7, 12).permute(0, 2, 1, 3).permute(0, 2, 1, 3);
         badV.set(Float.NaN, 0, 1, 2, 3);
         fails(() -> Attention.sdpa(q, k, badV), "v:", "NaN", "[0, 1, 2, 3]");
-        // validation off: no scan, no exception (the caller vouches for the data)
-        Attention.sdpa(bad, k, v, AttentionSpec.builder().validate(false).build());
+        // validation off: no scan, no exception (the caller vouches for the data); the Inf reaches only its own row
+        Tensor vr = Inputs.gaussian(new java.util.Random(4), 1f, 2, 4, 7, 12);
+        Tensor kr = Inputs.gaussian(new java.util.Random(5), 1f, 2, 4, 7, 16);
+        float[] unchecked = Attention.sdpa(bad, kr, vr, AttentionSpec.builder().validate(false).build()).output().toArray();
+        float[] clean = Attention.sdpa(Tensor.zeros(2, 8, 5, 16), kr, vr).output().toArray();
+        int poisoned = ((1 * 8 + 3) * 5 + 2) * 12;
+        for (int i = 0; i < clean.length; i++) {
+            if (i >= poisoned && i < poisoned + 12) continue; // that row's value is unspecified
+            org.junit.jupiter.api.Assertions.assertEquals(clean[i], unchecked[i], 0f, "element " + i + " outside the row of the Inf");
+        }
     }
 
     @Test

@@ -411,13 +411,13 @@ class NpyTest {
 
     @Test
     void parsesHeaderVariants() {
-        Npy.Header h = Npy.parseHeader("{ \"shape\" : ( 3 , ) ,'fortran_order':False,'descr':'<f4'}\n", "x", 1, 0, 64);
+        Npy.Header h = NpyHeader.parse("{ \"shape\" : ( 3 , ) ,'fortran_order':False,'descr':'<f4'}\n", "x", 1, 0, 64);
         assertArrayEquals(new int[] {3}, h.shape());
         assertEquals("<f4", h.descr());
         assertFalse(h.fortranOrder());
-        assertArrayEquals(new int[] {}, Npy.parseHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (), }", "x", 1, 0, 64).shape());
-        assertArrayEquals(new int[] {2, 3}, Npy.parseHeader("{'descr':'<f4','fortran_order':True,'shape':(2L, 3L)}   ", "x", 1, 0, 64).shape());
-        assertTrue(Npy.parseHeader("{'descr':'<f4','fortran_order':True,'shape':(1,2,),'extra':[1,(2,),None]}", "x", 1, 0, 64).fortranOrder());
+        assertArrayEquals(new int[] {}, NpyHeader.parse("{'descr': '<f4', 'fortran_order': False, 'shape': (), }", "x", 1, 0, 64).shape());
+        assertArrayEquals(new int[] {2, 3}, NpyHeader.parse("{'descr':'<f4','fortran_order':True,'shape':(2L, 3L)}   ", "x", 1, 0, 64).shape());
+        assertTrue(NpyHeader.parse("{'descr':'<f4','fortran_order':True,'shape':(1,2,),'extra':[1,(2,),None]}", "x", 1, 0, 64).fortranOrder());
 
         String[][] bad = {
             {"{'descr': '<f4', 'fortran_order': False, 'shape': (3), }", "'shape' must be a tuple"},
@@ -434,7 +434,7 @@ class NpyTest {
             {"{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,), }", "structured dtypes"},
         };
         for (String[] c : bad) {
-            NpyFormatException e = assertThrows(NpyFormatException.class, () -> Npy.parseHeader(c[0], "hdr.npy", 1, 0, 64), c[0]);
+            NpyFormatException e = assertThrows(NpyFormatException.class, () -> NpyHeader.parse(c[0], "hdr.npy", 1, 0, 64), c[0]);
             assertMessage(e, "hdr.npy", c[1]);
         }
     }
@@ -527,7 +527,7 @@ class NpyTest {
         assertTrue(Files.isDirectory(dir));
         assertEquals("keep", Files.readString(dir.resolve("keep.txt")));
         Path empty = Files.createDirectory(tmp.resolve("empty.npy"));
-        assertThrows(IOException.class, () -> Npy.write(empty, BoolTensor.of(new boolean[] {true}, 1)));
+        assertMessage(assertThrows(IOException.class, () -> Npy.write(empty, BoolTensor.of(new boolean[] {true}, 1))), "empty.npy", "directory");
         assertTrue(Files.isDirectory(empty));
         assertEquals(List.of(), leftovers());
     }
@@ -538,12 +538,12 @@ class NpyTest {
         Npy.write(p, Tensor.of(new float[] {1, 2, 3}, 3));
         byte[] before = Files.readAllBytes(p);
         IOException boom = new IOException("disk full (simulated)");
-        IOException e = assertThrows(IOException.class, () -> Npy.writeAtomically(p, ch -> {
+        IOException e = assertThrows(IOException.class, () -> NpyWriter.writeAtomically(p, ch -> {
             ch.write(ByteBuffer.wrap(new byte[1000]));
             throw boom;
         }));
         assertEquals(boom, e);
-        RuntimeException r = assertThrows(RuntimeException.class, () -> Npy.writeAtomically(p, ch -> {
+        RuntimeException r = assertThrows(RuntimeException.class, () -> NpyWriter.writeAtomically(p, ch -> {
             ch.write(ByteBuffer.wrap(new byte[10]));
             throw new IllegalStateException("bug");
         }));

@@ -46,26 +46,35 @@ class ParallelTest {
     @Test
     void concurrentAndNestedCallersAllComplete() throws InterruptedException {
         int callers = 4;
-        CountDownLatch go = new CountDownLatch(1), finished = new CountDownLatch(callers);
         AtomicInteger total = new AtomicInteger();
+        CountDownLatch finished = startCallers(callers, () -> {
+            for (int j = 0; j < 200; j++) {
+                Parallel.forEach(2, 10, w -> null, (i, s) ->
+                        Parallel.forEach(2, 3, w2 -> null, (i2, s2) -> total.incrementAndGet()));
+            }
+        });
+        assertTrue(finished.await(60, java.util.concurrent.TimeUnit.SECONDS), "callers did not finish");
+        assertEquals(callers * 200 * 10 * 3, total.get());
+    }
+
+    /** Starts {@code callers} daemon threads that run {@code work} all at once; the latch counts them down as they end. */
+    static CountDownLatch startCallers(int callers, Runnable work) {
+        CountDownLatch go = new CountDownLatch(1), finished = new CountDownLatch(callers);
         for (int c = 0; c < callers; c++) {
             Thread t = new Thread(() -> {
                 try {
                     go.await();
-                    for (int j = 0; j < 200; j++) {
-                        Parallel.forEach(2, 10, w -> null, (i, s) ->
-                                Parallel.forEach(2, 3, w2 -> null, (i2, s2) -> total.incrementAndGet()));
-                    }
-                } catch (InterruptedException ignored) {
+                    work.run();
+                } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 } finally {
                     finished.countDown();
                 }
             });
+            t.setDaemon(true);
             t.start();
         }
         go.countDown();
-        assertTrue(finished.await(60, java.util.concurrent.TimeUnit.SECONDS), "callers did not finish");
-        assertEquals(callers * 200 * 10 * 3, total.get());
+        return finished;
     }
 }

@@ -28,6 +28,7 @@ public final class HtmlReport {
     private static final String TEMPLATE_RESOURCE = "report-template.html";
     private static final String DATA_MARK = "/*@DATA@*/";
     private static final String TITLE_MARK = "@TITLE@";
+    private static final String MISSING_MARK = "@MISSING@";
 
     private HtmlReport() {}
 
@@ -36,17 +37,27 @@ public final class HtmlReport {
         if (o == null) o = ReportOptions.defaults();
         String text = o.text() != null ? o.text() : String.join(" ", c.prettyTokens());
         String title = "Attention report: \u201c" + text + "\u201d" + (o.model() != null ? " \u2014 " + o.model() : "");
-        String json = embeddableJson(data(c, s, o, text));
+        ObjectNode data = data(c, s, o, text);
+        String json = embeddableJson(data);
+        int missing = data.get("missing").asInt();
+        String missingNote = missing == 0 ? "" : "<p class=\"missing-note\" id=\"missing-note\">" + missing
+                + (missing == 1 ? " value was" : " values were") + " NaN or \u00b1Inf, "
+                + "shown as missing: grey cells in the heatmaps, \u2014 in the tables and read-outs, gaps in the chart.</p>";
         String html = template();
-        // The title marks all lie before the data mark; substituting only there leaves the text and the JSON untouched.
+        // The title and missing marks all lie before the data mark; substituting only there leaves the text and the JSON untouched.
         int at = html.indexOf(DATA_MARK);
         if (at < 0) throw new IllegalStateException("template has no data mark");
-        String head = html.substring(0, at).replace(TITLE_MARK, escapeHtml(title));
+        String head = html.substring(0, at).replace(TITLE_MARK, escapeHtml(title)).replace(MISSING_MARK, missingNote);
         return head + json + html.substring(at + DATA_MARK.length());
     }
 
+    /**
+     * The page's data. Every number is rounded to four decimals; NaN and ±Inf (which JSON cannot hold)
+     * become {@code null}, and {@code missing} counts them, so the page can show them as missing and say so.
+     */
     static ObjectNode data(CapturedAttention c, AttentionSummary s, ReportOptions o, String text) {
         ObjectMapper om = new ObjectMapper();
+        Rounding r = new Rounding();
         ObjectNode root = om.createObjectNode();
         root.put("text", text);
         if (o.model() != null) root.put("model", o.model());
@@ -58,25 +69,26 @@ public final class HtmlReport {
         // Sentence B's first token, only for a pair: the page then offers the A→A, B→B, A→B, B→A filters.
         int second = c.secondStart();
         if (second > 0 && second < c.length()) root.put("secondStart", second);
-        root.set("attn", om.valueToTree(round(c.probs())));
-        root.set("rollout", om.valueToTree(round(AttentionRollout.rolloutRow(c.probs(), AttentionRollout.HeadFusion.MEAN, 0))));
-        root.set("flow", om.valueToTree(round(AttentionFlow.flowRow(c.probs(), AttentionRollout.HeadFusion.MEAN, 0))));
+        root.set("attn", om.valueToTree(r.round(c.probs())));
+        root.set("rollout", om.valueToTree(r.round(AttentionRollout.rolloutRow(c.probs(), AttentionRollout.HeadFusion.MEAN, 0))));
+        root.set("flow", om.valueToTree(r.round(AttentionFlow.flowRow(c.probs(), AttentionRollout.HeadFusion.MEAN, 0))));
         ObjectNode det = root.putObject("detectors");
-        for (Map.Entry<String, double[][]> e : s.detectors().entrySet()) det.set(e.getKey(), om.valueToTree(round(e.getValue())));
-        root.set("entropy", om.valueToTree(round(s.entropy())));
-        root.set("distance", om.valueToTree(round(s.distance())));
-        root.set("sinkRates", om.valueToTree(round(s.sinkRates())));
-        root.set("rankCollapse", om.valueToTree(round(s.rankCollapse())));
+        for (Map.Entry<String, double[][]> e : s.detectors().entrySet()) det.set(e.getKey(), om.valueToTree(r.round(e.getValue())));
+        root.set("entropy", om.valueToTree(r.round(s.entropy())));
+        root.set("distance", om.valueToTree(r.round(s.distance())));
+        root.set("sinkRates", om.valueToTree(r.round(s.sinkRates())));
+        root.set("rankCollapse", om.valueToTree(r.round(s.rankCollapse())));
         if (o.importance() != null) {
             double[][] imp = o.importance();
             if (imp.length != c.layers()) throw new IllegalArgumentException("importance: " + imp.length + " layers, expected " + c.layers());
             for (double[] row : imp) {
                 if (row.length != c.heads()) throw new IllegalArgumentException("importance: " + row.length + " heads, expected " + c.heads());
             }
-            root.set("importance", om.valueToTree(round(imp)));
+            root.set("importance", om.valueToTree(r.round(imp)));
         } else {
             root.putNull("importance");
         }
+        root.put("missing", r.missing);
         return root;
     }
 
@@ -132,29 +144,38 @@ public final class HtmlReport {
         }
     }
 
-    // Four decimals keep a 6 × 12 × 64 × 64 report near 2 MB; non-finite values become 0 (JSON has no NaN).
-    private static double round(double x) {
-        return Double.isFinite(x) ? Math.round(x * 1e4) / 1e4 : 0;
-    }
+    /**
+     * Four decimals keep a 6 × 12 × 64 × 64 report near 2 MB. A non-finite value becomes null (JSON has no
+     * NaN; 0 would pass for a real weight) and is counted.
+     */
+    private static final class Rounding {
+        int missing;
 
-    private static double[] round(double[] a) {
-        double[] r = new double[a.length];
-        for (int i = 0; i < a.length; i++) r[i] = round(a[i]);
-        return r;
-    }
-
-    private static double[][] round(double[][] a) {
-        double[][] r = new double[a.length][];
-        for (int i = 0; i < a.length; i++) r[i] = round(a[i]);
-        return r;
-    }
-
-    private static double[][][][] round(double[][][][] a) {
-        double[][][][] r = new double[a.length][][][];
-        for (int l = 0; l < a.length; l++) {
-            r[l] = new double[a[l].length][][];
-            for (int h = 0; h < a[l].length; h++) r[l][h] = round(a[l][h]);
+        Double round(double x) {
+            if (Double.isFinite(x)) return Math.round(x * 1e4) / 1e4;
+            missing++;
+            return null;
         }
-        return r;
+
+        Double[] round(double[] a) {
+            Double[] r = new Double[a.length];
+            for (int i = 0; i < a.length; i++) r[i] = round(a[i]);
+            return r;
+        }
+
+        Double[][] round(double[][] a) {
+            Double[][] r = new Double[a.length][];
+            for (int i = 0; i < a.length; i++) r[i] = round(a[i]);
+            return r;
+        }
+
+        Double[][][][] round(double[][][][] a) {
+            Double[][][][] r = new Double[a.length][][][];
+            for (int l = 0; l < a.length; l++) {
+                r[l] = new Double[a[l].length][][];
+                for (int h = 0; h < a[l].length; h++) r[l][h] = round(a[l][h]);
+            }
+            return r;
+        }
     }
 }

@@ -101,6 +101,37 @@ class AttentionFlowTest {
         assertTrue(seconds < 30, "took " + seconds + " s");
     }
 
+    /**
+     * On random layers, every value equals the brute-force minimum cut (max-flow = min-cut) of the
+     * layered graph built here from the definition: an edge from token i after layer l to token j
+     * after layer l−1 with capacity (A_l[i][j] + [i = j]) / 2.
+     */
+    @Test
+    void valuesOnRandomLayersEqualTheBruteForceMinimumCut() {
+        Random rnd = new Random(17);
+        for (int[] shape : new int[][] {{1, 4}, {2, 4}, {3, 3}, {2, 3}, {3, 3}}) {
+            int layers = shape[0], n = shape[1];
+            double[][][] a = new double[layers][][];
+            for (int l = 0; l < layers; l++) a[l] = RandomAttention.map(rnd, n);
+            a[layers - 1][0] = new double[n];
+            a[layers - 1][0][n - 1] = 1; // a one-hot row: capacities of exactly 0 and 1 too
+            double[][] cap = new double[(layers + 1) * n][(layers + 1) * n];
+            for (int l = 1; l <= layers; l++) {
+                for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) cap[l * n + i][(l - 1) * n + j] = (a[l - 1][i][j] + (i == j ? 1 : 0)) / 2;
+            }
+            double[][] raw = AttentionFlow.rawFlow(a), flow = AttentionFlow.flow(a);
+            for (int u = 0; u < n; u++) {
+                double rowSum = 0;
+                for (int v = 0; v < n; v++) {
+                    double cut = MaxFlowTest.minCut(cap, layers * n + u, v);
+                    assertEquals(cut, raw[u][v], 1e-9, layers + " layers, n=" + n + ": raw flow " + u + " -> " + v);
+                    rowSum += cut;
+                }
+                for (int v = 0; v < n; v++) assertEquals(MaxFlowTest.minCut(cap, layers * n + u, v) / rowSum, flow[u][v], 1e-9, "normalised " + u + " -> " + v);
+            }
+        }
+    }
+
     @Test
     void rejectsBadInput() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

@@ -71,7 +71,7 @@ class MaxFlowTest {
     }
 
     /** Minimum over every node set S with s in S and t not in S of the capacity from S to its complement. */
-    private static double minCut(double[][] cap, int s, int t) {
+    static double minCut(double[][] cap, int s, int t) {
         int n = cap.length;
         double best = Double.POSITIVE_INFINITY;
         for (int mask = 0; mask < (1 << n); mask++) {

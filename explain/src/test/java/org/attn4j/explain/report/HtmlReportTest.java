@@ -47,8 +47,9 @@ class HtmlReportTest {
         assertEquals(3, d.get("attn").get(0).size());
         assertTrue(d.get("importance").isNull());
         assertTrue(html.contains("<title>Attention report: \u201ca &lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt; b\u201d \u2014 m&lt;x&gt;</title>"));
-        assertEquals(1.0, sum(d.get("rollout")), 1e-3);
-        assertEquals(1.0, sum(d.get("flow")), 1e-3);
+        // each of the n values is rounded to 4 decimals, so the sums are off by at most n·0.5e-4
+        assertEquals(1.0, sum(d.get("rollout")), tokens.length * 0.5e-4 + 1e-12);
+        assertEquals(1.0, sum(d.get("flow")), tokens.length * 0.5e-4 + 1e-12);
         assertEquals(3, d.get("rankCollapse").size());
     }
 
@@ -60,7 +61,9 @@ class HtmlReportTest {
         int bodyStart = html.indexOf('>', html.indexOf("id=\"report-data\"")) + 1;
         JsonNode d = new ObjectMapper().readTree(html.substring(bodyStart, html.indexOf("</script>", bodyStart)));
         assertEquals(0.125, d.get("importance").get(1).get(0).asDouble());
-        assertThrows(IllegalArgumentException.class, () -> HtmlReport.render(c, s, ReportOptions.defaults().importance(new double[][] {{1, 2}})));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> HtmlReport.render(c, s, ReportOptions.defaults().importance(new double[][] {{1, 2}})));
+        assertTrue(e.getMessage().startsWith("importance: 1 layers, expected 2"), e.getMessage());
     }
 
     @Test
@@ -73,6 +76,40 @@ class HtmlReportTest {
         assertTrue(d.get("secondStart").isInt());
         JsonNode single = data(HtmlReport.render(one, AttentionSummary.of(one), ReportOptions.defaults()));
         assertFalse(single.has("secondStart"), single.toString().substring(0, 200));
+    }
+
+    @Test
+    void nonFiniteValuesAreMissingNotZeroAndThePageSaysSo() throws Exception {
+        CapturedAttention c = synthetic(new String[] {"[CLS]", "a", "b", "[SEP]"}, 2, 2);
+        AttentionSummary s = AttentionSummary.of(c);
+        s.rankCollapse()[1] = Double.NaN; // a summary computed elsewhere, or an importance by ablation, may hold NaN or ±Inf
+        String html = HtmlReport.render(c, s,
+                ReportOptions.defaults().model("m").importance(new double[][] {{0.5, Double.POSITIVE_INFINITY}, {Double.NEGATIVE_INFINITY, 1}}));
+        JsonNode d = data(html);
+        assertTrue(d.get("rankCollapse").get(1).isNull(), "rank collapse: " + d.get("rankCollapse"));
+        assertTrue(d.get("rankCollapse").get(0).isNumber());
+        assertTrue(d.get("importance").get(0).get(1).isNull());
+        assertTrue(d.get("importance").get(1).get(0).isNull());
+        assertEquals(0.5, d.get("importance").get(0).get(0).asDouble());
+        int nulls = countNulls(d); // every null in the data is a replaced value (model and importance are given)
+        assertTrue(nulls >= 3, "nulls " + nulls);
+        assertEquals(nulls, d.get("missing").asInt(), "missing counts every replaced value");
+        String note = "<p class=\"missing-note\" id=\"missing-note\">" + nulls + " values were NaN or \u00b1Inf, shown as missing";
+        assertTrue(html.contains(note), html.substring(0, Math.min(html.length(), 4000)));
+        assertFalse(html.contains("@MISSING@"));
+
+        CapturedAttention clean = synthetic(new String[] {"[CLS]", "a", "[SEP]"}, 1, 2);
+        String cleanHtml = HtmlReport.render(clean, AttentionSummary.of(clean), ReportOptions.defaults());
+        assertEquals(0, data(cleanHtml).get("missing").asInt());
+        assertFalse(cleanHtml.contains("missing-note\""), "no note when every value is finite");
+        assertFalse(cleanHtml.contains("@MISSING@"));
+    }
+
+    static int countNulls(JsonNode n) {
+        if (n.isNull()) return 1;
+        int c = 0;
+        for (JsonNode child : n) c += countNulls(child);
+        return c;
     }
 
     static JsonNode data(String html) throws Exception {

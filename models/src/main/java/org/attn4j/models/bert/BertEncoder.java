@@ -20,7 +20,7 @@ public final class BertEncoder {
     private final float[] wordEmb, posEmb, typeEmb, embLnW, embLnB;
     private final Layer[] layers;
 
-    private record Layer(Linear qkv, Linear attnOut, float[] ln1W, float[] ln1B, Linear ffnIn, Linear ffnOut, float[] ln2W, float[] ln2B) {}
+    private record Layer(PackedLinear qkv, PackedLinear attnOut, float[] ln1W, float[] ln1B, PackedLinear ffnIn, PackedLinear ffnOut, float[] ln2W, float[] ln2B) {}
 
     /**
      * Hook points of a forward pass, named as in attn4j's architecture. Reading:
@@ -86,6 +86,18 @@ public final class BertEncoder {
         }
     }
 
+    /**
+     * Builds the encoder from weights under canonical names ({@code embeddings.word_embeddings.weight},
+     * {@code encoder.layer.L.attention.self.query.weight} stored {@code [in, out]}, …; see
+     * {@code BertWeights.expected}). Every tensor's shape is checked against {@code cfg}. The
+     * embeddings and LayerNorm parameters are copied and the linear weights packed into panels, so
+     * the encoder keeps no reference to {@code w} and later changes to it have no effect; the packed
+     * copy costs about the size of the weights once more while {@code w} is alive.
+     * The encoder is immutable and thread-safe: {@link #forward} may run concurrently.
+     *
+     * @throws IllegalArgumentException naming the tensor and the source if one is missing or has
+     *     the wrong shape
+     */
     public BertEncoder(BertConfig cfg, ModelWeights w) {
         this.cfg = cfg;
         int h = cfg.hidden(), inner = cfg.intermediate();
@@ -97,7 +109,7 @@ public final class BertEncoder {
         layers = new Layer[cfg.layers()];
         for (int l = 0; l < cfg.layers(); l++) {
             String p = "encoder.layer." + l + ".";
-            Linear qkv = Linear.concat(
+            PackedLinear qkv = PackedLinear.concat(
                     new Tensor[] {weight(w, p + "attention.self.query", h, h), weight(w, p + "attention.self.key", h, h),
                             weight(w, p + "attention.self.value", h, h)},
                     new Tensor[] {w.get(p + "attention.self.query.bias", h), w.get(p + "attention.self.key.bias", h),
@@ -117,8 +129,8 @@ public final class BertEncoder {
         return w.get(name + ".weight", in, out);
     }
 
-    private static Linear linear(ModelWeights w, String name, int in, int out) {
-        return Linear.of(weight(w, name, in, out), w.get(name + ".bias", out));
+    private static PackedLinear linear(ModelWeights w, String name, int in, int out) {
+        return PackedLinear.of(weight(w, name, in, out), w.get(name + ".bias", out));
     }
 
     public BertConfig config() { return cfg; }

@@ -63,10 +63,22 @@ public final class OnnxWeights {
         }
     }
 
+    /** {@link #read(Path, BertConfig.Pooling)} with MEAN pooling (sentence-transformers' default; bge models need CLS). */
     public static Loaded read(Path file) throws IOException {
         return read(file, BertConfig.Pooling.MEAN);
     }
 
+    /**
+     * Reads a whole {@code .onnx} file into memory and derives the weights and config. Every overload
+     * does the same from a different source; they differ only in where the bytes come from and in
+     * the name used in messages (the path, or {@code sourceName}). The pooling is not in the graph,
+     * so it is the caller's to say.
+     *
+     * @throws NoSuchFileException if {@code file} does not exist
+     * @throws IOException if it cannot be read
+     * @throws IllegalArgumentException naming the file if it is over 2 GiB (external data), is not a
+     *     well-formed ONNX model, or lacks a BERT tensor, or the heads or shapes contradict each other
+     */
     public static Loaded read(Path file, BertConfig.Pooling pooling) throws IOException {
         if (!Files.exists(file)) throw new NoSuchFileException(file.toString(), null, "ONNX model file not found");
         long size = Files.size(file);
@@ -76,15 +88,20 @@ public final class OnnxWeights {
         return read(Files.readAllBytes(file), file.toString(), pooling);
     }
 
-    /** Reads the whole stream (not closed); {@code sourceName} names it in messages. */
+    /** Reads the whole stream (not closed), MEAN pooling; {@code sourceName} names it in messages. */
     public static Loaded read(InputStream in, String sourceName) throws IOException {
         return read(in, sourceName, BertConfig.Pooling.MEAN);
     }
 
+    /** {@link #read(Path, BertConfig.Pooling)} from a stream, read to its end and not closed. */
     public static Loaded read(InputStream in, String sourceName, BertConfig.Pooling pooling) throws IOException {
         return read(in.readAllBytes(), sourceName, pooling);
     }
 
+    /**
+     * {@link #read(Path, BertConfig.Pooling)} from the file's bytes. The returned weights share
+     * storage with the parsed graph, not with {@code bytes}, which the caller may reuse.
+     */
     public static Loaded read(byte[] bytes, String sourceName, BertConfig.Pooling pooling) {
         return fromGraph(OnnxGraph.parse(bytes, sourceName), pooling);
     }

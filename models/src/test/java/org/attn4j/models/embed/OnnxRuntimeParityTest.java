@@ -99,7 +99,7 @@ class OnnxRuntimeParityTest {
 
     void check(Embedder model, byte[] onnx, List<String> texts, int batch) throws Exception {
         try (OrtSession session = env.createSession(onnx, new OrtSession.SessionOptions())) {
-            double worst = 0, worstCos = 1;
+            double worst = 0, worstCos = 1, worstNorm = 0, worstUnit = 0;
             int checked = 0;
             boolean sawLimit = false;
             for (int from = 0; from < texts.size(); from += batch) {
@@ -123,15 +123,27 @@ class OnnxRuntimeParityTest {
                             if (model.encoder().config().pooling() == BertConfig.Pooling.MEAN || t == 0) pooled[c] += ref[i][t][c];
                         }
                     }
-                    worstCos = Math.min(worstCos, cosine(mine.embeddings()[i], pooled));
+                    float[] e = mine.embeddings()[i];
+                    worstCos = Math.min(worstCos, cosine(e, pooled));
+                    // cosine ignores scale: the embedding must also have unit length and equal ORT's pooled vector normalised
+                    double norm = 0, refNorm = 0;
+                    for (int c = 0; c < e.length; c++) {
+                        norm += (double) e[c] * e[c];
+                        refNorm += pooled[c] * pooled[c];
+                    }
+                    worstNorm = Math.max(worstNorm, Math.abs(Math.sqrt(norm) - 1));
+                    for (int c = 0; c < e.length; c++) worstUnit = Math.max(worstUnit, Math.abs(e[c] - pooled[c] / Math.sqrt(refNorm)));
                     checked++;
                 }
             }
-            System.out.printf("%s: %d inputs, max |attn4j - ORT| = %.2e, min cosine = %.8f%n", model.name(), checked, worst, worstCos);
+            System.out.printf("%s: %d inputs, max |attn4j - ORT| = %.2e, min cosine = %.8f, max |norm - 1| = %.1e, max |e - ORT unit| = %.1e%n",
+                    model.name(), checked, worst, worstCos, worstNorm, worstUnit);
             assertTrue(checked >= 50, "at least 50 inputs");
             assertTrue(sawLimit, "one input at the 512-token limit");
             assertTrue(worst <= 1e-4, model.name() + ": max |attn4j - ORT| on real tokens = " + worst);
             assertTrue(worstCos >= 0.99999, model.name() + ": min cosine of pooled embeddings = " + worstCos);
+            assertTrue(worstNorm <= 1e-6, model.name() + ": max | ||embedding|| - 1 | = " + worstNorm);
+            assertTrue(worstUnit <= 1e-5, model.name() + ": max |embedding - ORT pooled / ||ORT pooled|| | = " + worstUnit);
         }
     }
 

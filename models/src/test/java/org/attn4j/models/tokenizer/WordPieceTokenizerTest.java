@@ -376,8 +376,10 @@ class WordPieceTokenizerTest {
         assertEquals("[CLS]", mine.token(101));
         assertEquals(102, mine.id("[SEP]").orElseThrow());
         assertTrue(mine.id("no-such-token").isEmpty());
-        assertThrows(IllegalArgumentException.class, () -> mine.token(30522));
-        assertThrows(IllegalArgumentException.class, () -> mine.token(-1));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> mine.token(30522));
+        assertTrue(e.getMessage().startsWith("token id 30522 is not in the vocabulary (size 30522)"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> mine.token(-1));
+        assertTrue(e.getMessage().startsWith("token id -1 "), e.getMessage());
     }
 
     // ---------------------------------------------------------------- bad input

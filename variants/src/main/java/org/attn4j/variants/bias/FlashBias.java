@@ -1,7 +1,5 @@
 package org.attn4j.variants.bias;
 
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import org.attn4j.core.attention.Attention;
 import org.attn4j.core.attention.AttentionPartial;
 import org.attn4j.core.attention.AttentionSpec;
@@ -11,6 +9,8 @@ import org.attn4j.core.parallel.Parallel;
 import org.attn4j.core.tensor.Tensor;
 import org.attn4j.variants.Family;
 import org.attn4j.variants.Init;
+import org.attn4j.variants.ShapeCache;
+import org.attn4j.variants.ShapeCache.Shape;
 import org.attn4j.variants.Shapes;
 import org.attn4j.variants.Variant;
 import org.attn4j.variants.VariantInfo;
@@ -65,7 +65,7 @@ public final class FlashBias implements Variant {
     private final float[] dense;
     private final int denseHeads, denseN;
     private final Tensor qBias, kBias;
-    private final Map<Long, Factors> cache = new ConcurrentHashMap<>();
+    private final ShapeCache<Factors> cache = new ShapeCache<>();
 
     private record Factors(int heads, int n, int rank, float[] q, float[] k, TruncatedSvd[] svd, float[] bias) {}
 
@@ -291,7 +291,7 @@ public final class FlashBias implements Variant {
             throw new IllegalArgumentException("q: flashbias bias=dense-svd generates a dense [H, N, N] bias and decomposes it (O(N²) memory), "
                     + "so N must be <= " + MAX_GENERATED_N + ", got " + n + "; use bias=alibi or FlashBias.factors for long sequences");
         }
-        return cache.computeIfAbsent(((long) heads << 32) | n, key -> {
+        return cache.get(Shape.of(heads, n), key -> {
             float[] bias = dense != null ? dense : smoothRelativeBias(seed, heads, n);
             int r = params.rank();
             float[] qf = new float[heads * n * r], kf = new float[heads * n * r];

@@ -1,7 +1,5 @@
 package org.attn4j.variants.bias;
 
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import org.attn4j.core.attention.Attention;
 import org.attn4j.core.attention.AttentionSpec;
 import org.attn4j.core.mask.CausalAlignment;
@@ -10,6 +8,8 @@ import org.attn4j.core.simd.MicroKernels;
 import org.attn4j.core.tensor.Tensor;
 import org.attn4j.variants.Family;
 import org.attn4j.variants.Init;
+import org.attn4j.variants.ShapeCache;
+import org.attn4j.variants.ShapeCache.Shape;
 import org.attn4j.variants.Shapes;
 import org.attn4j.variants.Variant;
 import org.attn4j.variants.VariantInfo;
@@ -47,7 +47,7 @@ public final class RelativePositionAttention implements Variant {
     private final long seed;
     private final float[] explicit; // [H, rows, D] or null
     private final int explicitHeads, explicitD;
-    private final Map<java.util.List<Integer>, float[]> tables = new ConcurrentHashMap<>(); // by (H, D, M)
+    private final ShapeCache<float[]> tables = new ShapeCache<>(); // by (H, D, M)
 
     /** Embeddings drawn from {@code seed} for each input shape: N(0, 1/D), as tensor2tensor initialises them. */
     public RelativePositionAttention(RelativePositionParams params, long seed) {
@@ -114,8 +114,7 @@ public final class RelativePositionAttention implements Variant {
             throw new IllegalArgumentException("maxDistance: M=" + m + " needs an embedding table [H=" + heads + ", " + (2L * m + 1) + ", D=" + d
                     + "] larger than one array; use a smaller clipping distance (M >= N - 1 = " + (n - 1) + " never clips)");
         }
-        java.util.List<Integer> key = java.util.List.of(heads, d, m);
-        return tables.computeIfAbsent(key, x -> {
+        return tables.get(Shape.of(heads, d, m), key -> {
             float[] t = new float[heads * rows * d];
             // The causal table (−M..0) is the first M + 1 rows of the bidirectional one.
             for (int h = 0; h < heads; h++) {

@@ -1,11 +1,11 @@
 package org.attn4j.variants.conv;
 
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import org.attn4j.core.simd.MicroKernels;
 import org.attn4j.core.tensor.Tensor;
 import org.attn4j.variants.Family;
 import org.attn4j.variants.Init;
+import org.attn4j.variants.ShapeCache;
+import org.attn4j.variants.ShapeCache.Shape;
 import org.attn4j.variants.Shapes;
 import org.attn4j.variants.Variant;
 import org.attn4j.variants.VariantInfo;
@@ -29,7 +29,7 @@ public final class DynamicConv implements Variant {
     private final long seed;
     private final float[] explicit; // [C, G·k] or null
     private final int explicitChannels, explicitGroups;
-    private final Map<Long, float[]> weights = new ConcurrentHashMap<>();
+    private final ShapeCache<float[]> weights = new ShapeCache<>();
 
     /** The projection [C, G·k] drawn from {@code seed} (Glorot uniform) for each input's channel count. */
     public DynamicConv(ConvParams params, long seed) {
@@ -78,7 +78,7 @@ public final class DynamicConv implements Variant {
                     + " groups, this input has C=" + channels + " and " + groups + " groups");
         }
         float[] w = explicit != null ? explicit
-                : weights.computeIfAbsent(((long) channels << 32) | groups, key -> Init.glorot(seed, "dynamic-conv.w", channels, gk));
+                : weights.get(Shape.of(channels, groups), key -> Init.glorot(seed, "dynamic-conv.w", channels, gk));
         MicroKernels mk = MicroKernels.get();
         return TimeConvolution.run(v, params, groups, (x, b, n, c, t0, t1, out) -> {
             mk.gemm(t1 - t0, gk, c, x, (b * n + t0) * c, c, 1, w, 0, gk, out, 0, gk, false);

@@ -1,10 +1,10 @@
 package org.attn4j.variants.conv;
 
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import org.attn4j.core.tensor.Tensor;
 import org.attn4j.variants.Family;
 import org.attn4j.variants.Init;
+import org.attn4j.variants.ShapeCache;
+import org.attn4j.variants.ShapeCache.Shape;
 import org.attn4j.variants.Shapes;
 import org.attn4j.variants.Variant;
 import org.attn4j.variants.VariantInfo;
@@ -30,7 +30,7 @@ public final class LightweightConv implements Variant {
     private final long seed;
     private final float[] explicit; // [G, k] raw weights, or null
     private final int explicitGroups;
-    private final Map<Integer, float[]> weights = new ConcurrentHashMap<>();
+    private final ShapeCache<float[]> weights = new ShapeCache<>();
 
     /** Weights [G, k] drawn from {@code seed} (Glorot uniform) for each input's group count. */
     public LightweightConv(ConvParams params, long seed) {
@@ -75,7 +75,7 @@ public final class LightweightConv implements Variant {
             throw new IllegalArgumentException("v: the weights are for " + explicitGroups + " groups, this input needs " + groups + " (heads=0 follows H)");
         }
         float[] w = explicit != null ? explicit
-                : weights.computeIfAbsent(groups, g -> Init.glorot(seed, "lightweight-conv.w", g, params.kernel()));
+                : weights.get(Shape.of(groups), key -> Init.glorot(seed, "lightweight-conv.w", groups, params.kernel()));
         int gk = groups * params.kernel();
         return TimeConvolution.run(v, params, groups, (x, b, n, c, t0, t1, out) -> {
             for (int t = t0; t < t1; t++) System.arraycopy(w, 0, out, (t - t0) * gk, gk);

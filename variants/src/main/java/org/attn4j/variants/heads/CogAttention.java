@@ -3,8 +3,8 @@ package org.attn4j.variants.heads;
 import org.attn4j.core.parallel.Parallel;
 import org.attn4j.core.simd.MicroKernels;
 import org.attn4j.core.tensor.Tensor;
+import org.attn4j.variants.AbstractVariant;
 import org.attn4j.variants.Family;
-import org.attn4j.variants.Variant;
 import org.attn4j.variants.VariantInfo;
 import org.attn4j.variants.VariantResult;
 
@@ -24,23 +24,13 @@ import org.attn4j.variants.VariantResult;
  * <p>Per (batch, head, block of query rows): scores with GEMM, row-wise signed softmax, P·V with
  * GEMM; memory {@code O(blockRows·N)} per worker. FLOPs: 2·rows·Nk·(D + Dv).
  */
-public final class CogAttention implements Variant {
+public final class CogAttention extends AbstractVariant<CogParams> {
     public static final VariantInfo INFO = new VariantInfo("cog", "P35", "More Expressive Attention with Negative Weights", Family.H, false,
             "signed weights sign(s)·softmax(|s|): tokens can be copied or deleted by one head");
 
-    private final CogParams params;
-
     public CogAttention(CogParams params) {
-        this.params = java.util.Objects.requireNonNull(params, "params");
+        super(INFO, params);
     }
-
-    @Override
-    public boolean causal() {
-        return params.causal();
-    }
-
-    @Override
-    public VariantInfo info() { return INFO; }
 
     @Override
     public VariantResult run(Tensor q, Tensor k, Tensor v, int threads) {

@@ -1,5 +1,7 @@
 package org.attn4j.variants.heads;
 
+import org.attn4j.variants.VariantParams;
+
 /**
  * Hyper-parameters of {@link EnhancedInteractiveAttention}.
  *
@@ -7,7 +9,7 @@ package org.attn4j.variants.heads;
  * @param scale   logit scale; 0 means 1/sqrt(D)
  * @param perturb seeded interaction matrices are {@code I + N(0, perturb²/n) (n inputs per output)} (0 gives exactly MHA)
  */
-public record EitParams(boolean causal, double scale, double perturb) {
+public record EitParams(boolean causal, double scale, double perturb) implements VariantParams {
     public EitParams {
         Checks.scale(scale);
         Checks.perturb(perturb);

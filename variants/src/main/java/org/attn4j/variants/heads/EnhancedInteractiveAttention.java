@@ -3,8 +3,8 @@ package org.attn4j.variants.heads;
 import org.attn4j.core.parallel.Parallel;
 import org.attn4j.core.simd.MicroKernels;
 import org.attn4j.core.tensor.Tensor;
+import org.attn4j.variants.AbstractVariant;
 import org.attn4j.variants.Family;
-import org.attn4j.variants.Variant;
 import org.attn4j.variants.VariantInfo;
 import org.attn4j.variants.VariantResult;
 
@@ -27,16 +27,15 @@ import org.attn4j.variants.VariantResult;
  *
  * <p>Memory {@code O(blockRows·N·H)} (query rows in blocks, see {@link HeadBlocks}).
  */
-public final class EnhancedInteractiveAttention implements Variant {
+public final class EnhancedInteractiveAttention extends AbstractVariant<EitParams> {
     public static final VariantInfo INFO = new VariantInfo("eit", "P10", "EIT: Enhanced Interactive Transformer", Family.H, false,
             "every query subspace scores every key subspace; inner-subspace (pre-softmax) and cross-subspace (post-softmax) map fusion");
 
-    private final EitParams params;
     private final long seed;
     private final float[] inner, cross;
 
     public EnhancedInteractiveAttention(EitParams params, long seed) {
-        this.params = java.util.Objects.requireNonNull(params, "params");
+        super(INFO, params);
         this.seed = seed;
         this.inner = null;
         this.cross = null;
@@ -44,7 +43,7 @@ public final class EnhancedInteractiveAttention implements Variant {
 
     /** Explicit H×H interaction weights, row-major {@code U[i][j]} and {@code C[i][l]}. */
     public EnhancedInteractiveAttention(EitParams params, float[] inner, float[] cross) {
-        this.params = java.util.Objects.requireNonNull(params, "params");
+        super(INFO, params);
         this.seed = 0;
         if (inner == null) throw new IllegalArgumentException("inner: missing");
         if (cross == null) throw new IllegalArgumentException("cross: missing");
@@ -53,14 +52,6 @@ public final class EnhancedInteractiveAttention implements Variant {
         Checks.finite("inner", this.inner);
         Checks.finite("cross", this.cross);
     }
-
-    @Override
-    public boolean causal() {
-        return params.causal();
-    }
-
-    @Override
-    public VariantInfo info() { return INFO; }
 
     @Override
     public VariantResult run(Tensor q, Tensor k, Tensor v, int threads) {

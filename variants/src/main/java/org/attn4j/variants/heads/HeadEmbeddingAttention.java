@@ -6,10 +6,10 @@ import org.attn4j.core.mask.CausalAlignment;
 import org.attn4j.core.parallel.Parallel;
 import org.attn4j.core.simd.MicroKernels;
 import org.attn4j.core.tensor.Tensor;
+import org.attn4j.variants.AbstractVariant;
 import org.attn4j.variants.Family;
 import org.attn4j.variants.Init;
 import org.attn4j.variants.Shapes;
-import org.attn4j.variants.Variant;
 import org.attn4j.variants.VariantInfo;
 import org.attn4j.variants.VariantResult;
 
@@ -34,17 +34,16 @@ import org.attn4j.variants.VariantResult;
  * of Q and K and 2·N·(H·Dv)·Dv for V, N·D per head and role for the embeddings, plus 2·(D + Dv)
  * per visible (query, key) pair.
  */
-public final class HeadEmbeddingAttention implements Variant {
+public final class HeadEmbeddingAttention extends AbstractVariant<HeadEmbeddingParams> {
     public static final VariantInfo INFO = new VariantInfo("mhe", "P59", "Pit One Against Many: attention-head embeddings", Family.H, false,
             "one projection shared by all heads; heads differ by added or multiplied head embeddings");
 
-    private final HeadEmbeddingParams params;
     private final long seed;
     /** Explicit parameters: [wq, wk, wv, eq, ek, ev], or null for seeded ones. */
     private final float[][] explicit;
 
     public HeadEmbeddingAttention(HeadEmbeddingParams params, long seed) {
-        this.params = java.util.Objects.requireNonNull(params, "params");
+        super(INFO, params);
         this.seed = seed;
         this.explicit = null;
     }
@@ -54,7 +53,7 @@ public final class HeadEmbeddingAttention implements Variant {
      * embeddings {@code eq, ek} {@code H × D}, {@code ev} {@code H × Dv}.
      */
     public HeadEmbeddingAttention(HeadEmbeddingParams params, float[] wq, float[] wk, float[] wv, float[] eq, float[] ek, float[] ev) {
-        this.params = java.util.Objects.requireNonNull(params, "params");
+        super(INFO, params);
         this.seed = 0;
         String[] names = {"wq", "wk", "wv", "eq", "ek", "ev"};
         float[][] all = {wq, wk, wv, eq, ek, ev};
@@ -65,14 +64,6 @@ public final class HeadEmbeddingAttention implements Variant {
             Checks.finite(names[i], explicit[i]);
         }
     }
-
-    @Override
-    public boolean causal() {
-        return params.causal();
-    }
-
-    @Override
-    public VariantInfo info() { return INFO; }
 
     @Override
     public VariantResult run(Tensor q, Tensor k, Tensor v, int threads) {

@@ -6,9 +6,9 @@ import org.attn4j.core.mask.CausalAlignment;
 import org.attn4j.core.parallel.Parallel;
 import org.attn4j.core.simd.MicroKernels;
 import org.attn4j.core.tensor.Tensor;
+import org.attn4j.variants.AbstractVariant;
 import org.attn4j.variants.Family;
 import org.attn4j.variants.Shapes;
-import org.attn4j.variants.Variant;
 import org.attn4j.variants.VariantInfo;
 import org.attn4j.variants.VariantResult;
 
@@ -30,23 +30,22 @@ import org.attn4j.variants.VariantResult;
  * attention. FLOPs: 2·N·D² per transformed head (2·N·Dv² for values) plus 2·(D + Dv) per visible
  * (query, key) pair.
  */
-public final class KnockingHeadsAttention implements Variant {
+public final class KnockingHeadsAttention extends AbstractVariant<KnockingHeadsParams> {
     public static final VariantInfo INFO = new VariantInfo("knocking-heads", "P73", "Knocking-Heads Attention", Family.H, false,
             "one identity-initialised matrix shared by all heads transforms each head's Q/K/V before attention");
 
-    private final KnockingHeadsParams params;
     private final long seed;
     private final float[] tq, tk, tv;
 
     public KnockingHeadsAttention(KnockingHeadsParams params, long seed) {
-        this.params = java.util.Objects.requireNonNull(params, "params");
+        super(INFO, params);
         this.seed = seed;
         this.tq = this.tk = this.tv = null;
     }
 
     /** Explicit shared matrices (row-major D×D, D×D, Dv×Dv); a null one is the identity. */
     public KnockingHeadsAttention(KnockingHeadsParams params, float[] tq, float[] tk, float[] tv) {
-        this.params = java.util.Objects.requireNonNull(params, "params");
+        super(INFO, params);
         this.seed = 0;
         this.tq = tq == null ? null : tq.clone();
         this.tk = tk == null ? null : tk.clone();
@@ -55,14 +54,6 @@ public final class KnockingHeadsAttention implements Variant {
         if (this.tk != null) Checks.finite("tk", this.tk);
         if (this.tv != null) Checks.finite("tv", this.tv);
     }
-
-    @Override
-    public boolean causal() {
-        return params.causal();
-    }
-
-    @Override
-    public VariantInfo info() { return INFO; }
 
     @Override
     public VariantResult run(Tensor q, Tensor k, Tensor v, int threads) {

@@ -1,5 +1,7 @@
 package org.attn4j.variants.heads;
 
+import org.attn4j.variants.VariantParams;
+
 /**
  * Hyper-parameters of {@link KnockingHeadsAttention}.
  *
@@ -10,7 +12,7 @@ package org.attn4j.variants.heads;
  * @param keys    apply the shared T^K to the keys
  * @param values  apply the shared T^V to the values
  */
-public record KnockingHeadsParams(boolean causal, double scale, double perturb, boolean queries, boolean keys, boolean values) {
+public record KnockingHeadsParams(boolean causal, double scale, double perturb, boolean queries, boolean keys, boolean values) implements VariantParams {
     public KnockingHeadsParams {
         Checks.scale(scale);
         Checks.perturb(perturb);

@@ -5,10 +5,10 @@ import java.util.List;
 import org.attn4j.core.parallel.Parallel;
 import org.attn4j.core.simd.MicroKernels;
 import org.attn4j.core.tensor.Tensor;
+import org.attn4j.variants.AbstractVariant;
 import org.attn4j.variants.Family;
 import org.attn4j.variants.Init;
 import org.attn4j.variants.Shapes;
-import org.attn4j.variants.Variant;
 import org.attn4j.variants.VariantInfo;
 import org.attn4j.variants.VariantResult;
 
@@ -38,17 +38,16 @@ import org.attn4j.variants.VariantResult;
  * router 2·H·D per logit per token; 2·(D + Dv) per computed (query, visible key) pair; Dv per
  * gated output row.
  */
-public final class MixtureOfHeadsAttention implements Variant {
+public final class MixtureOfHeadsAttention extends AbstractVariant<MixtureOfHeadsParams> {
     public static final VariantInfo INFO = new VariantInfo("moh", "P39", "MoH: Multi-Head Attention as Mixture-of-Head Attention", Family.H, false,
             "shared heads plus per-token top-k routed heads, outputs weighted by two-stage router gates");
 
-    private final MixtureOfHeadsParams params;
     private final long seed;
     private final float[] wRouted, wShared, wStage;
     private final boolean explicit;
 
     public MixtureOfHeadsAttention(MixtureOfHeadsParams params, long seed) {
-        this.params = java.util.Objects.requireNonNull(params, "params");
+        super(INFO, params);
         this.seed = seed;
         this.wRouted = this.wShared = this.wStage = null;
         this.explicit = false;
@@ -60,7 +59,7 @@ public final class MixtureOfHeadsAttention implements Variant {
      * and there are routed heads).
      */
     public MixtureOfHeadsAttention(MixtureOfHeadsParams params, float[] wRouted, float[] wShared, float[] wStage) {
-        this.params = java.util.Objects.requireNonNull(params, "params");
+        super(INFO, params);
         if (params.shared() < 0 || params.topK() < 0) throw new IllegalArgumentException("shared: explicit router weights need explicit shared and top-k counts");
         this.seed = 0;
         this.wRouted = wRouted == null ? null : wRouted.clone();
@@ -68,14 +67,6 @@ public final class MixtureOfHeadsAttention implements Variant {
         this.wStage = wStage == null ? null : wStage.clone();
         this.explicit = true;
     }
-
-    @Override
-    public boolean causal() {
-        return params.causal();
-    }
-
-    @Override
-    public VariantInfo info() { return INFO; }
 
     @Override
     public VariantResult run(Tensor q, Tensor k, Tensor v, int threads) {

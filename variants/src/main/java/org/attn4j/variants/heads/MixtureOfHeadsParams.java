@@ -1,5 +1,7 @@
 package org.attn4j.variants.heads;
 
+import org.attn4j.variants.VariantParams;
+
 /**
  * Hyper-parameters of {@link MixtureOfHeadsAttention}.
  *
@@ -9,7 +11,7 @@ package org.attn4j.variants.heads;
  * @param causal query i sees keys j ≤ i
  * @param scale  logit scale; 0 means 1/sqrt(D)
  */
-public record MixtureOfHeadsParams(int shared, int topK, boolean causal, double scale) {
+public record MixtureOfHeadsParams(int shared, int topK, boolean causal, double scale) implements VariantParams {
     public MixtureOfHeadsParams {
         Checks.scale(scale);
         if (shared < -1) throw new IllegalArgumentException("shared: expected -1 (H/2) or >= 0, got " + shared);

@@ -3,8 +3,8 @@ package org.attn4j.variants.heads;
 import org.attn4j.core.parallel.Parallel;
 import org.attn4j.core.simd.MicroKernels;
 import org.attn4j.core.tensor.Tensor;
+import org.attn4j.variants.AbstractVariant;
 import org.attn4j.variants.Family;
-import org.attn4j.variants.Variant;
 import org.attn4j.variants.VariantInfo;
 import org.attn4j.variants.VariantResult;
 import org.attn4j.variants.heads.MultiTokenParams.Where;
@@ -36,16 +36,15 @@ import org.attn4j.variants.heads.MultiTokenParams.Where;
  * recomputed by the next block (counted in FLOPs). FLOPs: scores 2·rows·Nk·D, convolution 2 per
  * tap and score for non-zero taps, head mixing 2 per coefficient and score, P·V 2·rows·Nk·Dv.
  */
-public final class MultiTokenAttention implements Variant {
+public final class MultiTokenAttention extends AbstractVariant<MultiTokenParams> {
     public static final VariantInfo INFO = new VariantInfo("multi-token", "P68", "Multi-Token Attention", Family.H, false,
             "2-D convolution over each head's (query, key) score map and convolution over groups of heads");
 
-    private final MultiTokenParams params;
     private final long seed;
     private final float[] kernels, headWeights;
 
     public MultiTokenAttention(MultiTokenParams params, long seed) {
-        this.params = java.util.Objects.requireNonNull(params, "params");
+        super(INFO, params);
         this.seed = seed;
         this.kernels = null;
         this.headWeights = null;
@@ -56,7 +55,7 @@ public final class MultiTokenAttention implements Variant {
      * {@code headWeights[h·c_h + m]}, the weight of the m-th head of h's group in head h.
      */
     public MultiTokenAttention(MultiTokenParams params, float[] kernels, float[] headWeights) {
-        this.params = java.util.Objects.requireNonNull(params, "params");
+        super(INFO, params);
         this.seed = 0;
         if (kernels == null) throw new IllegalArgumentException("kernels: missing");
         if (headWeights == null) throw new IllegalArgumentException("headWeights: missing");
@@ -65,14 +64,6 @@ public final class MultiTokenAttention implements Variant {
         Checks.finite("kernels", this.kernels);
         Checks.finite("headWeights", this.headWeights);
     }
-
-    @Override
-    public boolean causal() {
-        return params.causal();
-    }
-
-    @Override
-    public VariantInfo info() { return INFO; }
 
     /** Seeded kernels for H heads (identity + noise). */
     static float[] seededKernels(long seed, MultiTokenParams p, int heads) {

@@ -1,5 +1,7 @@
 package org.attn4j.variants.heads;
 
+import org.attn4j.variants.VariantParams;
+
 /**
  * Hyper-parameters of {@link MultiTokenAttention}.
  *
@@ -15,7 +17,7 @@ package org.attn4j.variants.heads;
  * @param perturb   seeded kernels are identity + N(0, perturb²/fan-in) (0 gives exactly MHA)
  */
 public record MultiTokenParams(boolean causal, double scale, int queryKernel, int keyKernel, Where keyQuery,
-                               int headGroup, Where headMix, boolean groupNorm, double perturb) {
+                               int headGroup, Where headMix, boolean groupNorm, double perturb) implements VariantParams {
     /** Placement of a convolution relative to the softmax. */
     public enum Where { PRE, POST, NONE }
 

@@ -2,8 +2,8 @@ package org.attn4j.variants.heads;
 
 import org.attn4j.core.parallel.Parallel;
 import org.attn4j.core.tensor.Tensor;
+import org.attn4j.variants.AbstractVariant;
 import org.attn4j.variants.Family;
-import org.attn4j.variants.Variant;
 import org.attn4j.variants.VariantInfo;
 import org.attn4j.variants.VariantResult;
 
@@ -23,17 +23,16 @@ import org.attn4j.variants.VariantResult;
  * FLOPs counted: scores 2·rows·Nk·D per head, each mixing 2·rows·Nk per non-zero coefficient, P·V
  * 2·rows·Nk·Dv per head, with Nk = N, or the block's last row + 1 under causal masking.
  */
-public final class TalkingHeadsAttention implements Variant {
+public final class TalkingHeadsAttention extends AbstractVariant<TalkingHeadsParams> {
     public static final VariantInfo INFO = new VariantInfo("talking-heads", "-", "Talking-Heads Attention (Shazeer et al. 2020)", Family.H, false,
             "logits mixed across heads by P_l before the softmax, weights mixed by P_w after it");
 
-    private final TalkingHeadsParams params;
     private final long seed;
     private final float[] logitMix, weightMix;
 
     /** Seeded mixing matrices, created for each input's H. */
     public TalkingHeadsAttention(TalkingHeadsParams params, long seed) {
-        this.params = java.util.Objects.requireNonNull(params, "params");
+        super(INFO, params);
         this.seed = seed;
         this.logitMix = null;
         this.weightMix = null;
@@ -41,7 +40,7 @@ public final class TalkingHeadsAttention implements Variant {
 
     /** Explicit H×H mixing matrices (row-major, {@code [to][from]}); null skips that mixing. */
     public TalkingHeadsAttention(TalkingHeadsParams params, float[] logitMix, float[] weightMix) {
-        this.params = java.util.Objects.requireNonNull(params, "params");
+        super(INFO, params);
         this.seed = 0;
         if (logitMix == null && weightMix == null) throw new IllegalArgumentException("logitMix: at least one of logitMix and weightMix must be given");
         this.logitMix = logitMix == null ? null : logitMix.clone();
@@ -50,16 +49,6 @@ public final class TalkingHeadsAttention implements Variant {
         if (logitMix != null) Checks.square("logitMix", this.logitMix, h);
         if (weightMix != null) Checks.square("weightMix", this.weightMix, h);
     }
-
-    @Override
-    public boolean causal() {
-        return params.causal();
-    }
-
-    @Override
-    public VariantInfo info() { return INFO; }
-
-    public TalkingHeadsParams params() { return params; }
 
     @Override
     public VariantResult run(Tensor q, Tensor k, Tensor v, int threads) {

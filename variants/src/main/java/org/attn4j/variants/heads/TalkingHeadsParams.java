@@ -1,5 +1,7 @@
 package org.attn4j.variants.heads;
 
+import org.attn4j.variants.VariantParams;
+
 /**
  * Hyper-parameters of {@link TalkingHeadsAttention}.
  *
@@ -9,7 +11,7 @@ package org.attn4j.variants.heads;
  * @param pre     mix logits across heads before the softmax
  * @param post    mix weights across heads after the softmax
  */
-public record TalkingHeadsParams(boolean causal, double scale, double perturb, boolean pre, boolean post) {
+public record TalkingHeadsParams(boolean causal, double scale, double perturb, boolean pre, boolean post) implements VariantParams {
     public TalkingHeadsParams {
         Checks.scale(scale);
         Checks.perturb(perturb);

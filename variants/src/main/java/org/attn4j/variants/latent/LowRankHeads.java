@@ -1,7 +1,5 @@
 package org.attn4j.variants.latent;
 
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import org.attn4j.core.attention.Attention;
 import org.attn4j.core.attention.AttentionSpec;
 import org.attn4j.core.mask.CausalAlignment;
@@ -10,6 +8,8 @@ import org.attn4j.core.simd.MicroKernels;
 import org.attn4j.core.tensor.Tensor;
 import org.attn4j.variants.Family;
 import org.attn4j.variants.Init;
+import org.attn4j.variants.ShapeCache;
+import org.attn4j.variants.ShapeCache.Shape;
 import org.attn4j.variants.Shapes;
 import org.attn4j.variants.Variant;
 import org.attn4j.variants.VariantInfo;
@@ -37,7 +37,7 @@ public final class LowRankHeads implements Variant {
     private final LowRankParams params;
     private final long seed;
     private final Weights fixed;
-    private final Map<Long, Weights> bySize = new ConcurrentHashMap<>();
+    private final ShapeCache<Weights> bySize = new ShapeCache<>();
 
     /** Per-head factors, {@code wq[h]} and {@code wk[h]} row-major {@code D × r}. */
     public record Weights(int heads, int d, int rank, float[][] wq, float[][] wk) {
@@ -93,7 +93,7 @@ public final class LowRankHeads implements Variant {
             }
             return fixed;
         }
-        return bySize.computeIfAbsent(((long) heads << 32) | d, key -> Weights.seeded(seed, heads, d, params.rank()));
+        return bySize.get(Shape.of(heads, d), key -> Weights.seeded(seed, heads, d, params.rank()));
     }
 
     @Override

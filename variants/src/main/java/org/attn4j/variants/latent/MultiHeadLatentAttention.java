@@ -1,8 +1,6 @@
 package org.attn4j.variants.latent;
 
-import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentHashMap;
 import org.attn4j.core.attention.Attention;
 import org.attn4j.core.attention.AttentionSpec;
 import org.attn4j.core.mask.CausalAlignment;
@@ -10,6 +8,8 @@ import org.attn4j.core.simd.MicroKernels;
 import org.attn4j.core.tensor.Tensor;
 import org.attn4j.variants.Family;
 import org.attn4j.variants.Init;
+import org.attn4j.variants.ShapeCache;
+import org.attn4j.variants.ShapeCache.Shape;
 import org.attn4j.variants.Shapes;
 import org.attn4j.variants.Variant;
 import org.attn4j.variants.VariantInfo;
@@ -54,7 +54,7 @@ public final class MultiHeadLatentAttention implements Variant {
     private final MlaParams params;
     private final long seed;
     private final Weights fixed;
-    private final Map<String, Weights> byShape = new ConcurrentHashMap<>();
+    private final ShapeCache<Weights> byShape = new ShapeCache<>();
 
     /**
      * Learned parameters, row-major {@code in × out}. Heads are contiguous column blocks: head h of
@@ -110,7 +110,8 @@ public final class MultiHeadLatentAttention implements Variant {
         }
     }
 
-    private final Map<Weights, Absorbed> absorbed = new ConcurrentHashMap<>();
+    /** By the weights' (H, Hkv, D): the weights for a shape are the fixed ones or drawn identically each time. */
+    private final ShapeCache<Absorbed> absorbed = new ShapeCache<>();
 
     /**
      * The latent KV cache of one sequence batch: per batch entry and cached token, the row
@@ -172,7 +173,7 @@ public final class MultiHeadLatentAttention implements Variant {
             }
             return fixed;
         }
-        return byShape.computeIfAbsent(heads + "," + kvHeads + "," + d, key ->
+        return byShape.get(Shape.of(heads, kvHeads, d), key ->
                 Weights.seeded(seed, heads, d, heads * d, kvHeads * d, params.dc(d), params.dcq(d), params.dr(d)));
     }
 
@@ -226,8 +227,8 @@ public final class MultiHeadLatentAttention implements Variant {
         for (int b = 0; b < cache.batch; b++) {
             float[] x = Shapes.mergedHeads(k, b);
             float[] c = new float[n * dc], r = new float[n * dr];
-            flops += Dense.matmul(threads, x, n, dkv, w.wDKV(), dc, null, c);
-            flops += Dense.matmul(threads, x, n, dkv, w.wKR(), dr, null, r);
+            flops += RowParallelMatmul.matmul(threads, x, n, dkv, w.wDKV(), dc, null, c);
+            flops += RowParallelMatmul.matmul(threads, x, n, dkv, w.wKR(), dr, null, r);
             for (int t = 0; t < n; t++) {
                 int pos = cache.length + t;
                 int row = (b * cache.capacity + pos) * width;
@@ -256,16 +257,16 @@ public final class MultiHeadLatentAttention implements Variant {
         for (int b = 0; b < cache.batch; b++) {
             float[] x = Shapes.mergedHeads(q, b);
             float[] cq = new float[n * dcq];
-            flops[0] += Dense.matmul(threads, x, n, dq, w.wDQ(), dcq, null, cq);
+            flops[0] += RowParallelMatmul.matmul(threads, x, n, dq, w.wDQ(), dcq, null, cq);
             for (int t = 0; t < n; t++) rmsNorm(cq, t * dcq, dcq, w.gQ());
             float[] qc = new float[n * nh * dh], qr = new float[n * nh * dr];
-            flops[0] += Dense.matmul(threads, cq, n, dcq, w.wUQ(), nh * dh, null, qc);
-            flops[0] += Dense.matmul(threads, cq, n, dcq, w.wQR(), nh * dr, null, qr);
+            flops[0] += RowParallelMatmul.matmul(threads, cq, n, dcq, w.wUQ(), nh * dh, null, qc);
+            flops[0] += RowParallelMatmul.matmul(threads, cq, n, dcq, w.wQR(), nh * dr, null, qr);
             for (int t = 0; t < n; t++) for (int h = 0; h < nh; h++) rope(qr, (t * nh + h) * dr, dr, start + t);
             int rowBase = b * cache.capacity * cache.width;
             float[] u = new float[n * dq];
             if (params.absorb()) {
-                Absorbed a = absorbed.computeIfAbsent(w, Absorbed::of);
+                Absorbed a = absorbed.get(Shape.of(w.heads(), w.dkv() / w.dh(), w.dh()), key -> Absorbed.of(w));
                 int wq = dc + dr;
                 float[] qa = new float[nh * n * wq];
                 for (int h = 0; h < nh; h++) {
@@ -287,8 +288,8 @@ public final class MultiHeadLatentAttention implements Variant {
                     System.arraycopy(cache.rows, rowBase + j * cache.width + dc, kr, j * dr, dr);
                 }
                 float[] kc = new float[nk * nh * dh], vc = new float[nk * nh * dh];
-                flops[0] += Dense.matmul(threads, c, nk, dc, w.wUK(), nh * dh, null, kc);
-                flops[0] += Dense.matmul(threads, c, nk, dc, w.wUV(), nh * dh, null, vc);
+                flops[0] += RowParallelMatmul.matmul(threads, c, nk, dc, w.wUK(), nh * dh, null, kc);
+                flops[0] += RowParallelMatmul.matmul(threads, c, nk, dc, w.wUV(), nh * dh, null, vc);
                 int wk = dh + dr;
                 float[] qf = new float[nh * n * wk], kf = new float[nh * nk * wk];
                 for (int h = 0; h < nh; h++) {

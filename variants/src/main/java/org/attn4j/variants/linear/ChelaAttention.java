@@ -1,10 +1,10 @@
 package org.attn4j.variants.linear;
 
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import org.attn4j.core.tensor.Tensor;
 import org.attn4j.variants.Family;
 import org.attn4j.variants.Init;
+import org.attn4j.variants.ShapeCache;
+import org.attn4j.variants.ShapeCache.Shape;
 import org.attn4j.variants.Shapes;
 import org.attn4j.variants.Variant;
 import org.attn4j.variants.VariantInfo;
@@ -64,7 +64,7 @@ public final class ChelaAttention implements Variant {
     private final ChelaParams params;
     private final long seed;
     private final Weights fixed;
-    private final Map<Long, Weights> bySize = new ConcurrentHashMap<>();
+    private final ShapeCache<Weights> bySize = new ShapeCache<>();
 
     /** Kernels drawn from {@code seed} for each (H, D) met. */
     public ChelaAttention(ChelaParams params, long seed) {
@@ -99,7 +99,7 @@ public final class ChelaAttention implements Variant {
             }
             return fixed;
         }
-        return bySize.computeIfAbsent(((long) heads << 32) | d, key -> Weights.init(seed, heads, d, params.shortLen(), params.rank()));
+        return bySize.get(Shape.of(heads, d), key -> Weights.init(seed, heads, d, params.shortLen(), params.rank()));
     }
 
     /** Short convolution, SiLU, then long causal convolution of x (n × d) with head h's kernels, in place. */

@@ -16,6 +16,8 @@ import org.attn4j.variants.VariantResult;
  *
  * <p>Shapes: q [B, H, Nq, D], k [B, Hkv, Nk, D], v [B, Hkv, Nk, Dv] → [B, H, Nq, Dv]. q and k are
  * multiplied by {@code scale} (default 1, the paper has none) before the softmaxes.
+ * P96's mechanism of the same name (keys merged into the query projection) is
+ * {@link org.attn4j.variants.better.BetterEfficientAttention}.
  */
 public final class EfficientAttention implements Variant {
     static final VariantInfo INFO = new VariantInfo("efficient-attention", "P82", "Efficient Attention: Attention with Linear Complexities",

@@ -2,9 +2,9 @@ package org.attn4j.variants.linear;
 
 import org.attn4j.core.simd.MicroKernels;
 import org.attn4j.core.tensor.Tensor;
+import org.attn4j.variants.AbstractVariant;
 import org.attn4j.variants.Family;
 import org.attn4j.variants.Shapes;
-import org.attn4j.variants.Variant;
 import org.attn4j.variants.VariantInfo;
 import org.attn4j.variants.VariantResult;
 
@@ -21,23 +21,13 @@ import org.attn4j.variants.VariantResult;
  *
  * <p>Shapes: q [B, H, Nq, D], k [B, Hkv, Nk, D], v [B, Hkv, Nk, Dv] → [B, H, Nq, Dv]; causal needs Nq = Nk.
  */
-public final class FastAttention implements Variant {
+public final class FastAttention extends AbstractVariant<FastParams> {
     static final VariantInfo INFO = new VariantInfo("fast-attention", "P27", "FAST: Factorizable Attention for Speeding up Transformers",
             Family.L, false, "Fastmax: normalised q.k through the Taylor kernel 1+x+x^2/2, factorised into O(N D^2) features");
 
-    private final FastParams params;
-
     public FastAttention(FastParams params) {
-        this.params = java.util.Objects.requireNonNull(params, "params");
+        super(INFO, params);
     }
-
-    @Override
-    public boolean causal() {
-        return params.causal();
-    }
-
-    @Override
-    public VariantInfo info() { return INFO; }
 
     /** Rows of x (n × d) to zero mean and unit L2 norm, in place; a zero-variance row becomes 0. */
     static void normalise(float[] x, int n, int d) {

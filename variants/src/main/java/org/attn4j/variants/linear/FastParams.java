@@ -1,5 +1,7 @@
 package org.attn4j.variants.linear;
 
+import org.attn4j.variants.VariantParams;
+
 /**
  * Hyper-parameters of {@link FastAttention}.
  *
@@ -11,7 +13,7 @@ package org.attn4j.variants.linear;
  * @param causal    keys j ≤ i only (self-attention)
  * @param chunk     tokens per chunk of the causal form; ≥ 1
  */
-public record FastParams(int order, String normalize, double scale, boolean causal, int chunk) {
+public record FastParams(int order, String normalize, double scale, boolean causal, int chunk) implements VariantParams {
     public FastParams {
         if (order != 1 && order != 2) throw new IllegalArgumentException("order: expected 1 or 2, got " + order);
         if (!"rows".equals(normalize) && !"none".equals(normalize)) {

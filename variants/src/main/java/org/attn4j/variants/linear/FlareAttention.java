@@ -1,12 +1,12 @@
 package org.attn4j.variants.linear;
 
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import org.attn4j.core.attention.Attention;
 import org.attn4j.core.attention.AttentionSpec;
 import org.attn4j.core.tensor.Tensor;
 import org.attn4j.variants.Family;
 import org.attn4j.variants.Init;
+import org.attn4j.variants.ShapeCache;
+import org.attn4j.variants.ShapeCache.Shape;
 import org.attn4j.variants.Shapes;
 import org.attn4j.variants.Variant;
 import org.attn4j.variants.VariantInfo;
@@ -35,7 +35,7 @@ public final class FlareAttention implements Variant {
     private final long seed;
     private final float[] fixed;
     private final int fixedHeads, fixedD;
-    private final Map<Long, float[]> bySize = new ConcurrentHashMap<>();
+    private final ShapeCache<float[]> bySize = new ShapeCache<>();
 
     /** Latents drawn from {@code seed} for each (H, D) met. */
     public FlareAttention(FlareParams params, long seed) {
@@ -69,7 +69,7 @@ public final class FlareAttention implements Variant {
             }
             return fixed;
         }
-        return bySize.computeIfAbsent(((long) heads << 32) | d, key -> Init.normal(seed, "flare.latents", heads * params.latents() * d, 1.0));
+        return bySize.get(Shape.of(heads, d), key -> Init.normal(seed, "flare.latents", heads * params.latents() * d, 1.0));
     }
 
     @Override

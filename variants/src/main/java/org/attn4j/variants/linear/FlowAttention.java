@@ -1,9 +1,9 @@
 package org.attn4j.variants.linear;
 
 import org.attn4j.core.tensor.Tensor;
+import org.attn4j.variants.AbstractVariant;
 import org.attn4j.variants.Family;
 import org.attn4j.variants.Shapes;
-import org.attn4j.variants.Variant;
 import org.attn4j.variants.VariantInfo;
 import org.attn4j.variants.VariantResult;
 
@@ -26,25 +26,15 @@ import org.attn4j.variants.VariantResult;
  *
  * <p>Shapes: q [B, H, Nq, D], k [B, Hkv, Nk, D], v [B, Hkv, Nk, Dv] → [B, H, Nq, Dv]; causal needs Nq = Nk.
  */
-public final class FlowAttention implements Variant {
+public final class FlowAttention extends AbstractVariant<FlowParams> {
     static final VariantInfo INFO = new VariantInfo("flowformer", "P110", "Flowformer: Linearizing Transformers with Conservation Flows",
             Family.L, false, "flow-attention: sigmoid features, conserved incoming/outgoing flows, source competition and sink allocation, O(N)");
 
     static final double EPS = 1e-6;
 
-    private final FlowParams params;
-
     public FlowAttention(FlowParams params) {
-        this.params = java.util.Objects.requireNonNull(params, "params");
+        super(INFO, params);
     }
-
-    @Override
-    public boolean causal() {
-        return params.causal();
-    }
-
-    @Override
-    public VariantInfo info() { return INFO; }
 
     static float sigmoid(double x) { return (float) (1 / (1 + Math.exp(-x))); }
 

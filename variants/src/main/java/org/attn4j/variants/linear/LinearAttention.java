@@ -1,9 +1,9 @@
 package org.attn4j.variants.linear;
 
 import org.attn4j.core.tensor.Tensor;
+import org.attn4j.variants.AbstractVariant;
 import org.attn4j.variants.Family;
 import org.attn4j.variants.Shapes;
-import org.attn4j.variants.Variant;
 import org.attn4j.variants.VariantInfo;
 import org.attn4j.variants.VariantResult;
 
@@ -18,25 +18,13 @@ import org.attn4j.variants.VariantResult;
  * Nq = Nk. O(N·D·Dv) time, O(D·Dv + chunk²) memory per head. A row whose denominator is 0 (relu
  * features all zero) is 0.
  */
-public final class LinearAttention implements Variant {
+public final class LinearAttention extends AbstractVariant<LinearParams> {
     static final VariantInfo INFO = new VariantInfo("linear", "-", "Transformers are RNNs (Katharopoulos et al.)", Family.L, false,
             "kernelised linear attention: phi(q)^T (sum phi(k) v^T) / phi(q)^T (sum phi(k)), phi = elu+1; causal by chunks, O(N)");
 
-    private final LinearParams params;
-
     public LinearAttention(LinearParams params) {
-        this.params = java.util.Objects.requireNonNull(params, "params");
+        super(INFO, params);
     }
-
-    public LinearParams params() { return params; }
-
-    @Override
-    public boolean causal() {
-        return params.causal();
-    }
-
-    @Override
-    public VariantInfo info() { return INFO; }
 
     @Override
     public VariantResult run(Tensor q, Tensor k, Tensor v, int threads) {

@@ -1,5 +1,7 @@
 package org.attn4j.variants.linear;
 
+import org.attn4j.variants.VariantParams;
+
 /**
  * Hyper-parameters of {@link LinearAttention}.
  *
@@ -7,7 +9,7 @@ package org.attn4j.variants.linear;
  * @param causal  keys j ≤ i only (self-attention)
  * @param chunk   tokens per chunk of the causal form (1 = the token-by-token recurrence); ≥ 1
  */
-public record LinearParams(String feature, boolean causal, int chunk) {
+public record LinearParams(String feature, boolean causal, int chunk) implements VariantParams {
     public LinearParams {
         if (!"elu1".equals(feature) && !"relu".equals(feature)) {
             throw new IllegalArgumentException("feature: expected elu1 or relu, got '" + feature + "'");

@@ -1,9 +1,9 @@
 package org.attn4j.variants.linear;
 
 import org.attn4j.core.tensor.Tensor;
+import org.attn4j.variants.AbstractVariant;
 import org.attn4j.variants.Family;
 import org.attn4j.variants.Shapes;
-import org.attn4j.variants.Variant;
 import org.attn4j.variants.VariantInfo;
 import org.attn4j.variants.VariantResult;
 
@@ -32,26 +32,16 @@ import org.attn4j.variants.VariantResult;
  *
  * <p>Shapes: q [B, H, Nq, D], k [B, Hkv, Nk, D], v [B, Hkv, Nk, Dv] → [B, H, Nq, Dv]; causal needs Nq = Nk.
  */
-public final class LlnAttention implements Variant {
+public final class LlnAttention extends AbstractVariant<LlnParams> {
     static final VariantInfo INFO = new VariantInfo("lln", "P12", "Linear Log-Normal Attention with Unbiased Concentration", Family.L, false,
             "linear attention with exp(alpha q), exp(beta k) features, alpha/beta by moment matching to softmax; causal by chunks");
 
     /** The paper's fit of the softmax attention variance (the a, b of the moment matching). */
     static final double A = 0.14855178144710912, B = -0.35487039130661086;
 
-    private final LlnParams params;
-
     public LlnAttention(LlnParams params) {
-        this.params = java.util.Objects.requireNonNull(params, "params");
+        super(INFO, params);
     }
-
-    @Override
-    public boolean causal() {
-        return params.causal();
-    }
-
-    @Override
-    public VariantInfo info() { return INFO; }
 
     /** α and β for the given standard deviations: {α, β}. */
     public static double[] alphaBeta(double sigmaQ, double sigmaK) {

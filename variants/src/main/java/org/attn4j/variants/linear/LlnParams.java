@@ -1,5 +1,7 @@
 package org.attn4j.variants.linear;
 
+import org.attn4j.variants.VariantParams;
+
 /**
  * Hyper-parameters of {@link LlnAttention}.
  *
@@ -10,7 +12,7 @@ package org.attn4j.variants.linear;
  *               tokens). Otherwise finite and &gt; 0
  * @param sigmaK the same for k
  */
-public record LlnParams(boolean causal, int chunk, double sigmaQ, double sigmaK) {
+public record LlnParams(boolean causal, int chunk, double sigmaQ, double sigmaK) implements VariantParams {
     public LlnParams {
         if (chunk < 1) throw new IllegalArgumentException("chunk: expected ≥ 1, got " + chunk);
         if (!Double.isNaN(sigmaQ) && !(sigmaQ > 0 && Double.isFinite(sigmaQ))) {

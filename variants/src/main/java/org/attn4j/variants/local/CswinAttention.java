@@ -1,10 +1,11 @@
 package org.attn4j.variants.local;
 
-import java.util.concurrent.ConcurrentHashMap;
 import org.attn4j.core.attention.AttentionSpec;
 import org.attn4j.core.parallel.Parallel;
 import org.attn4j.core.tensor.Tensor;
 import org.attn4j.variants.Family;
+import org.attn4j.variants.ShapeCache;
+import org.attn4j.variants.ShapeCache.Shape;
 import org.attn4j.variants.Shapes;
 import org.attn4j.variants.Variant;
 import org.attn4j.variants.VariantInfo;
@@ -38,7 +39,7 @@ public final class CswinAttention implements Variant {
     private final CswinParams params;
     private final long seed;
     private final CswinLepe fixed;
-    private final ConcurrentHashMap<Long, CswinLepe> drawn = new ConcurrentHashMap<>();
+    private final ShapeCache<CswinLepe> drawn = new ShapeCache<>();
 
     /** LePE weights drawn from {@code seed} for the input's (H, Dv). */
     public CswinAttention(CswinParams params, long seed) {
@@ -68,7 +69,7 @@ public final class CswinAttention implements Variant {
             }
             return fixed;
         }
-        return drawn.computeIfAbsent(((long) heads << 32) | dv, key -> CswinLepe.init(seed, heads, dv));
+        return drawn.get(Shape.of(heads, dv), key -> CswinLepe.init(seed, heads, dv));
     }
 
     @Override

@@ -1,6 +1,5 @@
 package org.attn4j.variants.local;
 
-import java.util.concurrent.ConcurrentHashMap;
 import org.attn4j.core.attention.Attention;
 import org.attn4j.core.attention.AttentionSpec;
 import org.attn4j.core.attention.KernelChoice;
@@ -8,6 +7,8 @@ import org.attn4j.core.parallel.Parallel;
 import org.attn4j.core.simd.MicroKernels;
 import org.attn4j.core.tensor.Tensor;
 import org.attn4j.variants.Family;
+import org.attn4j.variants.ShapeCache;
+import org.attn4j.variants.ShapeCache.Shape;
 import org.attn4j.variants.Shapes;
 import org.attn4j.variants.Variant;
 import org.attn4j.variants.VariantInfo;
@@ -49,7 +50,7 @@ public final class LuongAttention implements Variant {
     private final LuongParams params;
     private final long seed;
     private final LuongWeights fixed;
-    private final ConcurrentHashMap<Long, LuongWeights> drawn = new ConcurrentHashMap<>();
+    private final ShapeCache<LuongWeights> drawn = new ShapeCache<>();
 
     /** Weights drawn from {@code seed} for the input's (H, D). */
     public LuongAttention(LuongParams params, long seed) {
@@ -79,7 +80,7 @@ public final class LuongAttention implements Variant {
             }
             return fixed;
         }
-        return drawn.computeIfAbsent(((long) heads << 32) | d, key -> LuongWeights.init(seed, heads, d));
+        return drawn.get(Shape.of(heads, d), key -> LuongWeights.init(seed, heads, d));
     }
 
     @Override

@@ -1,13 +1,13 @@
 package org.attn4j.variants.recurrent;
 
-import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentHashMap;
 import org.attn4j.core.parallel.Parallel;
 import org.attn4j.core.simd.MicroKernels;
 import org.attn4j.core.tensor.Tensor;
 import org.attn4j.variants.Family;
 import org.attn4j.variants.Init;
+import org.attn4j.variants.ShapeCache;
+import org.attn4j.variants.ShapeCache.Shape;
 import org.attn4j.variants.Shapes;
 import org.attn4j.variants.Variant;
 import org.attn4j.variants.VariantInfo;
@@ -38,7 +38,7 @@ public final class MambaImplicitAttention implements Variant {
     private final SelectiveSsmParams params;
     private final long seed;
     private final Weights fixed;
-    private final Map<Integer, Weights> byChannels = new ConcurrentHashMap<>();
+    private final ShapeCache<Weights> byChannels = new ShapeCache<>();
 
     /**
      * S6 parameters for C channels and state size S, row-major: {@code wDelta [C×C]},
@@ -107,7 +107,7 @@ public final class MambaImplicitAttention implements Variant {
             if (fixed.channels() != channels) throw new IllegalArgumentException("v: weights are for Dv=" + fixed.channels() + " channels, got " + channels);
             return fixed;
         }
-        return byChannels.computeIfAbsent(channels, c -> Weights.seeded(seed, c, params.state()));
+        return byChannels.get(Shape.of(channels), key -> Weights.seeded(seed, channels, params.state()));
     }
 
     /** Per-token selective quantities of one sequence: Δ [N×C], B [N×S], C [N×S]. */

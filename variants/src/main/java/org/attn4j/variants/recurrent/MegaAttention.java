@@ -1,19 +1,19 @@
 package org.attn4j.variants.recurrent;
 
-import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentHashMap;
 import org.attn4j.core.parallel.Parallel;
 import org.attn4j.core.simd.Erf;
 import org.attn4j.core.simd.MicroKernels;
 import org.attn4j.core.tensor.Tensor;
 import org.attn4j.variants.Family;
 import org.attn4j.variants.Init;
+import org.attn4j.variants.ShapeCache;
+import org.attn4j.variants.ShapeCache.Shape;
 import org.attn4j.variants.Shapes;
 import org.attn4j.variants.Variant;
 import org.attn4j.variants.VariantInfo;
 import org.attn4j.variants.VariantResult;
-import org.attn4j.variants.latent.Dense;
+import org.attn4j.variants.latent.RowParallelMatmul;
 
 /**
  * P106 — "Mega: Moving Average Equipped Gated Attention" (Ma et al.): a multi-dimensional damped EMA
@@ -48,7 +48,7 @@ public final class MegaAttention implements Variant {
     private final MegaParams params;
     private final long seed;
     private final Weights fixed;
-    private final Map<Long, Weights> byShape = new ConcurrentHashMap<>();
+    private final ShapeCache<Weights> byShape = new ShapeCache<>();
 
     /**
      * Mega's parameters for width d, z, vdim, EMA dimension h, relative positions P. EMA arrays are
@@ -147,7 +147,7 @@ public final class MegaAttention implements Variant {
             }
             return fixed;
         }
-        return byShape.computeIfAbsent(((long) d << 32) | positions,
+        return byShape.get(Shape.of(d, positions),
                 key -> Weights.seeded(seed, d, params.z(d), params.v(d), params.ndim(), positions, 0.02, 0.0));
     }
 
@@ -214,9 +214,9 @@ public final class MegaAttention implements Variant {
             flops += 5L * n * d * w.ndim();
             for (int i = 0; i < n * d; i++) y[i] = silu(y[i] + w.omega()[i % d] * x[i]);
             float[] vv = new float[n * vd], base = new float[n * m];
-            flops += Dense.matmul(nt, x, n, d, w.wV(), vd, w.bV(), vv);
+            flops += RowParallelMatmul.matmul(nt, x, n, d, w.wV(), vd, w.bV(), vv);
             for (int i = 0; i < vv.length; i++) vv[i] = silu(vv[i]);
-            flops += Dense.matmul(nt, y, n, d, w.wMx(), m, w.bMx(), base);
+            flops += RowParallelMatmul.matmul(nt, y, n, d, w.wMx(), m, w.bMx(), base);
             float[] qz = new float[n * z], kzT = new float[z * n], r = new float[n * vd];
             for (int t = 0; t < n; t++) {
                 int row = t * m;
@@ -250,7 +250,7 @@ public final class MegaAttention implements Variant {
             flops += 2L * pairs[0] * (z + vd);
             for (int i = 0; i < att.length; i++) att[i] *= r[i];
             float[] hh = new float[n * d];
-            flops += Dense.matmul(nt, att, n, vd, w.wH(), d, w.bH(), hh);
+            flops += RowParallelMatmul.matmul(nt, att, n, vd, w.wH(), d, w.bH(), hh);
             for (int t = 0; t < n; t++) {
                 for (int c = 0; c < d; c++) {
                     float u = sigmoid(base[t * m + c]);

@@ -28,6 +28,6 @@ class ConvReviewTest {
                 assertTrue(e.getMessage().contains("kv heads"), e.getMessage());
             }
         }
-        assertThrows(IllegalArgumentException.class, () -> new LightweightConv(new ConvParams(3, 0, false), 1).run(q, k, v, 1));
+        VariantAssert.assertRejects("k: this variant needs as many kv heads", () -> new LightweightConv(new ConvParams(3, 0, false), 1).run(q, k, v, 1));
     }
 }

@@ -1,5 +1,6 @@
 package org.attn4j.variants.heads;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.SplittableRandom;
@@ -17,5 +18,10 @@ class MultiTokenReviewTest {
         MultiTokenParams p = new MultiTokenParams(true, 0, 2, 3, Where.PRE, 2, Where.NONE, false, 0.1);
         Tensor out = new MultiTokenAttention(p, 5).run(q, k, v, 1).output();
         for (float x : out.toArray()) assertTrue(Float.isFinite(x));
+        // Without head mixing the group size plays no part: the output is the one with groups of 1 (and of 3).
+        for (int group : new int[] {1, 3}) {
+            MultiTokenParams same = new MultiTokenParams(true, 0, 2, 3, Where.PRE, group, Where.NONE, false, 0.1);
+            assertArrayEquals(new MultiTokenAttention(same, 5).run(q, k, v, 1).output().toArray(), out.toArray(), "head-group " + group);
+        }
     }
 }

@@ -191,8 +191,8 @@ class LuongAttentionTest {
         assertEquals(new LuongParams(Mode.LOCAL_P, Score.CONCAT, 3, null), viaRegistry.params());
         assertArrayEquals(LuongWeights.init(5, 2, 4).concatW(), viaRegistry.weights(2, 4).concatW());
         assertEquals("luong-local-p", viaRegistry.info().name());
-        assertThrows(IllegalArgumentException.class, () -> VariantRegistry.create("luong-global", Settings.of("window=3"), 1));
-        assertThrows(IllegalArgumentException.class, () -> VariantRegistry.create("luong-global", Settings.of("score=cosine"), 1));
+        VariantAssert.assertRejects("no parameter window", () -> VariantRegistry.create("luong-global", Settings.of("window=3"), 1));
+        VariantAssert.assertRejects("score", () -> VariantRegistry.create("luong-global", Settings.of("score=cosine"), 1));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new LuongAttention(new LuongParams(Mode.GLOBAL, Score.DOT, 0, null), LuongWeights.init(1, 3, 4)).forward(q, q, q));
         assertTrue(e.getMessage().startsWith("weights:"), e.getMessage());
