@@ -26,7 +26,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * JMH view of the backward pass (run with {@code ./attn4j jmh SdpaBackwardBenchmark}): the tiled
  * backward alone ({@link #backward}, on the output and lse of one forward made in the setup) and a
  * whole training step of the op ({@link #forwardBackward}). {@code attn4j bench sdpa --backward}
- * reports the same shapes with GFLOP/s, % of peak and PyTorch beside them.
+ * reports the same shapes with GFLOP/s, % of peak and PyTorch beside them. A smaller shape:
+ * {@code ./attn4j jmh SdpaBackwardBenchmark -p n=512 -p threads=1}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -35,9 +36,19 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
 public class SdpaBackwardBenchmark {
-    /** B,H,Nq,Nk,D. */
-    @Param({"1,8,2048,2048,64"})
-    public String shape;
+    /** Separate parameters, not one "B,H,N,D" string: JMH's {@code -p name=a,b} splits values at commas. */
+    @Param({"1"})
+    public int batch;
+
+    @Param({"8"})
+    public int heads;
+
+    /** Nq = Nk. */
+    @Param({"2048"})
+    public int n;
+
+    @Param({"64"})
+    public int d;
 
     @Param({"false", "true"})
     public boolean causal;
@@ -51,13 +62,11 @@ public class SdpaBackwardBenchmark {
 
     @Setup
     public void setUp() {
-        String[] p = shape.split(",");
-        int b = Integer.parseInt(p[0]), h = Integer.parseInt(p[1]), nq = Integer.parseInt(p[2]), nk = Integer.parseInt(p[3]), d = Integer.parseInt(p[4]);
         Random r = new Random(1);
-        q = SdpaBenchmark.random(r, b, h, nq, d);
-        k = SdpaBenchmark.random(r, b, h, nk, d);
-        v = SdpaBenchmark.random(r, b, h, nk, d);
-        dOut = SdpaBenchmark.random(r, b, h, nq, d);
+        q = SdpaBenchmark.random(r, batch, heads, n, d);
+        k = SdpaBenchmark.random(r, batch, heads, n, d);
+        v = SdpaBenchmark.random(r, batch, heads, n, d);
+        dOut = SdpaBenchmark.random(r, batch, heads, n, d);
         AttentionSpec.Builder s = AttentionSpec.builder().kernel(KernelChoice.AUTO).threads(threads).validate(false).returnLse(true);
         if (causal) s.causal(CausalAlignment.BOTTOM_RIGHT);
         spec = s.build();
