@@ -140,7 +140,7 @@ class CliTest {
         assertEquals(0, res.code(), res.err());
         assertTrue(res.out().contains("fwd+bwd") && res.out().contains("% peak") && res.out().contains("backward = 2.5 × forward"), res.out());
         assertTrue(res.out().contains("vs float64 reference") && res.out().contains("correctness: "), res.out());
-        assertTrue(res.out().contains("JVM heap: limit"), res.out());
+        assertTrue(res.out().contains("JVM heap: max"), res.out());
         JsonNode rows = new ObjectMapper().readTree(json.toFile());
         assertTrue(rows.size() >= 4, rows.toString());
         JsonNode row = rows.get(0);

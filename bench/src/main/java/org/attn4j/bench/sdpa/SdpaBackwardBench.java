@@ -343,7 +343,8 @@ public final class SdpaBackwardBench {
                     String.format(Locale.ROOT, "%.2f-%.2f", t.p25Ms(), t.p75Ms()), t.samples(), row.gflops(), 100 * row.peakFraction(),
                     row.extraBytes() < 0 ? "-" : SdpaBench.bytes(row.extraBytes()), note));
         }
-        sb.append("attn4j speed-up = the peer's median ÷ attn4j's for the same pass (above 1: attn4j is faster).\n");
+        boolean peerRan = r.rows().stream().anyMatch(x -> x.attn4jSpeedup() != null);
+        if (peerRan) sb.append("attn4j speed-up = the peer's median ÷ attn4j's for the same pass (above 1: attn4j is faster).\n");
         List<String> kernels = new ArrayList<>();
         for (Row row : r.rows()) {
             if (row.attn4jSpeedup() == null || row.pass() != Pass.BACKWARD) continue;
@@ -367,6 +368,7 @@ public final class SdpaBackwardBench {
             sb.append(String.format(Locale.ROOT, "targets for the backward alone: >= %.2fx the peer's speed, >= %.0f%% of the FMA peak:%n",
                     TARGET_SPEEDUP, 100 * TARGET_PEAK));
             targets.forEach(x -> sb.append("  ").append(x).append('\n'));
+            if (!peerRan) sb.append("  (no peer ran: the speed target needs the peers, ATTN4J_PEERS=1 or a -Ppeers build)\n");
         }
         return sb.toString();
     }
@@ -403,7 +405,7 @@ public final class SdpaBackwardBench {
         for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
             if (pool.getType() == MemoryType.HEAP && pool.getPeakUsage() != null) peak += pool.getPeakUsage().getUsed();
         }
-        return String.format(Locale.ROOT, "JVM heap: limit %s (-Xmx), peak use %s (sum of the heap pools' peaks over the whole run)",
+        return String.format(Locale.ROOT, "JVM heap: max %s (Runtime.maxMemory, set by -Xmx), peak use %s (sum of the heap pools' peaks over the whole run)",
                 SdpaBench.bytes(Runtime.getRuntime().maxMemory()), SdpaBench.bytes(peak));
     }
 }
