@@ -33,8 +33,9 @@ import org.attn4j.core.tensor.Tensor;
  *   <li><b>backward alone</b>: a fresh forward (the saved O and lse, or a fresh autograd graph)
  *       before every call, untimed, then {@link Attention#backward} or the peer's backward, timed.</li>
  * </ul>
- * Every contender is first warmed for {@link Options#warmupSeconds()} (the JIT, the peer's
- * thread pool), then they take turns as in {@link SdpaBench#samples}. GFLOP/s count the same FLOPs
+ * Every contender is first warmed for at least {@link Options#warmupSeconds()} and until its speed
+ * settles (the JIT, the peer's thread pool; see {@link #warm}), then they take turns as in
+ * {@link SdpaBench#samples}. GFLOP/s count the same FLOPs
  * for every contender ({@link SdpaShape#backwardFlops()}, {@link SdpaShape#forwardBackwardFlops()});
  * "% peak" divides by the FMA peak measured in the same run on the same thread count. Correctness is
  * checked in the same run: attn4j's dQ, dK, dV against the float64 reference backward on one head,
@@ -133,8 +134,11 @@ public final class SdpaBackwardBench {
     public record Options(List<SdpaShape> shapes, int[] threads, KernelChoice kernel, boolean peers, int minReps,
                           double minSeconds, double warmupSeconds, boolean check) {}
 
-    /** Everything a run measured. */
-    public record Result(List<Row> rows, List<Check> checks, int[] threads, double[] peaks) {}
+    /** Everything a run measured; {@code loadBefore} and {@code loadAfter} are the host's load averages around it. */
+    public record Result(List<Row> rows, List<Check> checks, int[] threads, double[] peaks, String loadBefore, String loadAfter) {}
+
+    /** A row whose interquartile range exceeds this share of its median counts as noisy in the report. */
+    static final double NOISY_SPREAD = 0.2;
 
     /** The shapes: B=1 H=8 N=2048 D=64, non-causal and causal. */
     public static List<SdpaShape> defaultShapes() {
@@ -160,6 +164,7 @@ public final class SdpaBackwardBench {
     }
 
     public Result run(Options o) {
+        String loadBefore = loadAverage();
         SdpaBench peakProbe = new SdpaBench(progress);
         double[] peak = peakProbe.peaks(o.threads());
         List<SdpaGradPeer> peers = new ArrayList<>();
@@ -270,7 +275,18 @@ public final class SdpaBackwardBench {
             adjusted.add(new Row(r.shape(), r.pass(), r.impl(), r.kernel(), r.threads(), r.time(), r.flops(), r.gflops(),
                     r.gflops() / best[ti], r.extraBytes(), r.attn4jSpeedup(), r.note()));
         }
-        return new Result(adjusted, checks, o.threads().clone(), best);
+        return new Result(adjusted, checks, o.threads().clone(), best, loadBefore, loadAverage());
+    }
+
+    /** The 1, 5 and 15 minute load averages from /proc/loadavg, else the JVM's 1 minute figure. */
+    static String loadAverage() {
+        try {
+            String[] f = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).trim().split("\\s+");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (java.io.IOException | RuntimeException e) {
+            double l = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+            return l < 0 ? "unknown" : String.format(Locale.ROOT, "%.2f (1 min)", l);
+        }
     }
 
     private static Row row(SdpaShape s, Pass pass, String impl, String kernel, int threads, Timing t, double flops, double peak,
@@ -279,15 +295,39 @@ public final class SdpaBackwardBench {
         return new Row(s, pass, impl, kernel, threads, t, flops, gflops, gflops / peak, extra, speedup, note);
     }
 
-    /** Runs the contender (setup included) until {@code seconds} have passed, at least twice. */
-    static void warm(Contender c, double seconds) {
-        long end = System.nanoTime() + (long) (seconds * 1e9);
-        int n = 0;
-        do {
-            c.once();
-            n++;
-        } while (n < 2 || System.nanoTime() < end);
+    /**
+     * Runs the contender until {@code seconds} have passed and its speed has settled: at least
+     * {@link #WARM_MIN_CALLS} calls, and the fastest timed call of the second half of the warm-up
+     * no more than 5 % faster than the fastest of the first half (the JIT still compiling, for
+     * instance under a busy host whose compiler threads wait for a core, shows as calls that keep
+     * getting faster; an interpreted Vector API kernel is ~1000× slower than a compiled one). Gives
+     * up after {@link #WARM_CAP} × {@code seconds} (at least 30 s). Returns the calls made.
+     */
+    static int warm(Contender c, double seconds) {
+        long start = System.nanoTime();
+        long min = (long) (seconds * 1e9), cap = (long) Math.max(30e9, WARM_CAP * seconds * 1e9);
+        List<Long> times = new ArrayList<>();
+        while (true) {
+            if (c.setup() != null) c.setup().run();
+            long t0 = System.nanoTime();
+            c.timed().run();
+            long now = System.nanoTime();
+            times.add(now - t0);
+            long elapsed = now - start;
+            if (elapsed >= cap) return times.size();
+            if (elapsed < min || times.size() < WARM_MIN_CALLS) continue;
+            int half = times.size() / 2;
+            long first = Long.MAX_VALUE, second = Long.MAX_VALUE;
+            for (int i = 0; i < times.size(); i++) {
+                if (i < half) first = Math.min(first, times.get(i));
+                else second = Math.min(second, times.get(i));
+            }
+            if (second >= 0.95 * first) return times.size();
+        }
     }
+
+    static final int WARM_MIN_CALLS = 6;
+    static final double WARM_CAP = 10;
 
     private static int indexOf(int[] a, int x) {
         for (int i = 0; i < a.length; i++) if (a[i] == x) return i;
@@ -313,6 +353,8 @@ public final class SdpaBackwardBench {
     /** The human-readable report: how it was measured, the table, the kernels, the checks and the targets. */
     public static String report(Result r) {
         StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, "host: %d core(s); load average (1, 5, 15 min) %s before the run, %s after%n",
+                Runtime.getRuntime().availableProcessors(), r.loadBefore(), r.loadAfter()));
         sb.append("FMA peak (Vector API, measured now, before and after the rows, higher kept):");
         for (int i = 0; i < r.threads().length; i++) {
             sb.append(String.format(Locale.ROOT, "  %d thread(s) %.1f GFLOP/s", r.threads()[i], r.peaks()[i]));
@@ -344,6 +386,13 @@ public final class SdpaBackwardBench {
                     row.extraBytes() < 0 ? "-" : SdpaBench.bytes(row.extraBytes()), note));
         }
         boolean peerRan = r.rows().stream().anyMatch(x -> x.attn4jSpeedup() != null);
+        long noisy = r.rows().stream().filter(x -> x.time() != null
+                && (x.time().p75Ms() - x.time().p25Ms() > NOISY_SPREAD * x.time().medianMs() || x.peakFraction() > 1)).count();
+        if (noisy > 0) {
+            sb.append(String.format(Locale.ROOT, "warning: %d row(s) noisy (interquartile range over %.0f%% of the median, or over 100%% of a peak "
+                    + "measured in a slower moment):%n  the host was busy; rerun when `uptime` shows a load below the core count%n", noisy,
+                    100 * NOISY_SPREAD));
+        }
         if (peerRan) sb.append("attn4j speed-up = the peer's median ÷ attn4j's for the same pass (above 1: attn4j is faster).\n");
         List<String> kernels = new ArrayList<>();
         for (Row row : r.rows()) {
