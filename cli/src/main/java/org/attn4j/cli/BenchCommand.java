@@ -172,7 +172,7 @@ final class BenchCommand implements Runnable {
                 n.put("B", s.b()).put("Hq", s.hq()).put("Hkv", s.hkv()).put("Nq", s.nq()).put("Nk", s.nk()).put("D", s.d());
                 n.put("Dv", s.dv()).put("causal", s.causal()).put("pass", r.pass().json).put("impl", r.impl()).put("kernel", r.kernel())
                         .put("threads", r.threads()).put("flops", r.flops()).put("load_before", result.loadBefore())
-                        .put("load_after", result.loadAfter());
+                        .put("load_after", result.loadAfter()).put("heap_pretouched", result.heapPretouched());
                 for (int i = 0; i < result.threads().length; i++) if (result.threads()[i] == r.threads()) n.put("peak_gflops", result.peaks()[i]);
                 if (r.time() != null) {
                     SdpaBackwardBench.Timing t = r.time();

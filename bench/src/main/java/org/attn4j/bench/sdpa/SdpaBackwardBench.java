@@ -135,7 +135,29 @@ public final class SdpaBackwardBench {
                           double minSeconds, double warmupSeconds, boolean check) {}
 
     /** Everything a run measured; {@code loadBefore} and {@code loadAfter} are the host's load averages around it. */
-    public record Result(List<Row> rows, List<Check> checks, int[] threads, double[] peaks, String loadBefore, String loadAfter) {}
+    public record Result(List<Row> rows, List<Check> checks, int[] threads, double[] peaks, String loadBefore, String loadAfter,
+                         boolean heapPretouched) {}
+
+    /** The JVM options the report recommends for steady-state figures (heap fixed and touched at start-up). */
+    public static final String STEADY_JVM = "-Xms2g -Xmx2g -XX:+AlwaysPreTouch";
+
+    /**
+     * Whether the heap was fixed and touched at start-up (-XX:+AlwaysPreTouch with -Xms = -Xmx).
+     * Otherwise, while the JVM grows its heap, each call's fresh arrays land on pages never touched
+     * before, and the page faults (costly in a VM) slow attn4j's calls for seconds at a time, a
+     * start-up effect a long-running process does not see. Heap memory only: the peers allocate
+     * natively and are unaffected.
+     */
+    public static boolean heapPretouched() {
+        try {
+            var hotspot = ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
+            boolean touch = Boolean.parseBoolean(hotspot.getVMOption("AlwaysPreTouch").getValue());
+            var heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
+            return touch && heap.getMax() > 0 && heap.getCommitted() >= 0.9 * heap.getMax();
+        } catch (RuntimeException | LinkageError e) {
+            return false;
+        }
+    }
 
     /** A row whose interquartile range exceeds this share of its median counts as noisy in the report. */
     static final double NOISY_SPREAD = 0.2;
@@ -275,7 +297,7 @@ public final class SdpaBackwardBench {
             adjusted.add(new Row(r.shape(), r.pass(), r.impl(), r.kernel(), r.threads(), r.time(), r.flops(), r.gflops(),
                     r.gflops() / best[ti], r.extraBytes(), r.attn4jSpeedup(), r.note()));
         }
-        return new Result(adjusted, checks, o.threads().clone(), best, loadBefore, loadAverage());
+        return new Result(adjusted, checks, o.threads().clone(), best, loadBefore, loadAverage(), heapPretouched());
     }
 
     /** The 1, 5 and 15 minute load averages from /proc/loadavg, else the JVM's 1 minute figure. */
@@ -355,6 +377,13 @@ public final class SdpaBackwardBench {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "host: %d core(s); load average (1, 5, 15 min) %s before the run, %s after%n",
                 Runtime.getRuntime().availableProcessors(), r.loadBefore(), r.loadAfter()));
+        if (r.heapPretouched()) {
+            sb.append("JVM heap fixed and pre-touched at start-up (-XX:+AlwaysPreTouch, -Xms = -Xmx): steady-state figures\n");
+        } else {
+            sb.append("note: the JVM heap was not pre-touched: while it grows, attn4j's calls write to never-touched pages and pay\n"
+                    + "  page faults (on a VM up to 2x slower calls for seconds), a start-up effect; for steady-state figures run with\n"
+                    + "  JAVA_OPTS='" + STEADY_JVM + "' (the peers allocate natively and are unaffected)\n");
+        }
         sb.append("FMA peak (Vector API, measured now, before and after the rows, higher kept):");
         for (int i = 0; i < r.threads().length; i++) {
             sb.append(String.format(Locale.ROOT, "  %d thread(s) %.1f GFLOP/s", r.threads()[i], r.peaks()[i]));
