@@ -45,11 +45,15 @@ public final class SdpaBackwardBench {
 
     /** Largest accepted max|attn4j − other| / max|other| for each of dQ, dK, dV (fp32 against fp32 or float64). */
     public static final double TOLERANCE = 1e-4;
+    /** Largest accepted residual of the gradient identities ({@link #identities}), relative to the root sum of squares of their terms. */
+    public static final double IDENTITY_TOLERANCE = 1e-4;
     /** The targets for the backward alone: at least PyTorch's speed, and this share of the FMA peak. */
     public static final double TARGET_SPEEDUP = 1.0;
     public static final double TARGET_PEAK = 0.45;
     /** Above this many (query, key) pairs per head the float64 reference check is skipped (it would take minutes). */
     static final double REFERENCE_PAIRS = 3e7;
+    /** The name of the identity check in the report (its residuals sit in the dq, dk, dv columns). */
+    static final String IDENTITIES = "identities (dq: Σq·dq = Σk·dk, dk: ΣdK = 0, dv: ΣdV = ΣdO; all heads)";
 
     /** What a row times. */
     public enum Pass {
@@ -111,7 +115,11 @@ public final class SdpaBackwardBench {
         }
 
         public boolean ok() {
-            return worstRel() <= TOLERANCE;
+            return ok(TOLERANCE);
+        }
+
+        public boolean ok(double tolerance) {
+            return worstRel() <= tolerance;
         }
 
         public String format() {
@@ -128,7 +136,16 @@ public final class SdpaBackwardBench {
                       double gflops, double peakFraction, long extraBytes, Double attn4jSpeedup, String note) {}
 
     /** A correctness check of attn4j's gradients; threads = 0 where the thread count plays no part. */
-    public record Check(SdpaShape shape, int threads, String against, GradError error) {}
+    public record Check(SdpaShape shape, int threads, String against, GradError error) {
+        /** {@link #IDENTITY_TOLERANCE} for the identities, {@link #TOLERANCE} for comparisons. */
+        public double tolerance() {
+            return against.equals(IDENTITIES) ? IDENTITY_TOLERANCE : TOLERANCE;
+        }
+
+        public boolean ok() {
+            return error.ok(tolerance());
+        }
+    }
 
     /** Settings. */
     public record Options(List<SdpaShape> shapes, int[] threads, KernelChoice kernel, boolean peers, int minReps,
@@ -203,9 +220,14 @@ public final class SdpaBackwardBench {
             Tensor kt = Tensor.of(k, s.b(), s.hkv(), s.nk(), s.d());
             Tensor vt = Tensor.of(v, s.b(), s.hkv(), s.nk(), s.dv());
             Tensor gt = Tensor.of(g, s.b(), s.hq(), s.nq(), s.dv());
-            if (o.check() && (double) s.nq() * s.nk() <= REFERENCE_PAIRS) {
-                progress.accept(label(s) + ": checking the backward against the float64 reference on head 0");
-                checks.add(new Check(s, 0, "float64 reference (batch 0, head 0)", errorOnOneHead(s, qt, kt, vt, gt, o.kernel())));
+            if (o.check()) {
+                if ((double) s.nq() * s.nk() <= REFERENCE_PAIRS) {
+                    progress.accept(label(s) + ": checking the backward against the float64 reference on head 0");
+                    checks.add(new Check(s, 0, "float64 reference (batch 0, head 0)", errorOnOneHead(s, qt, kt, vt, gt, o.kernel())));
+                }
+                progress.accept(label(s) + ": checking the gradient identities on every head");
+                AttentionSpec all = SdpaBench.spec(s, o.kernel(), 0);
+                checks.add(new Check(s, 0, IDENTITIES, identities(s, q, k, g, Attention.forwardBackward(qt, kt, vt, gt, all).gradients())));
             }
             for (int ti = 0; ti < o.threads().length; ti++) {
                 int threads = o.threads()[ti];
@@ -356,6 +378,88 @@ public final class SdpaBackwardBench {
         throw new IllegalStateException("thread count " + x + " not measured");
     }
 
+    /**
+     * Three exact identities of attention's gradients, cheap (O(N·D)) at any size, so that shapes too
+     * large for the float64 reference are still checked. Per batch entry and kv head (summing the
+     * query heads that share it):
+     * <ul>
+     *   <li>Σⱼ dKⱼ = 0: adding one vector to every key shifts each row's visible scores by a
+     *       constant, which softmax ignores (reported in the dk column);</li>
+     *   <li>Σⱼ dVⱼ = Σᵢ dOᵢ over the rows that see at least one key: adding one vector to every
+     *       value adds it to every such output (dv column);</li>
+     *   <li>Σᵢ qᵢ·dqᵢ = Σⱼ kⱼ·dkⱼ: scaling q or k by the same factor scales the scores alike (dq column).</li>
+     * </ul>
+     * Each residual is divided by the root of the sum of its terms' squares (the size of a sum of
+     * terms of random sign, which these are), and must stay within {@link #IDENTITY_TOLERANCE}. They
+     * catch systematic errors (a wrong scale, sign, shift or row term, a missing share of the work),
+     * not every single-tile error.
+     */
+    static GradError identities(SdpaShape s, float[] q, float[] k, float[] dOut, AttentionGradients g) {
+        float[] dq = g.dq().data(), dk = g.dk().data(), dv = g.dv().data();
+        int group = s.hq() / s.hkv();
+        double qAbs = 0, qRel = 0, kAbs = 0, kRel = 0, vAbs = 0, vRel = 0;
+        for (int b = 0; b < s.b(); b++) {
+            for (int hk = 0; hk < s.hkv(); hk++) {
+                int kvBase = (b * s.hkv() + hk) * s.nk();
+                double qdq = 0, qdqAbs = 0, kdk = 0, kdkAbs = 0; // *Abs: sums of squares
+                for (int c = 0; c < s.d(); c++) {
+                    double sum = 0, abs = 0; // abs: sum of squares
+                    for (int j = 0; j < s.nk(); j++) {
+                        double x = dk[(kvBase + j) * s.d() + c];
+                        sum += x;
+                        abs += x * x;
+                        double y = (double) k[(kvBase + j) * s.d() + c] * x;
+                        kdk += y;
+                        kdkAbs += y * y;
+                    }
+                    kAbs = Math.max(kAbs, Math.abs(sum));
+                    kRel = Math.max(kRel, relative(sum, Math.sqrt(abs)));
+                }
+                for (int c = 0; c < s.dv(); c++) {
+                    double sum = 0, abs = 0; // abs: sum of squares
+                    for (int j = 0; j < s.nk(); j++) {
+                        double x = dv[(kvBase + j) * s.dv() + c];
+                        sum += x;
+                        abs += x * x;
+                    }
+                    for (int h = hk * group; h < (hk + 1) * group; h++) {
+                        int qBase = (b * s.hq() + h) * s.nq();
+                        for (int i = 0; i < s.nq(); i++) {
+                            if (visibleKeys(s, i) <= 0) continue;
+                            double x = dOut[(qBase + i) * s.dv() + c];
+                            sum -= x;
+                            abs += x * x;
+                        }
+                    }
+                    vAbs = Math.max(vAbs, Math.abs(sum));
+                    vRel = Math.max(vRel, relative(sum, Math.sqrt(abs)));
+                }
+                for (int h = hk * group; h < (hk + 1) * group; h++) {
+                    int base = (b * s.hq() + h) * s.nq() * s.d();
+                    for (int i = 0; i < s.nq() * s.d(); i++) {
+                        double y = (double) q[base + i] * dq[base + i];
+                        qdq += y;
+                        qdqAbs += y * y;
+                    }
+                }
+                double r = qdq - kdk;
+                qAbs = Math.max(qAbs, Math.abs(r));
+                qRel = Math.max(qRel, relative(r, Math.sqrt(qdqAbs + kdkAbs)));
+            }
+        }
+        return new GradError(qAbs, qRel, kAbs, kRel, vAbs, vRel);
+    }
+
+    private static double relative(double residual, double scale) {
+        if (Double.isNaN(residual)) return Double.POSITIVE_INFINITY;
+        return residual == 0 ? 0 : Math.abs(residual) / scale;
+    }
+
+    /** Keys query row i sees: all of them, or the bottom-right-aligned causal count (as {@link SdpaShape#visiblePairs}). */
+    static long visibleKeys(SdpaShape s, long i) {
+        return s.causal() ? Math.max(0, Math.min(s.nk(), i + s.nk() - s.nq() + 1)) : s.nk();
+    }
+
     /** attn4j's backward (the requested kernel) against the float64 reference backward, on batch 0, query head 0 and its kv head. */
     static GradError errorOnOneHead(SdpaShape s, Tensor q, Tensor k, Tensor v, Tensor dOut, KernelChoice kernel) {
         Tensor q1 = Tensor.view(q.data(), 0, new int[] {1, 1, s.nq(), s.d()}, q.strides());
@@ -435,10 +539,19 @@ public final class SdpaBackwardBench {
         }
         if (!r.checks().isEmpty()) {
             sb.append(String.format(Locale.ROOT, "correctness of attn4j's dq, dk, dv: max|attn4j - other| (rel = that ÷ max|other|; "
-                    + "tolerance rel <= %.0e):%n", TOLERANCE));
+                    + "tolerance rel <= %.0e);%n  identities: the residual (rel = that ÷ the root sum of squares of its terms; tolerance "
+                    + "rel <= %.0e):%n", TOLERANCE, IDENTITY_TOLERANCE));
             for (Check c : r.checks()) {
-                sb.append(String.format(Locale.ROOT, "  %s%s vs %s: %s: %s%n", label(c.shape()), c.threads() == 0 ? "" : " " + c.threads() + " thr",
-                        c.against(), c.error().format(), c.error().ok() ? "OK" : "FAILED"));
+                sb.append(String.format(Locale.ROOT, "  %s%s %s%s: %s: %s%n", label(c.shape()), c.threads() == 0 ? "" : " " + c.threads() + " thr",
+                        c.against().equals(IDENTITIES) ? "" : "vs ", c.against(), c.error().format(), c.ok() ? "OK" : "FAILED"));
+            }
+            for (Check c : r.checks()) {
+                if (!c.against().equals(IDENTITIES)) continue;
+                boolean referenced = r.checks().stream().anyMatch(x -> x.shape().equals(c.shape()) && x.against().startsWith("float64"));
+                if (!referenced) {
+                    sb.append(String.format(Locale.ROOT, "  %s: no float64 reference check (Nq·Nk = %.1e per head, above %.0e: minutes in float64)%n",
+                            label(c.shape()), (double) c.shape().nq() * c.shape().nk(), REFERENCE_PAIRS));
+                }
             }
         }
         List<String> targets = targets(r);

@@ -7,8 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
+import org.attn4j.core.attention.Attention;
+import org.attn4j.core.attention.AttentionGradients;
 import org.attn4j.core.attention.KernelChoice;
+import org.attn4j.core.tensor.Tensor;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class SdpaBackwardBenchTest {
 
@@ -59,6 +65,41 @@ class SdpaBackwardBenchTest {
         assertFalse(SdpaBackwardBench.GradError.of(new float[2], same, same, ref, ref, ref).ok(), "a wrong length must not pass");
     }
 
+    @ParameterizedTest(name = "hq={0} hkv={1} nq={2} nk={3} causal={4}")
+    @CsvSource({"2, 2, 33, 33, false", "4, 2, 40, 40, true", "2, 1, 50, 20, true", "2, 2, 20, 50, true"})
+    void theIdentitiesHoldForTrueGradientsAndCatchWrongOnes(int hq, int hkv, int nq, int nk, boolean causal) {
+        SdpaShape s = new SdpaShape(2, hq, hkv, nq, nk, 16, 8, causal);
+        Random r = new Random(3);
+        float[] q = SdpaBench.gaussian(r, 2 * hq * nq * 16), k = SdpaBench.gaussian(r, 2 * hkv * nk * 16);
+        float[] v = SdpaBench.gaussian(r, 2 * hkv * nk * 8), g = SdpaBench.gaussian(r, 2 * hq * nq * 8);
+        Tensor qt = Tensor.of(q, 2, hq, nq, 16), kt = Tensor.of(k, 2, hkv, nk, 16), vt = Tensor.of(v, 2, hkv, nk, 8), gt = Tensor.of(g, 2, hq, nq, 8);
+        AttentionGradients ref = Attention.forwardBackward(qt, kt, vt, gt, SdpaBench.spec(s, KernelChoice.REFERENCE, 1)).gradients();
+        SdpaBackwardBench.GradError exact = SdpaBackwardBench.identities(s, q, k, g, ref);
+        assertTrue(identitiesHold(s, exact) && exact.worstRel() < 1e-6, exact.format()); // float64 gradients rounded to fp32
+
+        AttentionGradients flash = Attention.forwardBackward(qt, kt, vt, gt, SdpaBench.spec(s, KernelChoice.FLASH, 2)).gradients();
+        SdpaBackwardBench.GradError fast = SdpaBackwardBench.identities(s, q, k, g, flash);
+        assertTrue(identitiesHold(s, fast), fast.format());
+
+        float[] dv = ref.dv().data().clone();
+        for (int i = 0; i < dv.length; i++) dv[i] *= 1.01f;
+        SdpaBackwardBench.GradError e = SdpaBackwardBench.identities(s, q, k, g, new AttentionGradients(ref.dq(), ref.dk(), Tensor.of(dv, ref.dv().shape()), null, ref.dispatch()));
+        assertTrue(e.dvRel() > SdpaBackwardBench.IDENTITY_TOLERANCE, "dV 1 % too large: " + e.format());
+        float[] dk = ref.dk().data().clone();
+        for (int i = 0; i < dk.length; i += 16) dk[i] += 0.01f; // a constant added to one column of every key's gradient
+        e = SdpaBackwardBench.identities(s, q, k, g, new AttentionGradients(ref.dq(), Tensor.of(dk, ref.dk().shape()), ref.dv(), null, ref.dispatch()));
+        assertTrue(e.dkRel() > SdpaBackwardBench.IDENTITY_TOLERANCE, "dK shifted: " + e.format());
+        float[] dq = ref.dq().data().clone();
+        for (int i = 0; i < dq.length; i++) dq[i] *= 0.99f;
+        e = SdpaBackwardBench.identities(s, q, k, g, new AttentionGradients(Tensor.of(dq, ref.dq().shape()), ref.dk(), ref.dv(), null, ref.dispatch()));
+        assertTrue(e.dqRel() > SdpaBackwardBench.IDENTITY_TOLERANCE, "dQ 1 % too small: " + e.format());
+        assertFalse(identitiesHold(s, e));
+    }
+
+    private static boolean identitiesHold(SdpaShape s, SdpaBackwardBench.GradError e) {
+        return new SdpaBackwardBench.Check(s, 0, SdpaBackwardBench.IDENTITIES, e).ok();
+    }
+
     @Test
     void runTimesBothPassesAndChecksAgainstTheReference() {
         SdpaShape s = new SdpaShape(1, 2, 1, 70, 70, 16, 16, true);
@@ -73,8 +114,8 @@ class SdpaBackwardBenchTest {
             assertTrue(row.time().samples() >= 2 && row.time().medianMs() > 0 && row.peakFraction() > 0, row.toString());
             assertEquals(row.pass().flops(s) / row.time().medianMs() / 1e6, row.gflops(), 1e-9 * row.gflops());
         }
-        assertEquals(1, r.checks().size());
-        assertTrue(r.checks().get(0).error().ok(), r.checks().get(0).error().format());
+        assertEquals(2, r.checks().size()); // the float64 reference on one head, the identities on all
+        for (SdpaBackwardBench.Check c : r.checks()) assertTrue(c.ok(), c.against() + ": " + c.error().format());
         String report = SdpaBackwardBench.report(r);
         assertTrue(report.contains("fwd+bwd") && report.contains("bwd") && report.contains("float64 reference"), report);
         assertTrue(report.contains("of peak ("), report); // the target lines
