@@ -561,7 +561,7 @@ public final class SdpaBackwardBench {
             targets.forEach(x -> sb.append("  ").append(x).append('\n'));
             if (!peerRan) sb.append("  (no peer ran: the speed target needs the peers, ATTN4J_PEERS=1 or a -Ppeers build)\n");
         }
-        return sb.toString();
+        return sb.toString().replaceAll("(?m)[ \t]+$", ""); // no trailing blanks where the note column is empty
     }
 
     /** One line per attn4j backward row: speed-up against each peer and share of the peak, each met or missed by how much. */
