@@ -86,13 +86,14 @@ final class BenchCommand implements Runnable {
         @Option(names = "--kernel", paramLabel = "K", defaultValue = "auto", description = "auto, reference, flash or decode (default: ${DEFAULT-VALUE})") String kernel;
         @Option(names = "--json", paramLabel = "FILE", description = "also write the rows as a JSON array") Path json;
         @Option(names = "--no-peers", description = "skip peer libraries even when they are on the class path") boolean noPeers;
-        @Option(names = "--no-check", description = "skip the error check against the float64 reference") boolean noCheck;
+        @Option(names = "--no-check", description = "skip the error checks (float64 reference; with --backward also the peers and identities)") boolean noCheck;
         @Option(names = "--quick", description = "fewer repetitions and, without --shape, a shorter shape set (a demonstration, not a measurement)") boolean quick;
         @Option(names = "--min-seconds", paramLabel = "S", defaultValue = "2", description = "time each row for at least S seconds (default: ${DEFAULT-VALUE})") double minSeconds;
-        @Option(names = "--backward", description = {"time the backward pass: forward+backward and the backward alone, attn4j and peers",
-                "(PyTorch's SDPA autograd with -Ppeers) interleaved; checks dq, dk, dv against the float64 reference",
-                "and the peers. Defaults: B=1 H=8 N=2048 D=64 non-causal and causal, 1 and 2 threads (--quick: N=512)"}) boolean backward;
-        @Option(names = "--warmup", paramLabel = "S", description = "with --backward: untimed seconds per contender before each row (default: 2, --quick 0.3)") Double warmup;
+        @Option(names = "--backward", description = "time the backward pass: forward+backward and the backward alone, attn4j and peers "
+                + "(PyTorch's SDPA autograd with -Ppeers) interleaved; checks dq, dk, dv against the float64 reference, the peers "
+                + "and gradient identities. Defaults: B=1 H=8 N=2048 D=64 non-causal and causal, 1 and 2 threads (--quick: N=512)") boolean backward;
+        @Option(names = "--warmup", paramLabel = "S", description = "with --backward: untimed seconds per contender before each row, "
+                + "longer while its speed still improves (default: 2, --quick 0.3)") Double warmup;
 
         @Override
         public Integer call() throws IOException {
