@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.attn4j.bench.sdpa.SdpaBackwardBench;
 import org.attn4j.bench.sdpa.SdpaBench;
 import org.attn4j.bench.sdpa.SdpaShape;
 import org.attn4j.core.simd.MicroKernels;
@@ -85,12 +86,21 @@ final class BenchCommand implements Runnable {
         @Option(names = "--kernel", paramLabel = "K", defaultValue = "auto", description = "auto, reference, flash or decode (default: ${DEFAULT-VALUE})") String kernel;
         @Option(names = "--json", paramLabel = "FILE", description = "also write the rows as a JSON array") Path json;
         @Option(names = "--no-peers", description = "skip peer libraries even when they are on the class path") boolean noPeers;
-        @Option(names = "--no-check", description = "skip the error check against the float64 reference") boolean noCheck;
+        @Option(names = "--no-check", description = "skip the error checks (float64 reference; with --backward also the peers and identities)") boolean noCheck;
         @Option(names = "--quick", description = "fewer repetitions and, without --shape, a shorter shape set (a demonstration, not a measurement)") boolean quick;
         @Option(names = "--min-seconds", paramLabel = "S", defaultValue = "2", description = "time each row for at least S seconds (default: ${DEFAULT-VALUE})") double minSeconds;
+        @Option(names = "--backward", description = "time the backward pass: forward+backward and the backward alone, attn4j and peers "
+                + "(PyTorch's SDPA autograd with -Ppeers) interleaved; checks dq, dk, dv against the float64 reference, the peers "
+                + "and gradient identities. Defaults: B=1 H=8 N=2048 D=64 non-causal and causal, 1 and 2 threads (--quick: N=512)") boolean backward;
+        @Option(names = "--warmup", paramLabel = "S", description = "with --backward: untimed seconds per contender before each row, "
+                + "longer while its speed still improves (default: 2, --quick 0.3)") Double warmup;
 
         @Override
         public Integer call() throws IOException {
+            if (minSeconds < 0) throw new IllegalArgumentException("--min-seconds: expected >= 0, got " + minSeconds);
+            if (warmup != null && !backward) throw new IllegalArgumentException("--warmup: only with --backward");
+            if (warmup != null && !(warmup >= 0)) throw new IllegalArgumentException("--warmup: expected >= 0, got " + warmup);
+            if (backward) return callBackward();
             PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
             List<SdpaShape> list = new ArrayList<>();
             if (shapes == null || shapes.isEmpty()) {
@@ -124,6 +134,67 @@ final class BenchCommand implements Runnable {
             }
             out.flush();
             return 0;
+        }
+
+        /** {@code --backward}: the backward pass's bench. */
+        private Integer callBackward() throws IOException {
+            PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
+            List<SdpaShape> list = new ArrayList<>();
+            if (shapes == null || shapes.isEmpty()) {
+                if (kvHeads != null || causal) throw new IllegalArgumentException("--kv-heads/--causal: need --shape (the default set fixes its own)");
+                list.addAll(quick ? SdpaBackwardBench.quickShapes() : SdpaBackwardBench.defaultShapes());
+            } else {
+                for (String s : shapes) list.add(SdpaShape.parse(s, kvHeads, causal));
+            }
+            int[] t = threads != null ? threads : SdpaBackwardBench.defaultThreads();
+            for (int x : t) if (x < 1) throw new IllegalArgumentException("--threads: expected >= 1, got " + x);
+            err.println("micro-kernels: " + MicroKernels.reason());
+            double seconds = quick ? 0.3 : minSeconds;
+            double warm = warmup != null ? warmup : quick ? 0.3 : 2;
+            var o = new SdpaBackwardBench.Options(list, t, SdpaCommand.parseKernel(kernel), !noPeers, quick ? 3 : 5, seconds, warm, !noCheck);
+            SdpaBackwardBench.Result result = new SdpaBackwardBench(msg -> err.println("  " + msg)).run(o);
+            out.print(SdpaBackwardBench.report(result));
+            out.println(SdpaBackwardBench.heapLine());
+            if (json != null) writeBackwardJson(json, result);
+            boolean ok = result.checks().stream().allMatch(SdpaBackwardBench.Check::ok);
+            if (!result.checks().isEmpty()) {
+                out.printf(java.util.Locale.ROOT, "correctness: %d check(s): %s%n", result.checks().size(), ok ? "OK" : "FAILED");
+            }
+            out.flush();
+            return ok ? 0 : 1;
+        }
+
+        static void writeBackwardJson(Path file, SdpaBackwardBench.Result result) throws IOException {
+            ObjectMapper om = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+            ArrayNode arr = om.createArrayNode();
+            for (SdpaBackwardBench.Row r : result.rows()) {
+                ObjectNode n = arr.addObject();
+                SdpaShape s = r.shape();
+                n.put("B", s.b()).put("Hq", s.hq()).put("Hkv", s.hkv()).put("Nq", s.nq()).put("Nk", s.nk()).put("D", s.d());
+                n.put("Dv", s.dv()).put("causal", s.causal()).put("pass", r.pass().json).put("impl", r.impl()).put("kernel", r.kernel())
+                        .put("threads", r.threads()).put("flops", r.flops()).put("load_before", result.loadBefore())
+                        .put("load_after", result.loadAfter()).put("heap_pretouched", result.heapPretouched());
+                for (int i = 0; i < result.threads().length; i++) if (result.threads()[i] == r.threads()) n.put("peak_gflops", result.peaks()[i]);
+                if (r.time() != null) {
+                    SdpaBackwardBench.Timing t = r.time();
+                    n.put("median_ms", t.medianMs()).put("p25_ms", t.p25Ms()).put("p75_ms", t.p75Ms()).put("min_ms", t.minMs())
+                            .put("max_ms", t.maxMs()).put("samples", t.samples()).put("gflops", r.gflops()).put("peak_fraction", r.peakFraction());
+                }
+                if (r.extraBytes() >= 0) n.put("extra_bytes", r.extraBytes());
+                if (r.attn4jSpeedup() != null) n.put("attn4j_speedup", r.attn4jSpeedup());
+                if (!r.note().isEmpty()) n.put("note", r.note());
+                if (r.impl().equals("attn4j")) {
+                    ArrayNode cs = n.putArray("checks");
+                    for (SdpaBackwardBench.Check c : result.checks()) {
+                        if (!c.shape().equals(s) || (c.threads() != 0 && c.threads() != r.threads())) continue;
+                        SdpaBackwardBench.GradError e = c.error();
+                        cs.addObject().put("against", c.against()).put("dq_max_abs", e.dqAbs()).put("dq_rel", e.dqRel())
+                                .put("dk_max_abs", e.dkAbs()).put("dk_rel", e.dkRel()).put("dv_max_abs", e.dvAbs()).put("dv_rel", e.dvRel())
+                                .put("tolerance", c.tolerance()).put("ok", c.ok());
+                    }
+                }
+            }
+            AtomicFiles.write(file, os -> om.writeValue(os, arr));
         }
 
         static void writeJson(Path file, List<SdpaBench.Row> rows) throws IOException {

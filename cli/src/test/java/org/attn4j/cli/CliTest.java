@@ -131,4 +131,51 @@ class CliTest {
         assertTrue(row.get("max_abs_error").asDouble() < 1e-5, row.toString());
         assertEquals(2, run("bench", "sdpa", "--shape", "1,2,x,16").code());
     }
+
+    @Test
+    void benchBackwardPrintsBothPassesChecksAndJson() throws IOException {
+        Path json = dir.resolve("bwd.json");
+        Run res = run("bench", "sdpa", "--backward", "--shape", "1,2,70,16", "--kv-heads", "1", "--causal", "--threads", "1,2",
+                "--quick", "--warmup", "0.01", "--json", json.toString());
+        assertEquals(0, res.code(), res.err());
+        assertTrue(res.out().contains("fwd+bwd") && res.out().contains("% peak") && res.out().contains("backward = 2.5 × forward"), res.out());
+        assertTrue(res.out().contains("vs float64 reference") && res.out().contains("correctness: "), res.out());
+        assertTrue(res.out().contains("JVM heap: max"), res.out());
+        JsonNode rows = new ObjectMapper().readTree(json.toFile());
+        assertTrue(rows.size() >= 4, rows.toString());
+        JsonNode row = rows.get(0);
+        for (String f : new String[] {"B", "Hq", "Hkv", "Nq", "Nk", "D", "causal", "pass", "impl", "kernel", "threads", "flops", "median_ms",
+                "p25_ms", "p75_ms", "samples", "gflops", "peak_fraction", "peak_gflops", "checks"}) {
+            assertTrue(row.has(f), "missing field " + f + " in " + row);
+        }
+        assertEquals("forward+backward", row.get("pass").asText());
+        assertEquals(3.5 * 4 * 16 * 2 * (70 * 71 / 2), row.get("flops").asDouble(), 1e-6);
+        assertTrue(row.get("checks").get(0).get("ok").asBoolean(), row.toString());
+        assertTrue(rows.findValuesAsText("pass").contains("backward"));
+    }
+
+    @Test
+    void benchBadOptionsExitTwoNamingTheOption() {
+        Run negativeWarmup = run("bench", "sdpa", "--backward", "--warmup", "-1");
+        assertEquals(2, negativeWarmup.code());
+        assertTrue(negativeWarmup.err().contains("--warmup"), negativeWarmup.err());
+        Run warmupAlone = run("bench", "sdpa", "--warmup", "1");
+        assertEquals(2, warmupAlone.code());
+        assertTrue(warmupAlone.err().contains("--warmup") && warmupAlone.err().contains("--backward"), warmupAlone.err());
+        Run threads = run("bench", "sdpa", "--backward", "--threads", "0");
+        assertEquals(2, threads.code());
+        assertTrue(threads.err().contains("--threads"), threads.err());
+        Run seconds = run("bench", "sdpa", "--backward", "--min-seconds", "-1");
+        assertEquals(2, seconds.code());
+        assertTrue(seconds.err().contains("--min-seconds"), seconds.err());
+        Run shape = run("bench", "sdpa", "--backward", "--shape", "1,2,0,16");
+        assertEquals(2, shape.code());
+        assertTrue(shape.err().contains("--shape"), shape.err());
+        Run causalDefault = run("bench", "sdpa", "--backward", "--causal");
+        assertEquals(2, causalDefault.code());
+        assertTrue(causalDefault.err().contains("--causal"), causalDefault.err());
+        Run kernel = run("bench", "sdpa", "--backward", "--kernel", "fastest");
+        assertEquals(2, kernel.code());
+        assertTrue(kernel.err().contains("kernel"), kernel.err());
+    }
 }

@@ -41,6 +41,11 @@ public final class PyTorchSdpaPeer implements SdpaPeer {
 
     @Override
     public String version() {
+        return torchVersion();
+    }
+
+    /** The torch version (cached), shared with {@link PyTorchSdpaGradPeer}. */
+    static String torchVersion() {
         String v = version;
         if (v == null) {
             v = findVersion();
@@ -71,7 +76,7 @@ public final class PyTorchSdpaPeer implements SdpaPeer {
 
     private static volatile boolean loaded;
 
-    private static void loadNatives() {
+    static void loadNatives() {
         if (!loaded) {
             synchronized (PyTorchSdpaPeer.class) {
                 if (!loaded) {
@@ -87,12 +92,12 @@ public final class PyTorchSdpaPeer implements SdpaPeer {
      * OpenBLAS single-threaded (a process-wide setting). libtorch's {@code sgemm_} binds to the
      * {@code libopenblas_nolapack} instance JavaCPP loads globally, the one this call pins.
      */
-    private static void pinBlasThreads() {
+    static void pinBlasThreads() {
         openblas_nolapack.blas_set_num_threads(1);
     }
 
     /** libtorch intra-op threads; with the OpenMP backend a setting of the calling thread, so set it there. */
-    private static void pinTorchThreads(int threads) {
+    static void pinTorchThreads(int threads) {
         if (torch.get_num_threads() != threads) {
             torch.set_num_threads(threads);
         }
@@ -117,14 +122,14 @@ public final class PyTorchSdpaPeer implements SdpaPeer {
                 new long[] {b, hkv, nk, dv}, (long) b * hq * nq * dv, hq != hkv, causal, 1.0 / Math.sqrt(d), threads);
     }
 
-    private static void checkLength(String name, float[] a, long expected) {
+    static void checkLength(String name, float[] a, long expected) {
         if (a.length != expected) {
             throw new IllegalArgumentException(name + " has " + a.length + " elements, expected " + expected);
         }
     }
 
     /** Copies a Java array into a fresh libtorch-owned, contiguous fp32 tensor of the given shape. */
-    private static Tensor toTensor(float[] data, long[] shape) {
+    static Tensor toTensor(float[] data, long[] shape) {
         try (FloatPointer p = new FloatPointer(data);
              TensorOptions options = new TensorOptions(torch.ScalarType.Float);
              Tensor view = torch.from_blob(p, shape, options)) {

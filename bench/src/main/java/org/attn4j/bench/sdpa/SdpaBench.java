@@ -195,32 +195,58 @@ public final class SdpaBench {
 
     /** {@link #medians(List, Options)} with explicit time and repetition floors (shared with other benches). */
     public static double[] medians(List<Runnable> runs, double minSeconds, int minReps) {
+        List<Contender> contenders = new ArrayList<>();
+        for (Runnable r : runs) contenders.add(new Contender(null, r));
+        List<double[]> times = samples(contenders, minSeconds, minReps);
+        double[] med = new double[runs.size()];
+        for (int i = 0; i < runs.size(); i++) med[i] = median(times.get(i));
+        return med;
+    }
+
+    /** One timed call and, when {@code setup} is not null, an untimed call made before each timed one. */
+    public record Contender(Runnable setup, Runnable timed) {
+        void once() {
+            if (setup != null) setup.run();
+            timed.run();
+        }
+    }
+
+    /**
+     * The milliseconds of each timed call of each contender, sorted ascending, taken as {@link #medians(List, Options)}
+     * describes: blocks in three interleaved rounds, each after a settling run whose times are dropped. A
+     * contender's setup runs before each of its timed calls, outside the timed region.
+     */
+    public static List<double[]> samples(List<Contender> runs, double minSeconds, int minReps) {
         int rounds = 3;
         List<List<Double>> times = new ArrayList<>();
         for (int i = 0; i < runs.size(); i++) times.add(new ArrayList<>());
         for (int round = 0; round < rounds; round++) {
             for (int i = 0; i < runs.size(); i++) {
-                Runnable r = runs.get(i);
+                Contender r = runs.get(i);
                 long settleEnd = System.nanoTime() + (long) ((round == 0 ? 2 : 1) * SETTLE_SECONDS * 1e9);
                 do {
-                    r.run();
+                    r.once();
                 } while (System.nanoTime() < settleEnd);
                 List<Double> t = times.get(i);
                 int wantReps = (minReps * (round + 1) + rounds - 1) / rounds;
                 long end = System.nanoTime() + (long) (minSeconds / rounds * 1e9);
                 while (t.size() < wantReps || (System.nanoTime() < end && t.size() < 1000 * (round + 1))) {
+                    if (r.setup() != null) r.setup().run();
                     long t0 = System.nanoTime();
-                    r.run();
+                    r.timed().run();
                     t.add((System.nanoTime() - t0) / 1e6);
                 }
             }
         }
-        double[] med = new double[runs.size()];
-        for (int i = 0; i < runs.size(); i++) {
-            double[] t = times.get(i).stream().mapToDouble(Double::doubleValue).sorted().toArray();
-            med[i] = t.length % 2 == 1 ? t[t.length / 2] : (t[t.length / 2 - 1] + t[t.length / 2]) / 2;
-        }
-        return med;
+        List<double[]> sorted = new ArrayList<>();
+        for (List<Double> t : times) sorted.add(t.stream().mapToDouble(Double::doubleValue).sorted().toArray());
+        return sorted;
+    }
+
+    /** The median of sorted values. */
+    public static double median(double[] sorted) {
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
     static final double SETTLE_SECONDS = 0.25;

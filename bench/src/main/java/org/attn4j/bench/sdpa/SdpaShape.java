@@ -31,8 +31,26 @@ public record SdpaShape(int b, int hq, int hkv, int nq, int nk, int d, int dv, b
         return per * b * hq;
     }
 
+    /** Forward FLOPs: 2·(D + Dv) per visible pair (Q·Kᵀ and P·V), i.e. 4·B·H·Nq·Nk·D for D = Dv without a mask. */
     public double flops() {
         return 2.0 * (d + dv) * visiblePairs();
+    }
+
+    /**
+     * How many forwards a backward counts as: five products over the visible pairs (S recomputed,
+     * dV, dP, dK, dQ) against the forward's two, 10·D against 4·D per pair when D = Dv (the count
+     * FlashAttention-2 uses; exp and the elementwise steps are not counted, as in the forward).
+     */
+    public static final double BACKWARD_FACTOR = 2.5;
+
+    /** Backward FLOPs: {@link #BACKWARD_FACTOR} × {@link #flops()}, the same count for every implementation. */
+    public double backwardFlops() {
+        return BACKWARD_FACTOR * flops();
+    }
+
+    /** Forward + backward FLOPs: (1 + {@link #BACKWARD_FACTOR}) × {@link #flops()}. */
+    public double forwardBackwardFlops() {
+        return (1 + BACKWARD_FACTOR) * flops();
     }
 
     @Override
