@@ -41,7 +41,11 @@ public final class Attention {
 
     /** Attention as described by {@code spec}; throws IllegalArgumentException on bad input. */
     public static AttentionResult sdpa(Tensor q, Tensor k, Tensor v, AttentionSpec spec) {
-        AttentionProblem p = AttentionProblem.of(q, k, v, spec);
+        return forward(AttentionProblem.of(q, k, v, spec));
+    }
+
+    private static AttentionResult forward(AttentionProblem p) {
+        AttentionSpec spec = p.spec;
         int threads = Parallel.resolveThreads(spec.threads());
         Dispatcher.Decision decision = Dispatcher.choose(p, threads);
         int rows = p.batch * p.qHeads * p.nq;
@@ -76,6 +80,12 @@ public final class Attention {
     public static AttentionGradients backward(Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Tensor dOut, AttentionSpec spec) {
         AttentionProblem p = AttentionProblem.of(q, k, v, spec);
         AttentionProblem.checkBackwardInputs(p, out, lse, dOut);
+        return backward(p, out, lse, dOut);
+    }
+
+    /** The backward on a validated problem whose out, lse and dOut have been checked. */
+    private static AttentionGradients backward(AttentionProblem p, Tensor out, Tensor lse, Tensor dOut) {
+        AttentionSpec spec = p.spec;
         int threads = Parallel.resolveThreads(spec.threads());
         Dispatcher.Decision decision = Dispatcher.chooseBackward(p, threads);
         float[] dq = new float[Math.multiplyExact(Math.multiplyExact(p.batch * p.qHeads, p.nq), p.d)];
@@ -88,7 +98,7 @@ public final class Attention {
             case FLASH -> FlashBackward.run(p, out, lse, dOut, dq, dk, dv, dbias, threads);
             default -> throw new IllegalStateException("unexpected backward kernel " + decision.kernel());
         }
-        return new AttentionGradients(Tensor.of(dq, q.shape()), Tensor.of(dk, k.shape()), Tensor.of(dv, v.shape()),
+        return new AttentionGradients(Tensor.of(dq, p.q.shape()), Tensor.of(dk, p.k.shape()), Tensor.of(dv, p.v.shape()),
                 dbias == null ? null : Tensor.of(dbias, bias.shape()), decision);
     }
 
@@ -99,9 +109,12 @@ public final class Attention {
     public static ForwardBackward forwardBackward(Tensor q, Tensor k, Tensor v, Tensor dOut, AttentionSpec spec) {
         if (spec == null) throw new IllegalArgumentException("spec: expected an AttentionSpec, got null");
         AttentionSpec withLse = spec.returnLse() ? spec : spec.toBuilder().returnLse(true).build();
-        AttentionProblem.checkOutputGradient(AttentionProblem.of(q, k, v, withLse), dOut);
-        AttentionResult fwd = sdpa(q, k, v, withLse);
-        return new ForwardBackward(fwd, backward(q, k, v, fwd.output(), fwd.lse(), dOut, withLse));
+        // One validated problem for both passes: the inputs are checked (and scanned) once, and the
+        // output and lse the forward just made need no checking.
+        AttentionProblem p = AttentionProblem.of(q, k, v, withLse);
+        AttentionProblem.checkOutputGradient(p, dOut);
+        AttentionResult fwd = forward(p);
+        return new ForwardBackward(fwd, backward(p, fwd.output(), fwd.lse(), dOut));
     }
 
     /** The dispatch decision {@link #backward} would make, without running anything. */
