@@ -80,21 +80,8 @@ public final class ReferenceBackward {
         for (int x = 0; x < d; x++) r.q[x] = qd[qBase + x * q.stride(3)];
         for (int x = 0; x < dv; x++) r.dO[x] = dod[oBase + x * dOut.stride(3)];
 
-        // Forward again: logits and a two-pass softmax in float64.
-        double max = Double.NEGATIVE_INFINITY;
-        int lo = mask.keyStart(b, i), hi = mask.keyEnd(b, i);
-        for (int j = 0; j < n; j++) {
-            double logit = Double.NEGATIVE_INFINITY;
-            if (j >= lo && j < hi) {
-                double dot = 0;
-                int kRow = kBase + j * k.stride(2);
-                for (int x = 0; x < d; x++) dot += r.q[x] * kd[kRow + x * k.stride(3)];
-                r.s0[j] = dot * p.scale;
-                logit = mask.logit(b, h, i, j, r.s0[j]);
-            }
-            r.logit[j] = logit;
-            if (logit > max) max = logit;
-        }
+        // Forward again: the forward's own logits, then a two-pass softmax in float64.
+        double max = ReferenceKernel.logits(p, b, h, i, r.logit, r.s0);
         int dqBase = ((b * p.qHeads + h) * p.nq + i) * d;
         if (max == Double.NEGATIVE_INFINITY) {
             java.util.Arrays.fill(dq, dqBase, dqBase + d, 0f);
@@ -122,7 +109,6 @@ public final class ReferenceBackward {
             rowDot += r.prob[j] * dp;
         }
         java.util.Arrays.fill(r.dQ, 0.0);
-        int kvRow0 = 0;
         for (int j = 0; j < n; j++) {
             double pj = r.prob[j];
             if (pj == 0) continue;
@@ -133,9 +119,9 @@ public final class ReferenceBackward {
             double ds0 = ds * mask.softcapDerivative(r.s0[j]) * p.scale;
             int kRow = kBase + j * k.stride(2);
             for (int x = 0; x < d; x++) r.dQ[x] += ds0 * kd[kRow + x * k.stride(3)];
-            int dkRow = (kvRow0 + j) * d;
+            int dkRow = j * d;
             for (int x = 0; x < d; x++) r.dk[dkRow + x] += ds0 * r.q[x];
-            int dvRow = (kvRow0 + j) * dv;
+            int dvRow = j * dv;
             for (int x = 0; x < dv; x++) r.dv[dvRow + x] += pj * r.dO[x];
         }
         for (int x = 0; x < d; x++) dq[dqBase + x] = (float) r.dQ[x];

@@ -42,6 +42,38 @@ public final class ReferenceKernel {
         });
     }
 
+    /**
+     * The float64 logits of query row (b, h, i) over the keys k holds: {@code logit[jl]} for key
+     * {@code keyOffset + jl}, −inf where it is not visible ({@link MaskSemantics#logit}), and, when
+     * {@code scaled} is not null, {@code scaled[jl] = scale·q·k} before the mask's steps (set only
+     * inside the band). Returns the row maximum (−inf when no key is visible). Shared by the forward
+     * and {@link ReferenceBackward}, so both see the same logits.
+     */
+    static double logits(AttentionProblem p, int b, int h, int i, double[] logit, double[] scaled) {
+        MaskSemantics mask = p.mask;
+        Tensor q = p.q, k = p.k;
+        float[] qd = q.data(), kd = k.data();
+        int qBase = q.offset() + b * q.stride(0) + h * q.stride(1) + i * q.stride(2);
+        int kBase = k.offset() + b * k.stride(0) + (h / p.group) * k.stride(1);
+        double max = Double.NEGATIVE_INFINITY;
+        int lo = mask.keyStart(b, i), hi = mask.keyEnd(b, i);
+        for (int jl = 0; jl < p.localKeys; jl++) {
+            int j = jl + p.keyOffset;
+            double value = Double.NEGATIVE_INFINITY;
+            if (j >= lo && j < hi) {
+                double dot = 0;
+                int kRow = kBase + jl * k.stride(2);
+                for (int x = 0; x < p.d; x++) dot += (double) qd[qBase + x * q.stride(3)] * kd[kRow + x * k.stride(3)];
+                double s0 = dot * p.scale;
+                if (scaled != null) scaled[jl] = s0;
+                value = mask.logit(b, h, i, j, s0);
+            }
+            logit[jl] = value;
+            if (value > max) max = value;
+        }
+        return max;
+    }
+
     private static void row(AttentionProblem p, int row, double[] scratch, float[] out, double[] out64, float[] lse, float[] probs) {
         int i = row % p.nq;
         int h = (row / p.nq) % p.qHeads;
@@ -51,24 +83,9 @@ public final class ReferenceKernel {
         MaskSemantics mask = p.mask;
         Tensor q = p.q, k = p.k, v = p.v;
         float[] qd = q.data(), kd = k.data(), vd = v.data();
-        int qBase = q.offset() + b * q.stride(0) + h * q.stride(1) + i * q.stride(2);
-        int kBase = k.offset() + b * k.stride(0) + hk * k.stride(1);
         int vBase = v.offset() + b * v.stride(0) + hk * v.stride(1);
         double[] s = scratch;
-        double max = Double.NEGATIVE_INFINITY;
-        int lo = mask.keyStart(b, i), hi = mask.keyEnd(b, i);
-        for (int jl = 0; jl < n; jl++) {
-            int j = jl + p.keyOffset;
-            double logit = Double.NEGATIVE_INFINITY;
-            if (j >= lo && j < hi) {
-                double dot = 0;
-                int kRow = kBase + jl * k.stride(2);
-                for (int x = 0; x < p.d; x++) dot += (double) qd[qBase + x * q.stride(3)] * kd[kRow + x * k.stride(3)];
-                logit = mask.logit(b, h, i, j, dot * p.scale);
-            }
-            s[jl] = logit;
-            if (logit > max) max = logit;
-        }
+        double max = logits(p, b, h, i, s, null);
         int outBase = row * p.dv;
         if (max == Double.NEGATIVE_INFINITY) {
             if (out != null) java.util.Arrays.fill(out, outBase, outBase + p.dv, 0f);
