@@ -133,8 +133,7 @@ public final class FlashBackward {
         Arrays.fill(dv, 0f);
 
         Parallel.forEach(threads, slices, w -> new Scratch(p), (slice, s) -> {
-            for (int u : dealt.get(slice)) {
-                if (rowFrom[u] >= rowTo[u]) continue;
+            for (int u : dealt.get(slice)) { // units that reach no query row were not dealt
                 keyBlock(p, mk, packed, s, u / blocks, (u % blocks) * BLOCK_KEYS, rowFrom[u], rowTo[u],
                         dqPart[slice], dbiasPart[slice], dbiasAt, dk, dv);
             }
