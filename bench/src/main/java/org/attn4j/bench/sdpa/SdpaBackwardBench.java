@@ -315,7 +315,7 @@ public final class SdpaBackwardBench {
         for (int i = 0; i < peak.length; i++) best[i] = Math.max(peak[i], again[i]);
         List<Row> adjusted = new ArrayList<>();
         for (Row r : rows) {
-            int ti = indexOf(o.threads(), r.threads());
+            int ti = SdpaBench.indexOf(o.threads(), r.threads());
             adjusted.add(new Row(r.shape(), r.pass(), r.impl(), r.kernel(), r.threads(), r.time(), r.flops(), r.gflops(),
                     r.gflops() / best[ti], r.extraBytes(), r.attn4jSpeedup(), r.note()));
         }
@@ -372,11 +372,6 @@ public final class SdpaBackwardBench {
 
     static final int WARM_MIN_CALLS = 6;
     static final double WARM_CAP = 10;
-
-    private static int indexOf(int[] a, int x) {
-        for (int i = 0; i < a.length; i++) if (a[i] == x) return i;
-        throw new IllegalStateException("thread count " + x + " not measured");
-    }
 
     /**
      * Three exact identities of attention's gradients, cheap (O(N·D)) at any size, so that shapes too
@@ -462,10 +457,7 @@ public final class SdpaBackwardBench {
 
     /** attn4j's backward (the requested kernel) against the float64 reference backward, on batch 0, query head 0 and its kv head. */
     static GradError errorOnOneHead(SdpaShape s, Tensor q, Tensor k, Tensor v, Tensor dOut, KernelChoice kernel) {
-        Tensor q1 = Tensor.view(q.data(), 0, new int[] {1, 1, s.nq(), s.d()}, q.strides());
-        Tensor k1 = Tensor.view(k.data(), 0, new int[] {1, 1, s.nk(), s.d()}, k.strides());
-        Tensor v1 = Tensor.view(v.data(), 0, new int[] {1, 1, s.nk(), s.dv()}, v.strides());
-        Tensor g1 = Tensor.view(dOut.data(), 0, new int[] {1, 1, s.nq(), s.dv()}, dOut.strides());
+        Tensor q1 = SdpaBench.firstHead(q), k1 = SdpaBench.firstHead(k), v1 = SdpaBench.firstHead(v), g1 = SdpaBench.firstHead(dOut);
         AttentionSpec spec = SdpaBench.spec(s, kernel, 0);
         AttentionGradients fast = Attention.forwardBackward(q1, k1, v1, g1, spec).gradients();
         AttentionGradients ref = Attention.forwardBackward(q1, k1, v1, g1, spec.toBuilder().kernel(KernelChoice.REFERENCE).build()).gradients();

@@ -152,7 +152,7 @@ public final class SdpaBench {
         return adjusted;
     }
 
-    private static int indexOf(int[] a, int x) {
+    static int indexOf(int[] a, int x) {
         for (int i = 0; i < a.length; i++) if (a[i] == x) return i;
         throw new IllegalStateException("thread count " + x + " not measured");
     }
@@ -166,13 +166,16 @@ public final class SdpaBench {
     /** Max |fast − reference| on batch 0, query head 0 (a cheap oracle check); NaN when too large to check. */
     static double errorOnOneHead(SdpaShape s, Tensor q, Tensor k, Tensor v, KernelChoice kernel) {
         if ((double) s.nq() * s.nk() > 3e7) return Double.NaN;
-        Tensor q1 = Tensor.view(q.data(), 0, new int[] {1, 1, s.nq(), s.d()}, q.strides());
-        Tensor k1 = Tensor.view(k.data(), 0, new int[] {1, 1, s.nk(), s.d()}, k.strides());
-        Tensor v1 = Tensor.view(v.data(), 0, new int[] {1, 1, s.nk(), s.dv()}, v.strides());
+        Tensor q1 = firstHead(q), k1 = firstHead(k), v1 = firstHead(v);
         AttentionSpec spec = spec(s, kernel, 0);
         AttentionResult fast = Attention.sdpa(q1, k1, v1, spec);
         AttentionResult ref = Attention.sdpa(q1, k1, v1, spec.toBuilder().kernel(KernelChoice.REFERENCE).build());
         return maxAbsDiff(fast.output().data(), ref.output().data());
+    }
+
+    /** Batch entry 0, head 0 of a [B, H, N, D] tensor, as a [1, 1, N, D] view (no copy). */
+    static Tensor firstHead(Tensor t) {
+        return Tensor.view(t.data(), t.offset(), new int[] {1, 1, t.dim(2), t.dim(3)}, t.strides());
     }
 
     static double maxAbsDiff(float[] a, float[] b) {
