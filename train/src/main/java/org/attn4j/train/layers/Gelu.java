@@ -35,8 +35,7 @@ public final class Gelu {
         Parallel.forEach(threads, (n + CHUNK - 1) / CHUNK, t -> null, (item, unused) -> {
             for (int i = item * CHUNK, end = Math.min(n, i + CHUNK); i < end; i++) {
                 float v = x[i];
-                float t = (float) Math.tanh(SQRT_2_OVER_PI * (v + CUBIC * v * v * v));
-                output[i] = 0.5f * v * (1f + t);
+                output[i] = 0.5f * v * (1f + tanhOfInner(v));
             }
         });
         return output;
@@ -52,8 +51,13 @@ public final class Gelu {
         });
     }
 
+    /** tanh(√(2/π)·(v + 0.044715·v³)), the one transcendental of both passes. */
+    private static float tanhOfInner(float v) {
+        return (float) Math.tanh(SQRT_2_OVER_PI * (v + CUBIC * v * v * v));
+    }
+
     static float derivative(float v) {
-        float t = (float) Math.tanh(SQRT_2_OVER_PI * (v + CUBIC * v * v * v));
+        float t = tanhOfInner(v);
         return 0.5f * (1f + t) + 0.5f * v * (1f - t * t) * SQRT_2_OVER_PI * (1f + 3f * CUBIC * v * v);
     }
 }
