@@ -28,6 +28,7 @@ public final class TrainableRegistry {
         register("lln", s -> LinearTrainable.lln(s.integer("chunk", 64), s.real("sigmaq", 1), s.real("sigmak", 1)));
         register("talking-heads", s -> new TalkingHeadsTrainable(s.bool("pre", true), s.bool("post", true), s.real("scale", 0)));
         register("cog", s -> new CogTrainable(s.real("scale", 0)));
+        register("mla", s -> new MlaTrainable(s.integer("kv-rank", 0), s.integer("q-rank", 0), s.integer("rope-dim", 0)));
         register("moh", s -> new MohTrainable(s.integer("shared", -1), s.integer("top-k", -1), s.real("scale", 0)));
     }
 

@@ -37,8 +37,13 @@ class TrainableVariantsTest {
                 c("moh default H=4", 4, "moh"),
                 c("moh shared=1 top-k=2 H=4", 4, "moh", "shared=1", "top-k=2"),
                 c("moh shared=0 top-k=1 H=3", 3, "moh", "shared=0", "top-k=1"),
-                c("moh shared=3 H=3", 3, "moh", "shared=3"));
+                c("moh shared=3 H=3", 3, "moh", "shared=3"),
+                c("mla", 2, "mla", "kv-rank=5", "q-rank=6", "rope-dim=2"),
+                c("mla defaults", 1, "mla"));
     }
+
+    /** mla returns [B, H, N, D] and needs Dv = D. */
+    static int dv(Float64Attention a, int d, int dv) { return a instanceof MlaTrainable ? d : dv; }
 
     private static Arguments c(String label, int heads, String name, String... settings) {
         return Arguments.of(label, (Float64Attention) TrainableRegistry.create(name, Settings.of(settings)), heads);
@@ -50,7 +55,7 @@ class TrainableVariantsTest {
         int[][] shapes = {{1, 1, 3, 2}, {2, 7, 3, 2}, {1, 9, 2, 3}};
         long seed = 11;
         for (int[] s : shapes) {
-            Dims dims = new Dims(s[0], heads, s[1], s[2], s[3]);
+            Dims dims = new Dims(s[0], heads, s[1], s[2], dv(a, s[2], s[3]));
             GradCheck.check(a, new GradCheck.Problem(a, dims, seed++), label + " " + dims);
         }
     }
@@ -58,11 +63,12 @@ class TrainableVariantsTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void futureTokensDoNotChangeEarlierOutputs(String label, Float64Attention a, int heads) {
-        Dims dims = new Dims(2, heads, 9, 4, 3);
+        Dims dims = new Dims(2, heads, 9, 4, dv(a, 4, 3));
+        int w3 = dims.dv();
         GradCheck.Problem p = new GradCheck.Problem(a, dims, 5);
-        Map<String, Tensor> w = GradCheck.weightTensors(a, p);
-        Tensor q = GradCheck.tensor(p.q, dims, 4), k = GradCheck.tensor(p.k, dims, 4), v = GradCheck.tensor(p.v, dims, 3);
-        float[] before = a.forward(q, k, v, w, 1).output().toArray();
+        Map<String, Tensor> wts = GradCheck.weightTensors(a, p);
+        Tensor q = GradCheck.tensor(p.q, dims, 4), k = GradCheck.tensor(p.k, dims, 4), v = GradCheck.tensor(p.v, dims, w3);
+        float[] before = a.forward(q, k, v, wts, 1).output().toArray();
         int keep = 4;
         SplittableRandom r = new SplittableRandom(9);
         for (Tensor t : new Tensor[] {q, k, v}) {
@@ -72,12 +78,12 @@ class TrainableVariantsTest {
                 }
             }
         }
-        float[] after = a.forward(q, k, v, w, 1).output().toArray();
+        float[] after = a.forward(q, k, v, wts, 1).output().toArray();
         boolean laterChanged = false;
         for (int bh = 0; bh < dims.bh(); bh++) {
             for (int i = 0; i < 9; i++) {
-                for (int c = 0; c < 3; c++) {
-                    int at = (bh * 9 + i) * 3 + c;
+                for (int c = 0; c < w3; c++) {
+                    int at = (bh * 9 + i) * w3 + c;
                     if (i <= keep) assertEquals(before[at], after[at], 0.0, label + ": row " + i + " of head " + bh + " changed with future tokens");
                     else laterChanged |= before[at] != after[at];
                 }
@@ -89,15 +95,16 @@ class TrainableVariantsTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void floatPathAgreesWithFloat64AndIsDeterministic(String label, Float64Attention a, int heads) {
-        Dims dims = new Dims(2, heads, 7, 4, 3);
+        Dims dims = new Dims(2, heads, 7, 4, dv(a, 4, 3));
+        int w3 = dims.dv();
         GradCheck.Problem p = new GradCheck.Problem(a, dims, 21);
-        Map<String, Tensor> w = GradCheck.weightTensors(a, p);
+        Map<String, Tensor> wts = GradCheck.weightTensors(a, p);
         // The float64 path on the float-rounded inputs is the expected value.
         for (double[][] x : new double[][][] {p.q, p.k, p.v, p.r}) for (double[] row : x) for (int i = 0; i < row.length; i++) row[i] = (float) row[i];
         for (var e : p.w.entrySet()) for (int i = 0; i < e.getValue().length; i++) e.getValue()[i] = (float) e.getValue()[i];
-        Tensor q = GradCheck.tensor(p.q, dims, 4), k = GradCheck.tensor(p.k, dims, 4), v = GradCheck.tensor(p.v, dims, 3), dOut = GradCheck.tensor(p.r, dims, 3);
+        Tensor q = GradCheck.tensor(p.q, dims, 4), k = GradCheck.tensor(p.k, dims, 4), v = GradCheck.tensor(p.v, dims, w3), dOut = GradCheck.tensor(p.r, dims, w3);
         var saved64 = a.forward64(dims, p.q, p.k, p.v, p.w, 1);
-        double[][] dq = new double[dims.bh()][7 * 4], dk = new double[dims.bh()][7 * 4], dv = new double[dims.bh()][7 * 3];
+        double[][] dq = new double[dims.bh()][7 * 4], dk = new double[dims.bh()][7 * 4], dv = new double[dims.bh()][7 * w3];
         Map<String, double[]> g64 = new HashMap<>();
         for (var e : p.w.entrySet()) g64.put(e.getKey(), new double[e.getValue().length]);
         a.backward64(saved64, p.r, dq, dk, dv, g64, 1);
@@ -105,17 +112,17 @@ class TrainableVariantsTest {
         float[][] first = null;
         for (int threads : new int[] {1, 3, 1}) {
             Map<String, Tensor> grads = new HashMap<>();
-            for (var e : w.entrySet()) {
+            for (var e : wts.entrySet()) {
                 float[] ones = new float[(int) e.getValue().size()];
                 java.util.Arrays.fill(ones, 1f);
                 grads.put(e.getKey(), Tensor.of(ones, e.getValue().shape()));
             }
-            TrainableAttention.Saved s = a.forward(q, k, v, w, threads);
+            TrainableAttention.Saved s = a.forward(q, k, v, wts, threads);
             TrainableAttention.Gradients g = a.backward(s, dOut, grads, threads);
-            VariantAssert.assertClose(GradCheck.tensor(saved64.output(), dims, 3), s.output(), 1e-5, 1e-5, label + " output");
+            VariantAssert.assertClose(GradCheck.tensor(saved64.output(), dims, w3), s.output(), 1e-5, 1e-5, label + " output");
             VariantAssert.assertClose(GradCheck.tensor(dq, dims, 4), g.dq(), 1e-4, 1e-4, label + " dq");
             VariantAssert.assertClose(GradCheck.tensor(dk, dims, 4), g.dk(), 1e-4, 1e-4, label + " dk");
-            VariantAssert.assertClose(GradCheck.tensor(dv, dims, 3), g.dv(), 1e-4, 1e-4, label + " dv");
+            VariantAssert.assertClose(GradCheck.tensor(dv, dims, w3), g.dv(), 1e-4, 1e-4, label + " dv");
             for (var e : g64.entrySet()) {
                 float[] got = grads.get(e.getKey()).toArray();
                 for (int i = 0; i < got.length; i++) {
