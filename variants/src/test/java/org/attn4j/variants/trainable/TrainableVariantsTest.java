@@ -139,4 +139,46 @@ class TrainableVariantsTest {
             else for (int x = 0; x < now.length; x++) assertArrayEquals(first[x], now[x], label + ": result " + x + " differs at threads=" + threads);
         }
     }
+
+    /** The training stack passes q, k, v as views into its fused QKV buffer and parameters as views into flat buffers. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void stridedViewsGiveTheSameResults(String label, Float64Attention a, int heads) {
+        int b = 2, n = 5, d = 4, hd = heads * d;
+        Dims dims = new Dims(b, heads, n, d, d);
+        GradCheck.Problem p = new GradCheck.Problem(a, dims, 77);
+        // Fused buffer [B, N, 3, H, D]; q, k, v are strided views into it.
+        float[] fused = new float[b * n * 3 * hd];
+        double[][][] src = {p.q, p.k, p.v};
+        for (int x = 0; x < 3; x++) {
+            for (int bb = 0; bb < b; bb++) for (int h = 0; h < heads; h++) for (int i = 0; i < n; i++) for (int c = 0; c < d; c++) {
+                fused[((bb * n + i) * 3 + x) * hd + h * d + c] = (float) src[x][bb * heads + h][i * d + c];
+            }
+        }
+        int[] shape = {b, heads, n, d}, strides = {n * 3 * hd, d, 3 * hd, 1};
+        Tensor qv = Tensor.view(fused, 0, shape, strides), kv = Tensor.view(fused, hd, shape, strides), vv = Tensor.view(fused, 2 * hd, shape, strides);
+        Tensor qc = qv.contiguous(), kc = kv.contiguous(), vc = vv.contiguous(), dOut = GradCheck.tensor(p.r, dims, d);
+        // Parameters and their gradients as views at offsets into one flat buffer each.
+        Map<String, Tensor> w = GradCheck.weightTensors(a, p), wViews = new HashMap<>(), gViews = new HashMap<>(), gPlain = new HashMap<>();
+        int total = 3;
+        for (Tensor t : w.values()) total += (int) t.size();
+        float[] flatW = new float[total], flatG = new float[total];
+        int off = 3;
+        for (var e : new java.util.TreeMap<>(w).entrySet()) {
+            int[] sh = e.getValue().shape();
+            System.arraycopy(e.getValue().toArray(), 0, flatW, off, (int) e.getValue().size());
+            wViews.put(e.getKey(), Tensor.view(flatW, off, sh, org.attn4j.core.tensor.Layout.contiguousStrides(sh)));
+            gViews.put(e.getKey(), Tensor.view(flatG, off, sh, org.attn4j.core.tensor.Layout.contiguousStrides(sh)));
+            gPlain.put(e.getKey(), Tensor.zeros(sh));
+            off += (int) e.getValue().size();
+        }
+        TrainableAttention.Saved s1 = a.forward(qv, kv, vv, wViews, 2), s2 = a.forward(qc, kc, vc, w, 2);
+        assertArrayEquals(s2.output().toArray(), s1.output().toArray(), label + " output");
+        TrainableAttention.Gradients g1 = a.backward(s1, dOut, gViews, 2), g2 = a.backward(s2, dOut, gPlain, 2);
+        assertArrayEquals(g2.dq().toArray(), g1.dq().toArray(), label + " dq");
+        assertArrayEquals(g2.dk().toArray(), g1.dk().toArray(), label + " dk");
+        assertArrayEquals(g2.dv().toArray(), g1.dv().toArray(), label + " dv");
+        for (String name : w.keySet()) assertArrayEquals(gPlain.get(name).toArray(), gViews.get(name).toArray(), label + " d" + name);
+        for (int i = 0; i < 3; i++) assertEquals(0f, flatG[i], "the gradient buffer outside the views is untouched");
+    }
 }
