@@ -181,4 +181,34 @@ class TrainableVariantsTest {
         for (String name : w.keySet()) assertArrayEquals(gPlain.get(name).toArray(), gViews.get(name).toArray(), label + " d" + name);
         for (int i = 0; i < 3; i++) assertEquals(0f, flatG[i], "the gradient buffer outside the views is untouched");
     }
+
+    /** relu features can all be zero: such a row is 0 and passes no gradient, never NaN. */
+    @org.junit.jupiter.api.Test
+    void reluRowWithZeroDenominatorIsZeroWithoutNaN() {
+        TrainableAttention a = TrainableRegistry.create("linear", Settings.of("feature=relu", "chunk=2"));
+        int n = 5, d = 3;
+        float[] q = new float[n * d], k = new float[n * d], v = new float[n * d], go = new float[n * d];
+        SplittableRandom r = new SplittableRandom(3);
+        for (int i = 0; i < q.length; i++) {
+            q[i] = (float) Math.abs(GradCheck.gaussian(r)) + 0.1f;
+            k[i] = (float) Math.abs(GradCheck.gaussian(r)) + 0.1f;
+            v[i] = (float) GradCheck.gaussian(r);
+            go[i] = (float) GradCheck.gaussian(r);
+        }
+        for (int c = 0; c < d; c++) {
+            q[2 * d + c] = -1f;     // row 2 has no positive query feature
+            k[c] = -1f;             // key 0 has none either: row 0 sees only it
+        }
+        TrainableAttention.Saved s = a.forward(Tensor.of(q, 1, 1, n, d), Tensor.of(k, 1, 1, n, d), Tensor.of(v, 1, 1, n, d), Map.of(), 1);
+        TrainableAttention.Gradients g = a.backward(s, Tensor.of(go, 1, 1, n, d), Map.of(), 1);
+        float[] out = s.output().toArray(), dq = g.dq().toArray(), dk = g.dk().toArray(), dv = g.dv().toArray();
+        for (int c = 0; c < d; c++) {
+            assertEquals(0f, out[c], "row 0 sees only a key with zero features");
+            assertEquals(0f, out[2 * d + c], "row 2 has zero query features");
+            assertEquals(0f, dq[c]);
+            assertEquals(0f, dq[2 * d + c]);
+        }
+        for (float[] x : new float[][] {out, dq, dk, dv}) for (float f : x) assertTrue(Float.isFinite(f), "finite");
+        assertTrue(out[d] != 0f && out[4 * d] != 0f, "other rows are not zero");
+    }
 }
