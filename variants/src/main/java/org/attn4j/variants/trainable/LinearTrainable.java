@@ -28,6 +28,13 @@ import org.attn4j.core.parallel.Parallel;
  * inside its range, larger ones are rejected with an error naming k).
  */
 public final class LinearTrainable extends Float64Attention {
+    /**
+     * Default tokens per chunk. These loops are scalar, so the C × C pairs inside a chunk cost as
+     * much as the running state does; 1 to 16 measured the same and 64 (the forward-only
+     * variants' default, which suits GEMM tiles) was 2.4× slower (docs/variants-training.md).
+     */
+    public static final int DEFAULT_CHUNK = 16;
+
     /** Largest |β·k| accepted by lln (exp(±300) is well inside float64). */
     static final double LLN_LIMIT = 300;
 

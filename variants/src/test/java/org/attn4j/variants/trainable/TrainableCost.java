@@ -11,7 +11,8 @@ import org.attn4j.variants.Settings;
 /**
  * Not a test: times forward + backward of every trainable mechanism on one training-sized shape,
  * interleaved round by round with {@code full} (the engine's flash kernels), and prints each one's
- * median time and its ratio to {@code full}. Arguments: B H N D threads rounds (defaults 8 2 256 32 1 7).
+ * median time and its ratio to {@code full}. Arguments: B H N D threads rounds (defaults 8 2 256 32 1 7), then
+ * optional extra contenders {@code NAME:key=value,key=value}.
  * Run (after {@code ./mvnw -o -q -pl variants -am test-compile}):
  * <pre>java --add-modules jdk.incubator.vector -cp core/target/classes:variants/target/classes:variants/target/test-classes org.attn4j.variants.trainable.TrainableCost</pre>
  */
@@ -24,10 +25,15 @@ public final class TrainableCost {
         Tensor q = rand(r, 0.5, b, h, n, d), k = rand(r, 0.5, b, h, n, d), v = rand(r, 1, b, h, n, d), dOut = rand(r, 1, b, h, n, d);
         Map<String, TrainableAttention> all = new LinkedHashMap<>();
         for (String name : TrainableRegistry.names()) all.put(name, TrainableRegistry.create(name, Settings.empty()));
+        // Extra contenders: NAME:key=value[,key=value] after the six numbers, e.g. linear:chunk=16
+        for (int i = 6; i < args.length; i++) {
+            String[] nv = args[i].split(":", 2);
+            all.put(args[i], TrainableRegistry.create(nv[0], Settings.of(nv.length > 1 ? nv[1].split(",") : new String[0])));
+        }
         Map<String, Map<String, Tensor>> weights = new HashMap<>();
         for (var e : all.entrySet()) {
             Map<String, Tensor> w = new HashMap<>();
-            for (TrainableParam p : e.getValue().parameters(h, d, n)) {
+            for (TrainableParam p : e.getValue().parameters(h, d, n)) {  // started as the training stack starts them
                 float[] x = new float[p.size()];
                 int cols = p.shape()[p.shape().length - 1];
                 for (int i = 0; i < x.length; i++) {
