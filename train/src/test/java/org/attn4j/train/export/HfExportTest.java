@@ -82,6 +82,46 @@ class HfExportTest {
         assertValidSafetensors(dir.resolve(HfExport.MODEL_FILE));
     }
 
+    @Test
+    void aPlainGpt2ForwardOverTheExportGivesTheTrainedModelsLoss(@TempDir Path dir) throws IOException {
+        TransformerConfig cfg = TransformerConfig.gpt(37, 12, 2, 16, 2);
+        TransformerLM model = new TransformerLM(cfg, 3, 1, 5);
+        // Weights far from the near-uniform initialisation, so that every tensor and every detail
+        // (head split, LayerNorm, GELU form, tied head) moves the loss.
+        float[] v = model.parameters().values();
+        Random r = new Random(9);
+        for (Parameters.Param p : model.parameters().params()) {
+            boolean gain = p.name().contains("ln_") && p.name().endsWith(".weight");
+            for (int i = p.offset(); i < p.offset() + p.size(); i++) v[i] = (float) ((gain ? 1 : 0) + 0.4 * r.nextGaussian());
+        }
+        int b = 3, t = 12;
+        int[] tokens = new int[b * t], targets = new int[b * t];
+        boolean[] mask = new boolean[b * t];
+        for (int i = 0; i < b * t; i++) {
+            tokens[i] = r.nextInt(37);
+            targets[i] = r.nextInt(37);
+            mask[i] = r.nextInt(3) > 0;
+        }
+        mask[0] = true;
+        double ours = model.evaluate(tokens, targets, mask);
+        HfExport.write(model, null, HfExport.Layout.GPT2, dir);
+        Gpt2Reference ref = new Gpt2Reference(dir);
+        double sum = 0;
+        int count = 0;
+        for (int s = 0; s < b; s++) {
+            int[] tk = java.util.Arrays.copyOfRange(tokens, s * t, (s + 1) * t), tg = java.util.Arrays.copyOfRange(targets, s * t, (s + 1) * t);
+            boolean[] m = java.util.Arrays.copyOfRange(mask, s * t, (s + 1) * t);
+            int marked = 0;
+            for (boolean x : m) if (x) marked++;
+            if (marked == 0) continue;
+            sum += ref.loss(tk, tg, m) * marked;
+            count += marked;
+        }
+        double theirs = sum / count;
+        assertTrue(ours > 1.5 * Math.log(37) || ours < 0.8 * Math.log(37), "the weights matter: loss " + ours + " vs uniform " + Math.log(37));
+        assertEquals(theirs, ours, 1e-4 * theirs, "GPT-2 forward over the exported files vs the trained model");
+    }
+
     /** A Llama-shaped parameter set (RMSNorm weights only, fused SwiGLU gate|up, no biases), as the Llama options of the model declare it. */
     private static Parameters llamaShaped(int v, int c, int hidden, int layers, boolean untied) {
         Parameters.Builder b = Parameters.builder();
