@@ -14,7 +14,8 @@ import java.util.Map;
  * A byte-level BPE tokenizer (GPT-2's scheme, also Llama 3's and Qwen's with other pre-tokenizers).
  *
  * <p>Encoding: optional NFC normalisation; added (special) tokens are cut out of the text first and
- * map to their ids; the rest is split by the {@link PreTokenizer}; each piece is turned into UTF-8
+ * map to their ids; each stretch of text between them (given a leading space first if
+ * {@code addPrefixSpace} and it has none) is split by the {@link PreTokenizer}; each piece is turned into UTF-8
  * bytes, each byte into its single-byte token ({@link ByteLevel}), and then adjacent tokens are
  * merged, always the pair of lowest merge rank first, every occurrence of it left to right, until no
  * ranked pair is left (GPT-2's {@code bpe()}). Decoding concatenates the tokens' bytes and reads
@@ -55,7 +56,7 @@ public final class ByteLevelBpe {
      * @param merges         the merges in rank order (rank 0 first), each {@code {left, right}}
      * @param added          added tokens (ids outside {@code vocab}'s, or equal to the id of the same string there)
      * @param preTokenizer   the split before BPE
-     * @param addPrefixSpace put a space before text that does not start with one (Hugging Face's ByteLevel option)
+     * @param addPrefixSpace put a space before each stretch of text (between added tokens) that does not start with one (Hugging Face's ByteLevel option)
      * @param nfc            NFC-normalise text before anything else
      */
     public ByteLevelBpe(Map<String, Integer> vocab, List<String[]> merges, List<AddedToken> added,
@@ -129,7 +130,6 @@ public final class ByteLevelBpe {
         if (nfc) text = Normalizer.normalize(text, Normalizer.Form.NFC);
         IntList out = new IntList(text.length() / 3 + 4);
         int from = 0;
-        boolean first = true;
         while (from < text.length()) {
             int at = text.length();
             AddedToken hit = null;
@@ -140,8 +140,8 @@ public final class ByteLevelBpe {
                     hit = a;
                 }
             }
-            if (at > from) encodeText(text.substring(from, at), first, out);
-            first = false;
+            // Each stretch between added tokens is pre-tokenized on its own, prefix space included (as Hugging Face does).
+            if (at > from) encodeText(text.substring(from, at), true, out);
             if (hit == null) break;
             out.add(hit.id());
             from = at + hit.content().length();

@@ -157,6 +157,22 @@ class ByteLevelBpeTest {
         }
     }
 
+    @Test
+    void prefixSpaceAndAddedTokensAgreeWithHfTokenizers(@TempDir Path dir) throws IOException {
+        ByteLevelBpe base = small("Ġ t", "h e", "Ġt he", "a b");
+        ByteLevelBpe t = new ByteLevelBpe(base.vocab(), base.merges(), base.addedTokens(), RegexPreTokenizer.GPT2, true, false);
+        Path f = dir.resolve("tokenizer.json");
+        TokenizerJson.write(t, f);
+        List<String> samples = new ArrayList<>(List.of("the", " the", "ab<|endoftext|>the", "<|endoftext|>the", "the<|endoftext|>",
+                "<|endoftext|><|endoftext|> the", "x <|endoftext|> the"));
+        Random r = new Random(12);
+        for (int i = 0; i < 100; i++) samples.add(randomText(r, 1 + r.nextInt(10)) + (r.nextBoolean() ? "<|endoftext|>" : "") + randomText(r, r.nextInt(10)));
+        try (HuggingFaceTokenizer hf = HuggingFaceTokenizer.builder().optTokenizerPath(f).optAddSpecialTokens(false)
+                .optPadding(false).optTruncation(false).build()) {
+            for (String s : samples) assertArrayEquals(toInt(hf.encode(s).getIds()), t.encode(s), () -> "HF on " + JSON.valueToTree(s));
+        }
+    }
+
     // ------------------------------------------------------------ GPT-2's own vocabulary
 
     private static Optional<ByteLevelBpe> gpt2() throws IOException {
