@@ -73,6 +73,21 @@ class LanguageModelingTest {
     }
 
     @Test
+    void jsonDocumentsCarryMetadataAndShadowTheirTextTwins(@TempDir Path dir) throws IOException {
+        Files.writeString(dir.resolve("1801_thomas_jefferson_d.json"),
+                "{\"year\":1801,\"name\":\"Thomas Jefferson\",\"party\":\"Democratic-Republican\",\"text\":\"Fellow Citizens\"}");
+        Files.writeString(dir.resolve("1801_thomas_jefferson_d.txt"), "Fellow Citizens");
+        Files.writeString(dir.resolve("1802_thomas_jefferson_d.json"), "{\"year\":1802,\"name\":\"Thomas Jefferson\",\"text\":\"When we\"}");
+        List<Document> docs = TextCorpus.load(dir);
+        assertEquals(List.of("1801_thomas_jefferson_d.json", "1802_thomas_jefferson_d.json"), docs.stream().map(Document::name).toList());
+        assertEquals(java.util.Map.of("year", "1801", "president", "Thomas Jefferson", "party", "Democratic-Republican"), docs.get(0).metadata());
+        assertEquals("When we", docs.get(1).text());
+        Files.writeString(dir.resolve("1803.json"), "{\"year\":1803}");
+        var e = assertThrows(IllegalArgumentException.class, () -> TextCorpus.load(dir));
+        assertTrue(e.getMessage().contains("1803.json") && e.getMessage().contains("'text'"), e.getMessage());
+    }
+
+    @Test
     void badTextIsNamed(@TempDir Path dir) throws IOException {
         Files.writeString(dir.resolve("only.txt"), "one document");
         var e = assertThrows(IllegalArgumentException.class, () -> Tasks.prepare("lm", new Tasks.Options(8, 1, 1).withText(dir), 1, 1, 1));
