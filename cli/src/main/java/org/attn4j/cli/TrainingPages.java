@@ -22,13 +22,13 @@ final class TrainingPages {
                 .append("</title><style>").append(STYLE).append("</style></head><body>\n<h1>").append(Figure.escape(title)).append("</h1>\n");
     }
 
-    /** A run's page: its summary (or a note that it did not finish), the curves, the evaluations and every option. */
-    static String run(JsonNode config, JsonNode summary, Figure curves, List<Trainer.Eval> evals) {
+    /** A run's page: its summary (or, while it has none, {@code note}: in progress or interrupted), the curves, the evaluations and every option. */
+    static String run(JsonNode config, JsonNode summary, String note, Figure curves, List<Trainer.Eval> evals) {
         String title = "attn4j train: " + config.path("task").path("name").asText() + ", " + config.path("attention").path("spec").asText()
                 + ", d_model " + config.path("model").path("d_model").asInt();
         StringBuilder sb = head(title);
         if (summary == null) {
-            sb.append("<p class=\"note\">Interrupted: this run did not finish; the curves show the steps it took.</p>\n");
+            sb.append("<p class=\"note\">").append(Figure.escape(note)).append("</p>\n");
         } else {
             sb.append(String.format(Locale.ROOT, "<p>Held-out accuracy %.2f %% (loss %.4f) after %d steps; %s; %.1f s, %s tokens/s, %d parameters.</p>%n",
                     100 * summary.path("final_accuracy").asDouble(), summary.path("final_loss").asDouble(), summary.path("steps").asInt(),

@@ -39,7 +39,8 @@ import org.attn4j.variants.trainable.TrainableRegistry;
  *       each evaluation, at the end and when the JVM is interrupted, so it is always a valid prefix
  *       of the run;</li>
  *   <li>{@value #PLOT} and {@value #PAGE}: loss and accuracy against steps, as a PNG and as a
- *       self-contained web page (inline SVG, no scripts);</li>
+ *       self-contained web page (inline SVG, no scripts), rewritten with the metrics after every
+ *       evaluation and at the end;</li>
  *   <li>{@value #SUMMARY}: the run's result, written last: a run is finished exactly when it exists.</li>
  * </ul>
  */
@@ -236,7 +237,7 @@ final class TrainingRun {
         private final List<Trainer.Step> steps = new ArrayList<>();
         private final List<Trainer.Eval> evals = new ArrayList<>();
         private long lastWrite = System.nanoTime();
-        private boolean finished;
+        private boolean closed; // finished, or interrupted: nothing more is written
 
         Recorder(Path dir, ObjectNode config, long tokensPerStep) {
             this.dir = dir;
@@ -245,6 +246,7 @@ final class TrainingRun {
         }
 
         synchronized void record(Trainer.Progress p) {
+            if (closed) return; // the JVM is exiting and the hook has written what there was
             Trainer.Step s = p.step();
             double seconds = (System.nanoTime() - start) / 1e9;
             steps.add(s);
@@ -256,14 +258,23 @@ final class TrainingRun {
                 line(LINES.createObjectNode().put("type", "eval").put("step", p.eval().step()).put("loss", p.eval().loss())
                         .put("accuracy", p.eval().accuracy()).put("seconds", seconds));
             }
-            // Rewriting costs O(file); space the rewrites out as the file grows (2 s + 1 s per MB).
-            long dueNanos = 2_000_000_000L + lines.length() * 1_000L;
-            if (p.eval() != null || System.nanoTime() - lastWrite > dueNanos) {
-                try {
-                    writeMetrics();
-                } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
+            // Rewriting costs O(file); space the rewrites out as the file grows (2 s + 1 s per MB). After an
+            // evaluation the curves and the page are rewritten too, so a run killed outright still has them.
+            try {
+                if (p.eval() != null) {
+                    Map<Path, AtomicFiles.Content> files = new LinkedHashMap<>();
+                    putMetrics(files);
+                    putReport(files, null, "In progress: written after step " + p.eval().step() + " of " + p.totalSteps() + ".");
+                    AtomicFiles.writeAll(files);
+                    lastWrite = System.nanoTime();
+                } else if (System.nanoTime() - lastWrite > 2_000_000_000L + lines.length() * 1_000L) {
+                    Map<Path, AtomicFiles.Content> files = new LinkedHashMap<>();
+                    putMetrics(files);
+                    AtomicFiles.writeAll(files);
+                    lastWrite = System.nanoTime();
                 }
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
             }
         }
 
@@ -275,40 +286,46 @@ final class TrainingRun {
             }
         }
 
-        private void writeMetrics() throws IOException {
+        private void putMetrics(Map<Path, AtomicFiles.Content> files) {
             byte[] bytes = lines.toString().getBytes(StandardCharsets.UTF_8);
-            AtomicFiles.write(dir.resolve(METRICS), out -> out.write(bytes));
-            lastWrite = System.nanoTime();
+            files.put(dir.resolve(METRICS), out -> out.write(bytes));
         }
 
         /** The end: metrics, plot and page together, then the summary last. */
         synchronized void finish(ObjectNode summary) throws IOException {
+            if (closed) return;
             Map<Path, AtomicFiles.Content> files = new LinkedHashMap<>();
-            byte[] metrics = lines.toString().getBytes(StandardCharsets.UTF_8);
-            files.put(dir.resolve(METRICS), out -> out.write(metrics));
-            putReport(files, summary);
+            putMetrics(files);
+            putReport(files, summary, null);
             AtomicFiles.writeAll(files);
             AtomicFiles.write(dir.resolve(SUMMARY), out -> JSON.writeValue(out, summary));
-            finished = true;
+            closed = true;
         }
 
-        /** Interrupted (Ctrl-C): what was measured so far, without a summary, so the run counts as unfinished. */
+        /**
+         * Interrupted (Ctrl-C): what was measured so far, without a summary, so the run counts as
+         * unfinished. The metrics go first and alone, so a failure drawing the curves cannot lose them.
+         */
         synchronized void writeInterrupted() {
-            if (finished) return;
+            if (closed) return;
+            closed = true;
             try {
                 Map<Path, AtomicFiles.Content> files = new LinkedHashMap<>();
-                byte[] metrics = lines.toString().getBytes(StandardCharsets.UTF_8);
-                files.put(dir.resolve(METRICS), out -> out.write(metrics));
-                if (!steps.isEmpty()) putReport(files, null);
+                putMetrics(files);
                 AtomicFiles.writeAll(files);
+                if (!steps.isEmpty()) {
+                    files.clear();
+                    putReport(files, null, "Interrupted after step " + steps.size() + ": this run did not finish.");
+                    AtomicFiles.writeAll(files);
+                }
             } catch (IOException | RuntimeException e) {
-                System.err.println("attn4j: could not save the interrupted run's metrics: " + e.getMessage());
+                System.err.println("attn4j: could not save the interrupted run's files: " + e);
             }
         }
 
-        private void putReport(Map<Path, AtomicFiles.Content> files, ObjectNode summary) {
+        private void putReport(Map<Path, AtomicFiles.Content> files, ObjectNode summary, String note) {
             Figure fig = curves(steps, evals, config.path("attention").path("spec").asText() + ", d_model " + config.path("model").path("d_model").asInt());
-            String page = TrainingPages.run(config, summary, fig, evals);
+            String page = TrainingPages.run(config, summary, note, fig, evals);
             files.put(dir.resolve(PLOT), fig::writePng);
             files.put(dir.resolve(PAGE), out -> out.write(page.getBytes(StandardCharsets.UTF_8)));
         }

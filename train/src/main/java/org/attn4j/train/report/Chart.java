@@ -1,7 +1,6 @@
 package org.attn4j.train.report;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
@@ -227,22 +226,22 @@ public final class Chart {
                 for (double p = Math.pow(2, Math.ceil(log2(lo))); p <= hi; p *= 2) t.add(p);
                 return t.stream().mapToDouble(Double::doubleValue).toArray();
             }
-            double step = niceStep((hi - lo) / 5);
-            double first = Math.ceil(lo / step - 1e-9) * step;
-            int n = (int) Math.floor((hi - first) / step + 1e-9) + 1;
-            double[] t = new double[Math.max(0, n)];
-            for (int i = 0; i < t.length; i++) t[i] = first + i * step;
-            // -0.0 and 0.30000000000000004 print badly; round to the step's precision
-            for (int i = 0; i < t.length; i++) t[i] = Math.rint(t[i] / step) * step;
-            return Arrays.stream(t).map(v -> v == 0 ? 0 : v).toArray();
+            // step = mantissa · 10^exponent; ticks k·step computed as k·mantissa scaled by a power of ten,
+            // dividing for negative exponents, so 3 × 0.2 prints as 0.6 and not 0.6000000000000001
+            double raw = (hi - lo) / 5;
+            int exponent = (int) Math.floor(Math.log10(raw));
+            double f = raw / Math.pow(10, exponent);
+            int mantissa = f < 1.5 ? 1 : f < 3 ? 2 : f < 7 ? 5 : 10;
+            double scale = Math.pow(10, Math.abs(exponent)), step = exponent < 0 ? mantissa / scale : mantissa * scale;
+            long first = (long) Math.ceil(lo / step - 1e-9), last = (long) Math.floor(hi / step + 1e-9);
+            double[] t = new double[(int) Math.max(0, last - first + 1)];
+            for (int i = 0; i < t.length; i++) {
+                long k = (first + i) * mantissa;
+                t[i] = k == 0 ? 0 : exponent < 0 ? k / scale : k * scale;
+            }
+            return t;
         }
 
         private static double log2(double v) { return Math.log(v) / Math.log(2); }
-
-        private static double niceStep(double raw) {
-            double mag = Math.pow(10, Math.floor(Math.log10(raw)));
-            double f = raw / mag;
-            return (f < 1.5 ? 1 : f < 3 ? 2 : f < 7 ? 5 : 10) * mag;
-        }
     }
 }

@@ -15,6 +15,8 @@ import java.io.OutputStream;
 import java.util.List;
 import java.util.Locale;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageWriter;
+import javax.imageio.stream.MemoryCacheImageOutputStream;
 
 /**
  * Charts stacked vertically in one picture of {@code width × (panelHeight · charts)} pixels, drawn
@@ -54,7 +56,17 @@ public final class Figure {
         } finally {
             g.dispose();
         }
-        if (!ImageIO.write(img, "png", out)) throw new IOException("png: no ImageIO writer for PNG in this JDK");
+        // An in-memory stream, not ImageIO.write's default file cache, which registers a shutdown hook
+        // and so fails while the JVM is exiting (when an interrupted run saves its curves).
+        java.util.Iterator<ImageWriter> writers = ImageIO.getImageWritersByFormatName("png");
+        if (!writers.hasNext()) throw new IOException("png: no ImageIO writer for PNG in this JDK");
+        ImageWriter w = writers.next();
+        try (MemoryCacheImageOutputStream ios = new MemoryCacheImageOutputStream(out)) {
+            w.setOutput(ios);
+            w.write(img);
+        } finally {
+            w.dispose();
+        }
     }
 
     /** The picture as one {@code <svg>} element (no XML prolog), ready to inline in HTML. */
