@@ -40,11 +40,11 @@ final class CompareCommand implements Callable<Integer>, Main.OneLineErrors {
 
     @Mixin TrainingOptions options;
 
-    @Option(names = "--attention", paramLabel = "NAME[:key=value]...", split = ",", required = true,
-            description = "mechanisms to compare, comma-separated, e.g. full,full:window=16")
+    @Option(names = "--attention", paramLabel = "MECHANISM", split = ",", required = true,
+            description = "mechanisms to compare, comma-separated, each NAME or NAME:key=value[:key=value], e.g. full,full:window=16")
     List<String> attentions;
 
-    @Option(names = "--d-model", paramLabel = "C", split = ",", defaultValue = "64", description = "widths, comma-separated (default: ${DEFAULT-VALUE})")
+    @Option(names = "--d-model", paramLabel = "C", split = ",", defaultValue = "64", splitSynopsisLabel = ",", description = "widths, comma-separated (default: ${DEFAULT-VALUE})")
     List<Integer> widths;
 
     @Option(names = "--seeds", paramLabel = "N", defaultValue = "3", description = "seeds per combination: --seed, --seed+1, ... (default: ${DEFAULT-VALUE})")
@@ -69,6 +69,11 @@ final class CompareCommand implements Callable<Integer>, Main.OneLineErrors {
             for (int w : widths) {
                 for (int s = 0; s < seeds; s++) plans.add(TrainingRun.plan(options, a, w, firstSeed + s));
             }
+        }
+        // A finished run is reused only if it was trained with these options.
+        for (TrainingRun.Plan p : plans) {
+            Path dir = out.resolve(p.dirName());
+            if (Files.exists(dir.resolve(TrainingRun.SUMMARY))) TrainingRun.checkSameOptions(p, dir, "--out");
         }
         Files.createDirectories(out);
 

@@ -50,6 +50,7 @@ final class TrainCommand implements Callable<Integer>, Main.OneLineErrors {
         boolean started = Files.exists(out.resolve(TrainingRun.CONFIG)) || Files.exists(out.resolve(TrainingRun.METRICS)) || Files.exists(summary);
         if (resume) {
             if (Files.exists(summary)) {
+                TrainingRun.checkSameOptions(plan, out, "--resume");
                 err.println("attn4j: " + out + " is a finished run; its summary:");
                 err.flush();
                 print(stdout, TrainingRun.JSON.readTree(summary.toFile()));
@@ -65,7 +66,7 @@ final class TrainCommand implements Callable<Integer>, Main.OneLineErrors {
         if (Files.exists(out) && !Files.isDirectory(out)) throw new IllegalArgumentException("--out: " + out + " is a file, not a directory");
 
         err.printf(Locale.ROOT, "attn4j: training %s on %s (d_model %d, %d layers, %d heads, %d parameters), %d steps of %d tokens, into %s%n",
-                attention, options.task, dModel, options.layers, options.heads, TrainingRun.config(plan).path("model").path("parameters").asLong(),
+                attention, options.task, dModel, options.layers, options.heads, org.attn4j.train.model.TransformerLM.declare(plan.model()).size(),
                 options.steps, plan.tokensPerStep(), out);
         err.flush();
         ObjectNode s = TrainingRun.execute(plan, out, err, "train", TrainingProgress.interactive());

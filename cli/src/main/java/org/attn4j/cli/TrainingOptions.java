@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
  */
 final class TrainingOptions {
     @Option(names = "--task", paramLabel = "NAME", defaultValue = "mqar",
-            description = "mqar (Zoology's multi-query associative recall), or another task of 'Tasks' (default: ${DEFAULT-VALUE})")
+            description = "task by name: mqar is Zoology's multi-query associative recall; an unknown name lists the known ones (default: ${DEFAULT-VALUE})")
     String task;
 
     @Option(names = "--seq-len", paramLabel = "T", defaultValue = "256", description = "sequence length (default: ${DEFAULT-VALUE})")

@@ -196,6 +196,38 @@ final class TrainingRun {
         return root;
     }
 
+    /**
+     * Checks that the run in {@code dir} was made with {@code plan}'s options, so a finished run is
+     * never reported (or reused by a comparison) for options it was not trained with.
+     * IllegalArgumentException naming {@code option} and the first setting that differs.
+     */
+    static void checkSameOptions(Plan plan, Path dir, String option) throws IOException {
+        Path file = dir.resolve(CONFIG);
+        if (!Files.exists(file)) throw new IllegalArgumentException(option + ": " + dir + " has a summary but no " + CONFIG);
+        JsonNode had = JSON.readTree(file.toFile());
+        JsonNode now = JSON.readTree(JSON.writeValueAsString(config(plan))); // through text, so numbers compare as they read back
+        String diff = firstDifference(had, now, "");
+        if (diff != null) {
+            throw new IllegalArgumentException(option + ": the run in " + dir + " was trained with other options (" + diff
+                    + "); choose another directory or remove that run");
+        }
+    }
+
+    /** The first leaf where {@code a} and {@code b} differ, as {@code path: a vs b}; null when equal. */
+    static String firstDifference(JsonNode a, JsonNode b, String path) {
+        if (a.isObject() && b.isObject()) {
+            java.util.Set<String> keys = new java.util.LinkedHashSet<>();
+            a.fieldNames().forEachRemaining(keys::add);
+            b.fieldNames().forEachRemaining(keys::add);
+            for (String k : keys) {
+                String d = firstDifference(a.path(k), b.path(k), path.isEmpty() ? k : path + "." + k);
+                if (d != null) return d;
+            }
+            return null;
+        }
+        return a.equals(b) ? null : path + ": " + (a.isMissingNode() ? "absent" : a.toString()) + " vs " + (b.isMissingNode() ? "absent" : b.toString());
+    }
+
     static ObjectNode summary(Plan p, Trainer.Result r, long parameters) {
         Trainer.Eval last = r.lastEval();
         double best = 0;

@@ -27,13 +27,14 @@ class CompareCommandTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String[] MECHANISMS = {"full", "full:window=3"};
 
-    static CliTest.Run compare(Path out) {
+    static CliTest.Run compare(Path out, String... more) {
         List<String> a = new ArrayList<>(List.of("compare"));
         // Sequence 8 with vocabulary 10 (values drawn from 5 tokens) and a high rate, so that a dozen steps
         // give accuracies well above zero that differ between seeds: the spread has something to measure.
         a.addAll(TrainCommandTest.tiny("--attention", String.join(",", MECHANISMS), "--d-model", "16", "--seeds", "2",
                 "--seq-len", "8", "--vocab", "10", "--steps", "12", "--lr", "1e-2", "--eval-every", "4", "--eval-batches", "4",
                 "--out", out.toString()));
+        a.addAll(List.of(more));
         return CliTest.run(a.toArray(String[]::new));
     }
 
@@ -100,6 +101,12 @@ class CompareCommandTest {
         assertTrue(again.out().contains("4 runs: 0 trained, 4 finished earlier and reused"), again.out());
         for (Map.Entry<Path, FileTime> e : stamps.entrySet()) assertEquals(e.getValue(), Files.getLastModifiedTime(e.getKey()), e.getKey().toString());
         assertEquals(csvBefore, Files.readString(out.resolve("table.csv")));
+
+        // other options do not reuse runs trained with these: refused before anything trains
+        CliTest.Run other = compare(out, "--weight-decay", "0.01");
+        assertEquals(2, other.code(), other.err());
+        assertTrue(other.err().contains("--out") && other.err().contains("training.weight_decay"), other.err());
+        for (Map.Entry<Path, FileTime> e : stamps.entrySet()) assertEquals(e.getValue(), Files.getLastModifiedTime(e.getKey()), e.getKey().toString());
 
         // an unfinished run (no summary, as after an interruption) is trained again, and only it
         Path unfinished = out.resolve("full-d16-s1");

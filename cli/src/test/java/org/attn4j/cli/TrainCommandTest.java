@@ -199,6 +199,10 @@ class TrainCommandTest {
         assertEquals(before, Files.getLastModifiedTime(out.resolve("summary.json")).toMillis());
         assertEquals(metrics, Files.readString(out.resolve("metrics.jsonl")));
 
+        CliTest.Run changed = train(tiny("--out", out.toString(), "--resume", "--lr", "2e-3"));
+        assertEquals(2, changed.code());
+        assertTrue(changed.err().contains("--resume") && changed.err().contains("training.lr"), changed.err());
+
         CliTest.Run nothing = train(tiny("--out", dir.resolve("empty").toString(), "--resume"));
         assertEquals(2, nothing.code());
         assertTrue(nothing.err().contains("--resume"), nothing.err());
