@@ -168,6 +168,7 @@ final class TrainingRun {
             }
         }
         ObjectNode summary = summary(plan, result, parameters);
+        summary.put("threads", model.threads()); // as resolved: bit-identical reruns need the same count
         rec.finish(summary);
         return summary;
     }
