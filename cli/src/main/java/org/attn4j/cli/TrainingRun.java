@@ -86,6 +86,9 @@ final class TrainingRun {
         String name = parts[0].trim();
         if (name.isEmpty()) throw new IllegalArgumentException("--attention: expected NAME or NAME:key=value, got '" + attention + "'");
         List<String> pairs = new ArrayList<>(Arrays.asList(parts).subList(1, parts.length));
+        for (String p : pairs) {
+            if (p.indexOf('=') <= 0) throw new IllegalArgumentException("--attention: expected NAME:key=value[:key=value], got '" + attention + "'");
+        }
         pairs.addAll(o.settings);
         TrainableAttention mechanism;
         Map<String, String> settings = new LinkedHashMap<>();

@@ -72,6 +72,8 @@ class TrainCommandTest {
                 new Object[] {List.of("--set", "windw=4"), "--set"},
                 new Object[] {List.of("--set", "window=-3"), "window"},
                 new Object[] {List.of("--attention", "full:window=x"), "window"},
+                new Object[] {List.of("--attention", "full:window"), "--attention"},
+                new Object[] {List.of("--attention", "full:window=2", "--set", "window=3"), "window"}, // given twice
                 new Object[] {List.of("--text", "/no/such/file.txt"), "--text"},
                 new Object[] {List.of("--unknown-option", "1"), "--unknown-option"});
     }
