@@ -30,6 +30,13 @@ import picocli.CommandLine.Model.CommandSpec;
 class DocExamplesTest {
     /** Handled by the ./attn4j launcher itself, not by Main. */
     private static final Set<String> LAUNCHER_COMMANDS = Set.of("test", "build", "jmh");
+    /**
+     * Subcommands that pages already describe while they are being built on other branches
+     * (docs/training-tasks.md names {@code attn4j train}). Their lines are skipped until the command
+     * exists; then {@link #plannedCommandsAreStillMissing} fails until the name is removed here, and
+     * from then on their options are checked like every other command's.
+     */
+    private static final Set<String> PLANNED_COMMANDS = Set.of("train");
     /** Pages the front page links to that other modules add; absent until they land. */
     private static final Set<String> PENDING_PAGES = Set.of("docs/serving.md", "docs/spark.md");
 
@@ -154,6 +161,7 @@ class DocExamplesTest {
             return problems;
         }
         if (LAUNCHER_COMMANDS.contains(w.get(0))) return problems;
+        if (PLANNED_COMMANDS.contains(w.get(0)) && !new CommandLine(new Main()).getSubcommands().containsKey(w.get(0))) return problems;
         // Walk the subcommands; a word like "list|describe" names alternatives, each must exist.
         List<CommandSpec> specs = List.of(new CommandLine(new Main()).getCommandSpec());
         int i = 0;
@@ -255,6 +263,14 @@ class DocExamplesTest {
         assertTrue(problems(ex.get(4)).toString().contains("no subcommand 'frob'"), problems(ex.get(4)).toString());
         assertTrue(problems(ex.get(5)).toString().contains("does not parse"), "--threads takes an integer: " + problems(ex.get(5)));
         assertEquals(List.of(), problems(ex.get(6)), "test is the launcher's");
+    }
+
+    @Test
+    void plannedCommandsAreStillMissing() {
+        for (String planned : PLANNED_COMMANDS) {
+            assertFalse(new CommandLine(new Main()).getSubcommands().containsKey(planned),
+                    "'attn4j " + planned + "' exists now: remove it from DocExamplesTest.PLANNED_COMMANDS so its documented options are checked");
+        }
     }
 
     @Test
