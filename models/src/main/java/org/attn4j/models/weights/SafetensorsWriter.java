@@ -4,17 +4,14 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.attn4j.models.io.AtomicFile;
 
 /**
  * Writes float32 tensors as a safetensors file: an 8-byte little-endian header length N, N bytes
@@ -73,38 +70,26 @@ public final class SafetensorsWriter {
         byte[] head = Arrays.copyOf(json, padded);
         Arrays.fill(head, json.length, padded, (byte) ' ');
 
-        Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
-        try {
-            try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
-                out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).array());
-                out.write(head);
-                ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
-                for (Entry e : tensors.values()) {
-                    for (float v : e.values()) {
-                        if (!buf.hasRemaining()) {
-                            out.write(buf.array(), 0, buf.position());
-                            buf.clear();
-                        }
-                        buf.putFloat(v);
+        AtomicFile.write(file, out -> {
+            out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).array());
+            out.write(head);
+            ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+            for (Entry e : tensors.values()) {
+                for (float v : e.values()) {
+                    if (!buf.hasRemaining()) {
+                        out.write(buf.array(), 0, buf.position());
+                        buf.clear();
                     }
+                    buf.putFloat(v);
                 }
-                out.write(buf.array(), 0, buf.position());
             }
-            try {
-                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+            out.write(buf.array(), 0, buf.position());
+        });
     }
 
     /** The header's JSON as a string, for inspection: reads the 8-byte length and the JSON after it. */
     public static String header(Path file) throws IOException {
-        try (var in = Files.newInputStream(file)) {
+        try (var in = java.nio.file.Files.newInputStream(file)) {
             byte[] len = in.readNBytes(8);
             long n = ByteBuffer.wrap(len).order(ByteOrder.LITTLE_ENDIAN).getLong();
             return new String(in.readNBytes(Math.toIntExact(n)), StandardCharsets.UTF_8);

@@ -6,10 +6,8 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -17,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.attn4j.models.io.AtomicFile;
 import org.attn4j.models.tokenizer.bpe.ByteLevelBpe;
 import org.attn4j.models.tokenizer.bpe.TokenizerJson;
 import org.attn4j.models.weights.SafetensorsWriter;
@@ -168,7 +167,7 @@ public final class HfExport {
         byte[] config = config(arch, tokenizer, layout, tensors).getBytes(StandardCharsets.UTF_8);
         Files.createDirectories(dir);
         SafetensorsWriter.write(dir.resolve(MODEL_FILE), tensors, Map.of("format", "pt", "producer", "attn4j"));
-        atomicWrite(dir.resolve(CONFIG_FILE), config);
+        AtomicFile.write(dir.resolve(CONFIG_FILE), config);
         if (tokenizer != null) TokenizerJson.write(tokenizer, dir.resolve(TOKENIZER_FILE));
     }
 
@@ -343,20 +342,6 @@ public final class HfExport {
             return json.writeValueAsString(n);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
-        }
-    }
-
-    private static void atomicWrite(Path file, byte[] bytes) throws IOException {
-        Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), "." + file.getFileName(), ".tmp");
-        try {
-            Files.write(tmp, bytes);
-            try {
-                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(tmp);
         }
     }
 }

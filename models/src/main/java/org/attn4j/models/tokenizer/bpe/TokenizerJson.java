@@ -8,16 +8,15 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.attn4j.models.io.AtomicFile;
 
 /**
  * Hugging Face {@code tokenizer.json} for byte-level BPE: model type {@code BPE} with its
@@ -101,20 +100,7 @@ public final class TokenizerJson {
 
     /** Writes {@code tok} to {@code file} atomically: a crash leaves either the old file or the whole new one. */
     public static void write(ByteLevelBpe tok, Path file) throws IOException {
-        byte[] bytes = toJson(tok).getBytes(StandardCharsets.UTF_8);
-        Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
-        try {
-            Files.write(tmp, bytes);
-            try {
-                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        AtomicFile.write(file, toJson(tok).getBytes(StandardCharsets.UTF_8));
     }
 
     /** Reads a byte-level BPE {@code tokenizer.json}. */
