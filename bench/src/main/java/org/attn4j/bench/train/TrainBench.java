@@ -133,11 +133,16 @@ public final class TrainBench {
         return sb.toString();
     }
 
-    /** {@code TrainBench [threads,threads] [warmup] [steps]}. */
+    /** {@code TrainBench [threads,threads] [warmup] [steps] [layers,dModel,heads,seqLen,batch,vocab,kvPairs]}. */
     public static void main(String[] args) {
         int[] threads = args.length > 0 ? java.util.Arrays.stream(args[0].split(",")).mapToInt(Integer::parseInt).toArray() : new int[] {1, 2};
         int warm = args.length > 1 ? Integer.parseInt(args[1]) : 2, steps = args.length > 2 ? Integer.parseInt(args[2]) : 5;
-        List<Row> rows = new TrainBench(m -> System.err.println("  " + m)).run(Shape.issueTarget(), threads, warm, steps);
+        Shape shape = Shape.issueTarget();
+        if (args.length > 3) {
+            int[] v = java.util.Arrays.stream(args[3].split(",")).mapToInt(Integer::parseInt).toArray();
+            shape = new Shape(v[0], v[1], v[2], v[3], v[4], v[5], v[6]);
+        }
+        List<Row> rows = new TrainBench(m -> System.err.println("  " + m)).run(shape, threads, warm, steps);
         System.out.print(table(rows));
     }
 }
