@@ -125,11 +125,17 @@ public final class TrainBench {
                 s.layers(), s.dModel(), s.heads(), s.seqLen(), s.batch(), s.vocab(), s.kvPairs()));
         sb.append(String.format(Locale.ROOT, "%7s %10s %12s %12s %12s %7s %14s %16s%n",
                 "threads", "s/step", "tokens/s", "model GF/s", "peak GF/s", "MFU", "peak heap MB", "alloc/step MB"));
+        boolean disturbed = false;
         for (Row r : rows) {
-            sb.append(String.format(Locale.ROOT, "%7d %10.3f %12.0f %12.1f %12.1f %6.1f%% %14.1f %16.2f%n",
-                    r.threads(), r.secondsPerStep(), r.tokensPerSecond(), r.modelGflops(), r.peakGflops(), 100 * r.mfu(),
+            // Achieved above the measured peak means the peak's short measurement was starved of CPU
+            // (a shared machine): no utilisation can be computed from it.
+            String mfu = r.mfu() <= 1 ? String.format(Locale.ROOT, "%6.1f%%", 100 * r.mfu()) : "    n/a";
+            disturbed |= r.mfu() > 1;
+            sb.append(String.format(Locale.ROOT, "%7d %10.3f %12.0f %12.1f %12.1f %s %14.1f %16.2f%n",
+                    r.threads(), r.secondsPerStep(), r.tokensPerSecond(), r.modelGflops(), r.peakGflops(), mfu,
                     r.peakHeapBytes() / 1e6, r.allocatedPerStep() / 1e6));
         }
+        if (disturbed) sb.append("n/a: the FMA peak measured below the achieved rate (the machine was busy); rerun on a quiet machine\n");
         return sb.toString();
     }
 

@@ -13,9 +13,10 @@ import org.attn4j.train.task.Mqar;
 
 /**
  * The MQAR target run of issue 11: exact attention, 2 layers, d_model 64, sequence 64, trained until
- * the held-out accuracy reaches 99 % (or a step budget runs out). The defaults are the recipe that
- * reaches the target (see {@code docs/training-stack.md} for what was tried and why it works); every
- * setting can be overridden as {@code key=value}.
+ * the held-out accuracy reaches 99 % (or a step budget runs out). The defaults are the recipe under
+ * measurement, not yet shown to reach the target (see {@code docs/training-stack.md} for what was
+ * measured and what is known about the 25 % plateau); every setting can be overridden as
+ * {@code key=value}.
  *
  * <pre>
  *   java --add-modules jdk.incubator.vector -cp ... org.attn4j.train.recipes.MqarTarget kv=16 seed=2 threads=2
