@@ -313,6 +313,19 @@ final class BenchCommand implements Runnable {
             for (int t : threads) if (t < 1) throw new IllegalArgumentException("--threads: expected counts >= 1, got " + t);
             if (warmup < 0) throw new IllegalArgumentException("--warmup: expected >= 0, got " + warmup);
             if (steps < 1) throw new IllegalArgumentException("--steps: expected >= 1, got " + steps);
+            int[] sizes = {layers, dModel, heads, seqLen, batch, vocab, kvPairs};
+            String[] names = {"--layers", "--d-model", "--heads", "--seq-len", "--batch", "--vocab", "--kv-pairs"};
+            for (int i = 0; i < sizes.length; i++) {
+                if (sizes[i] < 1) throw new IllegalArgumentException(names[i] + ": expected >= 1, got " + sizes[i]);
+            }
+            if (dModel % heads != 0) throw new IllegalArgumentException("--heads: must divide --d-model=" + dModel + ", got " + heads);
+            try {
+                new org.attn4j.train.task.Mqar.Config(vocab, seqLen, kvPairs, 0.01, false);
+            } catch (IllegalArgumentException e) { // the task's own message, with the option's name
+                String m = e.getMessage();
+                throw new IllegalArgumentException(m.replaceFirst("^seqLen:", "--seq-len:").replaceFirst("^vocab:", "--vocab:")
+                        .replaceFirst("^kvPairs:", "--kv-pairs:"), e);
+            }
             var shape = new org.attn4j.bench.train.TrainBench.Shape(layers, dModel, heads, seqLen, batch, vocab, kvPairs);
             PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
             var rows = new org.attn4j.bench.train.TrainBench(msg -> err.println("  " + msg)).run(shape, threads, warmup, steps);
