@@ -21,7 +21,8 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code attn4j bench ...}: benchmarks. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks (not tests): median times, GFLOP/s, % of the measured FMA peak.",
-        subcommands = {BenchCommand.Sdpa.class, BenchCommand.Embed.class, BenchCommand.Variants.class, BenchCommand.Train.class})
+        subcommands = {BenchCommand.Sdpa.class, BenchCommand.Embed.class, BenchCommand.EmbedTexts.class, BenchCommand.Variants.class,
+                BenchCommand.Train.class})
 final class BenchCommand implements Runnable {
     @Spec CommandSpec spec;
 
@@ -65,6 +66,45 @@ final class BenchCommand implements Runnable {
             var bench = new org.attn4j.bench.embed.EmbedBench(msg -> err.println("  " + msg));
             var rows = bench.run(list, t, !noPeers, minSeconds, 5);
             out.print(org.attn4j.bench.embed.EmbedBench.table(rows));
+            out.flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "embed-texts", mixinStandardHelpOptions = true, sortOptions = false,
+            description = {"Times texts -> embeddings end to end with all-MiniLM-L6-v2 (tokenizer, encoder, pooling): attn4j's Embedder,",
+                    "and with -Ppeers langchain4j's ONNX Runtime AllMiniLmL6V2EmbeddingModel and attn4j through langchain4j's",
+                    "EmbeddingModel; warmed, then interleaved, on the shipped paraphrase sentences; checks the peers' vectors."})
+    static final class EmbedTexts implements Callable<Integer> {
+        @Spec CommandSpec spec;
+
+        @Option(names = "--threads", paramLabel = "T,T,...", split = ",", description = "thread counts (default: 1 and all cores)") int[] threads;
+        @Option(names = "--batch", paramLabel = "N", defaultValue = "32", description = "texts per forward pass (default: ${DEFAULT-VALUE})") int batch;
+        @Option(names = "--texts", paramLabel = "N", description = "embed the first N of the shipped sentences (default: all 218)") Integer texts;
+        @Option(names = "--no-peers", description = "skip peers even when they are on the class path") boolean noPeers;
+        @Option(names = "--warmup", paramLabel = "S", defaultValue = "3", description = "untimed seconds per contender before timing (default: ${DEFAULT-VALUE})") double warmup;
+        @Option(names = "--min-seconds", paramLabel = "S", defaultValue = "6", description = "time each contender for at least S seconds (default: ${DEFAULT-VALUE})") double minSeconds;
+
+        @Override
+        public Integer call() throws IOException {
+            PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
+            var pairs = org.attn4j.explain.importance.Paraphrases.load();
+            List<String> all = new java.util.ArrayList<>(org.attn4j.explain.importance.Paraphrases.sentences(pairs));
+            all.addAll(org.attn4j.explain.importance.Paraphrases.paraphrases(pairs));
+            if (texts != null && (texts < 1 || texts > all.size())) {
+                throw new IllegalArgumentException("--texts: expected 1.." + all.size() + ", got " + texts);
+            }
+            List<String> list = texts == null ? all : all.subList(0, texts);
+            int cores = Runtime.getRuntime().availableProcessors();
+            int[] t = threads != null ? threads : (cores > 1 ? new int[] {1, cores} : new int[] {1});
+            org.attn4j.bench.embed.TextEmbedBench.Options o;
+            try {
+                o = new org.attn4j.bench.embed.TextEmbedBench.Options(t, batch, !noPeers, warmup, minSeconds, 5);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--" + e.getMessage(), e);
+            }
+            var rows = new org.attn4j.bench.embed.TextEmbedBench(msg -> err.println("  " + msg)).run(list, o);
+            out.print(org.attn4j.bench.embed.TextEmbedBench.table(rows));
             out.flush();
             return 0;
         }

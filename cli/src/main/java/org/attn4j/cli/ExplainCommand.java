@@ -1,11 +1,9 @@
 package org.attn4j.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import org.attn4j.explain.capture.AttentionSummary;
 import org.attn4j.explain.capture.CapturedAttention;
@@ -50,6 +48,7 @@ final class ExplainCommand implements Callable<Integer> {
         AttentionSummary s = AttentionSummary.of(c);
         spec.commandLine().getOut().print(s.text(c));
         double[][] importanceScores = null;
+        org.attn4j.explain.importance.HeadAblation.Scores importanceResult = null;
         if (importanceSentences < 0) throw new IllegalArgumentException("--importance-sentences: expected >= 0, got " + importanceSentences);
         if (importanceSentences > 0) {
             java.util.List<String> set = new java.util.ArrayList<>();
@@ -60,13 +59,14 @@ final class ExplainCommand implements Callable<Integer> {
             }
             var scores = org.attn4j.explain.importance.HeadAblation.score(embedder, set);
             importanceScores = scores.normalised();
+            importanceResult = scores;
             spec.commandLine().getOut().printf("most important heads (mean 1 - cosine of the embedding with the head zeroed, %d sentences):%n", set.size());
             for (var h : scores.top(5)) {
                 spec.commandLine().getOut().printf(java.util.Locale.ROOT, "  %s: %.4f%n", h, scores.raw()[h.layer()][h.head()]);
             }
         }
         spec.commandLine().getOut().flush();
-        if (json != null) write(json, c, s);
+        if (json != null) write(json, c, s, importanceResult);
         if (png != null) {
             PngHeatmaps.write(c, png);
             spec.commandLine().getErr().println("attn4j: PNG heatmaps written to " + png.toAbsolutePath());
@@ -82,44 +82,10 @@ final class ExplainCommand implements Callable<Integer> {
         return 0;
     }
 
-    static void write(Path file, CapturedAttention c, AttentionSummary s) throws IOException {
-        ObjectMapper om = new ObjectMapper();
-        ObjectNode root = om.createObjectNode();
-        ArrayNode attention = root.putArray("attention");
-        ObjectNode all = attention.addObject();
-        all.putNull("name");
-        all.set("attn", om.valueToTree(c.probs()));
-        all.set("left_text", om.valueToTree(c.prettyTokens()));
-        all.set("right_text", om.valueToTree(c.prettyTokens()));
-        int split = c.secondStart();
-        if (split < c.length()) {
-            all.put("name", "All");
-            int[][] parts = {{0, split}, {split, c.length()}};
-            String[] names = {"Sentence A", "Sentence B"};
-            for (int[] view : new int[][] {{0, 0}, {1, 1}, {0, 1}, {1, 0}}) {
-                int[] rows = parts[view[0]], cols = parts[view[1]];
-                ObjectNode e = attention.addObject();
-                e.put("name", names[view[0]] + " -> " + names[view[1]]);
-                double[][][][] sub = new double[c.layers()][c.heads()][rows[1] - rows[0]][cols[1] - cols[0]];
-                for (int l = 0; l < c.layers(); l++)
-                    for (int h = 0; h < c.heads(); h++)
-                        for (int i = rows[0]; i < rows[1]; i++)
-                            System.arraycopy(c.probs()[l][h][i], cols[0], sub[l][h][i - rows[0]], 0, cols[1] - cols[0]);
-                e.set("attn", om.valueToTree(sub));
-                e.set("left_text", om.valueToTree(c.prettyTokens().subList(rows[0], rows[1])));
-                e.set("right_text", om.valueToTree(c.prettyTokens().subList(cols[0], cols[1])));
-            }
-        }
-        root.put("default_filter", "0");
-        ObjectNode analyses = root.putObject("attn4j");
-        analyses.set("tokens", om.valueToTree(c.tokens()));
-        analyses.set("sink_rates", om.valueToTree(s.sinkRates()));
-        ObjectNode det = analyses.putObject("detectors");
-        for (Map.Entry<String, double[][]> e : s.detectors().entrySet()) det.set(e.getKey(), om.valueToTree(e.getValue()));
-        analyses.set("entropy", om.valueToTree(s.entropy()));
-        analyses.set("mean_distance", om.valueToTree(s.distance()));
-        analyses.set("rank_collapse", om.valueToTree(s.rankCollapse()));
-        AtomicFiles.write(file, os -> om.writeValue(os, root));
+    /** Writes {@link org.attn4j.explain.report.JsonReport}'s document atomically; {@code importance} may be null. */
+    static void write(Path file, CapturedAttention c, AttentionSummary s, org.attn4j.explain.importance.HeadAblation.Scores importance) throws IOException {
+        ObjectNode root = org.attn4j.explain.report.JsonReport.build(c, s, importance);
+        AtomicFiles.write(file, os -> new ObjectMapper().writeValue(os, root));
     }
 
     /** {@code --importance}: the five most important heads and the pruning curve, as text. */

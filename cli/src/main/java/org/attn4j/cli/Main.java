@@ -8,8 +8,12 @@ import picocli.CommandLine.Command;
 /** The {@code attn4j} command. Exit codes: 0 ok, 1 I/O failure, 2 bad input or usage. */
 @Command(name = "attn4j", mixinStandardHelpOptions = true, version = "attn4j 0.1.0",
         description = "Exact, fast scaled-dot-product attention for the JVM.",
-        subcommands = {EmbedCommand.class, ExplainCommand.class, SdpaCommand.class, VariantsCommand.class, VariantCommand.class, BenchCommand.class})
+        subcommands = {EmbedCommand.class, ExplainCommand.class, SdpaCommand.class, VariantsCommand.class, VariantCommand.class, BenchCommand.class,
+                TrainCommand.class, CompareCommand.class})
 public final class Main implements Runnable {
+
+    /** A subcommand whose usage errors are one line naming the option (its help stays one --help away). */
+    interface OneLineErrors {}
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -28,6 +32,12 @@ public final class Main implements Runnable {
         CommandLine cl = new CommandLine(new Main());
         cl.setOut(out);
         cl.setErr(err);
+        CommandLine.IParameterExceptionHandler usageErrors = cl.getParameterExceptionHandler();
+        cl.setParameterExceptionHandler((ex, a) -> {
+            if (!(ex.getCommandLine().getCommand() instanceof OneLineErrors)) return usageErrors.handleParseException(ex, a);
+            err.println("attn4j: error: " + ex.getMessage() + " (see attn4j " + ex.getCommandLine().getCommandName() + " --help)");
+            return 2;
+        });
         cl.setExecutionExceptionHandler((ex, line, parsed) -> {
             if (ex instanceof IllegalArgumentException) {
                 err.println("attn4j: error: " + ex.getMessage());

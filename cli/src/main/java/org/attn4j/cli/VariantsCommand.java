@@ -10,6 +10,7 @@ import java.util.concurrent.Callable;
 import org.attn4j.variants.VariantFactory;
 import org.attn4j.variants.VariantInfo;
 import org.attn4j.variants.VariantRegistry;
+import org.attn4j.variants.trainable.TrainableRegistry;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -27,7 +28,7 @@ final class VariantsCommand implements Runnable {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
-    @Command(name = "list", mixinStandardHelpOptions = true, description = "Every registered variant: name, paper, family, exact or approximate.")
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "Every registered variant: name, paper, family, exact or approximate, trainable (has a backward for 'attn4j train').")
     static final class ListVariants implements Callable<Integer> {
         @Spec CommandSpec spec;
         @Option(names = "--json", description = "print a JSON array instead of the table") boolean json;
@@ -42,17 +43,17 @@ final class VariantsCommand implements Runnable {
                     VariantInfo i = f.info();
                     ObjectNode n = arr.addObject();
                     n.put("name", i.name()).put("paper", i.paper()).put("title", i.title()).put("family", i.family().name())
-                            .put("exact", i.exact()).put("summary", i.summary());
+                            .put("exact", i.exact()).put("trainable", TrainableRegistry.isTrainable(i.name())).put("summary", i.summary());
                     ArrayNode ps = n.putArray("params");
                     f.params().forEach(ps::add);
                 }
                 out.println(om.writerWithDefaultPrettyPrinter().writeValueAsString(arr));
             } else {
-                out.printf(Locale.ROOT, "%-24s %-8s %-3s %-11s %s%n", "name", "paper", "fam", "kind", "what it does");
+                out.printf(Locale.ROOT, "%-24s %-8s %-3s %-11s %-9s %s%n", "name", "paper", "fam", "kind", "trainable", "what it does");
                 for (VariantFactory f : VariantRegistry.all()) {
                     VariantInfo i = f.info();
-                    out.printf(Locale.ROOT, "%-24s %-8s %-3s %-11s %s%n", i.name(), i.paper(), i.family().name(),
-                            i.exact() ? "exact" : "approximate", i.summary());
+                    out.printf(Locale.ROOT, "%-24s %-8s %-3s %-11s %-9s %s%n", i.name(), i.paper(), i.family().name(),
+                            i.exact() ? "exact" : "approximate", TrainableRegistry.isTrainable(i.name()) ? "yes" : "no", i.summary());
                 }
                 out.printf(Locale.ROOT, "%d variants. 'attn4j variants describe NAME' shows one's paper and parameters.%n", VariantRegistry.all().size());
             }
@@ -76,6 +77,7 @@ final class VariantsCommand implements Runnable {
                     i.exact() ? "exact: computes its paper's function exactly (tested against the reference kernel or a direct computation)"
                             : "approximate or a different operator than softmax attention");
             out.println(i.summary());
+            out.println(TrainableRegistry.isTrainable(i.name()) ? "trainable: yes (docs/variants-training.md lists its training settings)" : "trainable: no (forward only)");
             out.println(f.params().isEmpty() ? "parameters: none" : "parameters (--set key=value):");
             for (String p : f.params()) out.println("  " + p);
             out.flush();

@@ -36,6 +36,16 @@ class ExplainCommandTest {
         assertEquals(1.0, sum, 1e-6);
         assertEquals("0", root.get("default_filter").asText());
         assertEquals(7, root.get("attn4j").get("rank_collapse").size());
+        // The analyses the HTML report draws are in the file too (their values: JsonReportTest in explain).
+        JsonNode a = root.get("attn4j");
+        assertEquals(n, a.get("rollout").get("matrix").size());
+        assertEquals(n, a.get("rollout").get("matrix").get(0).size());
+        assertEquals(n, a.get("rollout").get("cls_row").size());
+        assertEquals(n, a.get("flow").get("matrix").get(n - 1).size());
+        assertEquals(n, a.get("flow").get("cls_row").size());
+        assertEquals(8, a.get("importance").get("sentences").asInt(), "the default --importance-sentences");
+        assertEquals(6, a.get("importance").get("raw").size());
+        assertEquals(12, a.get("importance").get("normalised").get(5).size());
     }
 
     @Test

@@ -41,6 +41,13 @@ class VariantCommandTest {
         CliTest.Run json = CliTest.run("variants", "list", "--json");
         JsonNode arr = new ObjectMapper().readTree(json.out());
         assertEquals(VariantRegistry.all().size(), arr.size());
+        // The trainable column: yes exactly for the mechanisms with a backward.
+        assertTrue(res.out().lines().findFirst().orElse("").contains("trainable"), res.out());
+        for (JsonNode n : arr) {
+            assertEquals(org.attn4j.variants.trainable.TrainableRegistry.isTrainable(n.get("name").asText()), n.get("trainable").asBoolean(), n.toString());
+        }
+        assertTrue(res.out().lines().anyMatch(l -> l.startsWith("moba ") && l.contains(" yes ")), res.out());
+        assertTrue(res.out().lines().anyMatch(l -> l.startsWith("flowformer ") && l.contains(" no ")), res.out());
         CliTest.Run desc = CliTest.run("variants", "describe", "full");
         assertEquals(0, desc.code(), desc.err());
         assertTrue(desc.out().contains("causal=bool"), desc.out());

@@ -29,7 +29,9 @@ import org.junit.jupiter.api.TestFactory;
  * float32 path too, as the control that the loose check passes a known-correct gradient.
  *
  * <p>A mechanism whose defaults do not fit the tiny shape (its {@code parameters} throws) is
- * reported as skipped, not failed.
+ * reported as skipped, not failed. Entries where two step sizes disagree (a mechanism that is not
+ * smooth there, as cog's sign(s) is at s = 0) are skipped, at most half of a tensor's; a tensor the
+ * loss does not depend on at this shape must get an exactly zero gradient.
  */
 class AttentionFormGradientTest {
     static final double F32_STEP = 1e-2, F32_ABS = 3e-2, F32_REL = 3e-2;
@@ -75,22 +77,43 @@ class AttentionFormGradientTest {
             int n = t.size(), count = Math.min(n, F32_SAMPLES);
             double[] numeric = new double[count];
             float[] picked = new float[count];
+            int kept = 0, rough = 0;
             for (int j = 0; j < count; j++) {
                 int i = t.offset() + (int) ((long) j * n / count);
-                float keep = w[i];
-                float up = (float) (keep + F32_STEP), down = (float) (keep - F32_STEP);
-                w[i] = up;
-                double plus = model.evaluate(s.tokens(), s.targets(), s.mask());
-                w[i] = down;
-                double minus = model.evaluate(s.tokens(), s.targets(), s.mask());
-                w[i] = keep;
-                numeric[j] = (plus - minus) / ((double) up - down);
-                picked[j] = analytic[i];
+                double wide = difference(model, s, w, i, F32_STEP), narrow = difference(model, s, w, i, F32_STEP / 2);
+                // A mechanism need not be smooth everywhere (cog's weights jump where a logit crosses
+                // 0): where the two steps disagree, the difference measures a jump, not a slope.
+                if (Math.abs(wide - narrow) > F32_REL * Math.max(Math.abs(wide), Math.abs(narrow)) + 1e-3) {
+                    rough++;
+                    continue;
+                }
+                numeric[kept] = narrow;
+                picked[kept] = analytic[i];
+                kept++;
             }
-            GradCheck.Worst worst = GradCheck.compare(name + " " + t.name(), picked, 0, numeric, F32_ABS, F32_REL);
-            System.out.println("[attention-grad] " + worst);
+            double[] nums = java.util.Arrays.copyOf(numeric, kept);
+            GradCheck.Worst worst = GradCheck.compare(name + " " + t.name(), picked, 0, nums, F32_ABS, F32_REL);
+            System.out.println("[attention-grad] " + worst + (rough > 0 ? " (" + rough + " of " + count + " entries not smooth at the step, skipped)" : ""));
+            assertTrue(kept * 2 >= count, name + " " + t.name() + ": only " + kept + " of " + count + " entries could be differenced");
             GradCheck.assertWithin(worst);
-            assertTrue(worst.scale() > 1e-6, "a tensor whose gradient is ~0 checks nothing: " + worst);
+            if (worst.scale() == 0) {
+                // The loss does not depend on this tensor at this shape (e.g. a router of heads the
+                // tiny model does not have): the analytic gradient must be exactly 0 too.
+                for (int j = 0; j < kept; j++) assertTrue(picked[j] == 0f, name + " " + t.name() + ": analytic " + picked[j] + " where the loss is flat");
+                System.out.println("[attention-grad] " + name + " " + t.name() + ": the loss does not depend on it at this shape");
+            }
         }
+    }
+
+    /** Central difference of the float32 loss in weight i with step h (the float32 step actually taken as denominator). */
+    private static double difference(TransformerLM model, ModelGradientTest.Setup s, float[] w, int i, double h) {
+        float keep = w[i];
+        float up = (float) (keep + h), down = (float) (keep - h);
+        w[i] = up;
+        double plus = model.evaluate(s.tokens(), s.targets(), s.mask());
+        w[i] = down;
+        double minus = model.evaluate(s.tokens(), s.targets(), s.mask());
+        w[i] = keep;
+        return (plus - minus) / ((double) up - down);
     }
 }

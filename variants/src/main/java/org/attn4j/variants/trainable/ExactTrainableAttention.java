@@ -15,8 +15,10 @@ import org.attn4j.core.tensor.Tensor;
  * so nothing of size N×N is stored; the backward is {@link Attention#backward} (flash kernel).
  */
 public final class ExactTrainableAttention implements TrainableAttention {
+    private final String name;
     private final boolean alibi;
-    private final int window;
+    /** Keys at most this far back are visible; −1 for no window. */
+    private final int left;
 
     /**
      * @param alibi  add ALiBi biases (slopes 2^(−8h/H)) to the logits
@@ -24,16 +26,37 @@ public final class ExactTrainableAttention implements TrainableAttention {
      */
     public ExactTrainableAttention(boolean alibi, int window) {
         if (window < 0) throw new IllegalArgumentException("window: must be ≥ 0, got " + window);
+        this.name = "full";
         this.alibi = alibi;
-        this.window = window;
+        this.left = window > 0 ? window : -1;
+    }
+
+    private ExactTrainableAttention(String name, int left) {
+        this.name = name;
+        this.alibi = false;
+        this.left = left;
+    }
+
+    /**
+     * {@code neighborhood-1d} with causal masking, dilation 1 and stride 1 (P102's 1-D neighbourhood
+     * attention): row i sees the {@code kernel} keys {@code max(0, i − kernel + 1) .. i}, which is the
+     * engine's sliding window {@code j ≥ i − (kernel − 1)}, so it trains on the flash kernels.
+     */
+    public static ExactTrainableAttention neighborhood(int kernel) {
+        if (kernel < 1) throw new IllegalArgumentException("kernel: expected ≥ 1, got " + kernel);
+        return new ExactTrainableAttention("neighborhood-1d", kernel - 1);
     }
 
     @Override
-    public String name() { return "full"; }
+    public String name() { return name; }
 
     public boolean alibi() { return alibi; }
 
-    public int window() { return window; }
+    /** Keys at most this far back are visible; 0 when there is no window (or a window of the query alone, see {@link #windowed}). */
+    public int window() { return Math.max(left, 0); }
+
+    /** Whether a sliding window applies. */
+    public boolean windowed() { return left >= 0; }
 
     @Override
     public List<TrainableParam> parameters(int heads, int headDim, int seqLen) { return List.of(); }
@@ -41,7 +64,7 @@ public final class ExactTrainableAttention implements TrainableAttention {
     private AttentionSpec spec(int threads) {
         AttentionSpec.Builder s = AttentionSpec.builder().causal(CausalAlignment.TOP_LEFT).returnLse(true).threads(threads);
         if (alibi) s.alibi(true);
-        if (window > 0) s.window(window, 0);
+        if (left >= 0) s.window(left, 0);
         return s.build();
     }
 

@@ -22,6 +22,14 @@ public final class TrainableRegistry {
 
     static {
         register("full", s -> new ExactTrainableAttention(s.bool("alibi", false), s.integer("window", 0)));
+        register("neighborhood-1d", s -> ExactTrainableAttention.neighborhood(s.integer("kernel", 7)));
+        register("moba", s -> new MobaTrainable(new org.attn4j.variants.contentsparse.MobaParams(s.integer("block", 0), s.integer("topk", 3))));
+        register("linear", s -> LinearTrainable.linear(s.choice("feature", "elu1", "elu1", "relu"), s.integer("chunk", LinearTrainable.DEFAULT_CHUNK)));
+        register("lln", s -> LinearTrainable.lln(s.integer("chunk", LinearTrainable.DEFAULT_CHUNK), s.real("sigmaq", 1), s.real("sigmak", 1)));
+        register("talking-heads", s -> new TalkingHeadsTrainable(s.bool("pre", true), s.bool("post", true), s.real("scale", 0)));
+        register("cog", s -> new CogTrainable(s.real("scale", 0)));
+        register("mla", s -> new MlaTrainable(s.integer("kv-rank", 0), s.integer("q-rank", 0), s.integer("rope-dim", 0)));
+        register("moh", s -> new MohTrainable(s.integer("shared", -1), s.integer("top-k", -1), s.real("scale", 0)));
     }
 
     private TrainableRegistry() {}

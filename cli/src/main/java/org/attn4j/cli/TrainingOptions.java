@@ -1,0 +1,131 @@
+package org.attn4j.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine.Option;
+
+/**
+ * The options {@code attn4j train} and {@code attn4j compare} share: the task, the model's shape
+ * other than its width, and the optimisation. Defaults follow Zoology's MQAR set-up (vocabulary 8192,
+ * sequence 256, 16 key–value pairs) and GPT-2-style training (AdamW, warm-up then cosine decay).
+ */
+final class TrainingOptions {
+    @Option(names = "--task", paramLabel = "NAME", defaultValue = "mqar",
+            description = "task by name: mqar is Zoology's multi-query associative recall; an unknown name lists the known ones (default: ${DEFAULT-VALUE})")
+    String task;
+
+    @Option(names = "--seq-len", paramLabel = "T", defaultValue = "256", description = "sequence length (default: ${DEFAULT-VALUE})")
+    int seqLen;
+
+    @Option(names = "--kv-pairs", paramLabel = "K", defaultValue = "16", description = "key-value pairs per MQAR sequence (default: ${DEFAULT-VALUE})")
+    int kvPairs;
+
+    @Option(names = "--vocab", paramLabel = "V", defaultValue = "8192", description = "vocabulary size of synthetic tasks (default: ${DEFAULT-VALUE})")
+    int vocab;
+
+    @Option(names = "--text", paramLabel = "FILE|DIR", description = "training text for the language-modelling task")
+    Path text;
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "a setting of the attention mechanism (repeatable), e.g. window=32")
+    List<String> settings = new ArrayList<>();
+
+    @Option(names = "--layers", paramLabel = "L", defaultValue = "2", description = "transformer blocks (default: ${DEFAULT-VALUE})")
+    int layers;
+
+    @Option(names = "--heads", paramLabel = "H", defaultValue = "2", description = "attention heads; must divide --d-model (default: ${DEFAULT-VALUE})")
+    int heads;
+
+    @Option(names = "--steps", paramLabel = "N", defaultValue = "1000", description = "optimiser steps at most (default: ${DEFAULT-VALUE})")
+    int steps;
+
+    @Option(names = "--batch", paramLabel = "B", defaultValue = "32", description = "sequences per step (default: ${DEFAULT-VALUE})")
+    int batch;
+
+    @Option(names = "--accumulate", paramLabel = "N", defaultValue = "1", description = "micro-batches of --batch per optimiser step (default: ${DEFAULT-VALUE})")
+    int accumulate;
+
+    @Option(names = "--lr", paramLabel = "RATE", defaultValue = "1e-3", description = "peak learning rate (default: ${DEFAULT-VALUE})")
+    float lr;
+
+    @Option(names = "--min-lr", paramLabel = "RATE", description = "rate at the end of the cosine decay (default: --lr / 10)")
+    Float minLr;
+
+    @Option(names = "--warmup", paramLabel = "N", description = "steps of linear warm-up (default: --steps / 10)")
+    Integer warmup;
+
+    @Option(names = "--weight-decay", paramLabel = "λ", defaultValue = "0.1", description = "AdamW decoupled weight decay (default: ${DEFAULT-VALUE})")
+    float weightDecay;
+
+    @Option(names = "--grad-clip", paramLabel = "NORM", defaultValue = "1.0", description = "global gradient-norm clip, 0 for none (default: ${DEFAULT-VALUE})")
+    float gradClip;
+
+    @Option(names = "--threads", paramLabel = "N", defaultValue = "0", description = "worker threads, 0 for every processor (default: ${DEFAULT-VALUE})")
+    int threads;
+
+    @Option(names = "--eval-every", paramLabel = "N", defaultValue = "50", description = "evaluate on the held-out set every N steps and after the last (default: ${DEFAULT-VALUE})")
+    int evalEvery;
+
+    @Option(names = "--eval-batches", paramLabel = "N", defaultValue = "4", description = "held-out batches of --batch sequences (default: ${DEFAULT-VALUE})")
+    int evalBatches;
+
+    @Option(names = "--target-accuracy", paramLabel = "ACC", description = "stop once held-out accuracy reaches this, in (0, 1] (default: never stop early)")
+    Double targetAccuracy;
+
+    /** Range checks of the options themselves, before anything is built; messages name the option. */
+    void check() {
+        positive("--seq-len", seqLen);
+        positive("--kv-pairs", kvPairs);
+        positive("--vocab", vocab);
+        positive("--layers", layers);
+        positive("--heads", heads);
+        positive("--steps", steps);
+        positive("--batch", batch);
+        positive("--accumulate", accumulate);
+        positive("--eval-every", evalEvery);
+        positive("--eval-batches", evalBatches);
+        if (threads < 0) throw new IllegalArgumentException("--threads: expected 0 (every processor) or a positive count, got " + threads);
+        if (!(lr > 0) || !Float.isFinite(lr)) throw new IllegalArgumentException("--lr: expected a positive rate, got " + lr);
+        if (minLr != null && !(minLr >= 0 && minLr <= lr)) throw new IllegalArgumentException("--min-lr: expected in [0, --lr=" + lr + "], got " + minLr);
+        if (warmup != null && (warmup < 0 || warmup > steps)) throw new IllegalArgumentException("--warmup: expected in [0, --steps=" + steps + "], got " + warmup);
+        if (!(weightDecay >= 0) || !Float.isFinite(weightDecay)) throw new IllegalArgumentException("--weight-decay: expected ≥ 0, got " + weightDecay);
+        if (!(gradClip >= 0) || !Float.isFinite(gradClip)) throw new IllegalArgumentException("--grad-clip: expected ≥ 0 (0 for none), got " + gradClip);
+        if (targetAccuracy != null && !(targetAccuracy > 0 && targetAccuracy <= 1)) {
+            throw new IllegalArgumentException("--target-accuracy: expected in (0, 1], got " + targetAccuracy);
+        }
+        if (text != null && !Files.exists(text)) throw new IllegalArgumentException("--text: no such file or directory: " + text);
+    }
+
+    float minLearningRate() { return minLr != null ? minLr : lr / 10; }
+
+    int warmupSteps() { return warmup != null ? warmup : Math.max(1, steps / 10); }
+
+    private static void positive(String option, int v) {
+        if (v <= 0) throw new IllegalArgumentException(option + ": expected > 0, got " + v);
+    }
+
+    /**
+     * The option a library message is about: the library names its argument ({@code heads: must
+     * divide dModel=64, got 3}); the user typed {@code --heads}. Unknown leading names are left as they are.
+     */
+    private static final Map<String, String> OPTION_OF = Map.ofEntries(
+            Map.entry("task", "--task"), Map.entry("seq-len", "--seq-len"), Map.entry("seqLen", "--seq-len"),
+            Map.entry("kv-pairs", "--kv-pairs"), Map.entry("kvPairs", "--kv-pairs"), Map.entry("vocab", "--vocab"),
+            Map.entry("attention", "--attention"), Map.entry("heads", "--heads"), Map.entry("dModel", "--d-model"),
+            Map.entry("layers", "--layers"), Map.entry("steps", "--steps"), Map.entry("batch", "--batch"),
+            Map.entry("accumulate", "--accumulate"), Map.entry("evalEvery", "--eval-every"), Map.entry("gradClip", "--grad-clip"),
+            Map.entry("text", "--text"));
+
+    /** {@code e}'s message with its leading argument name replaced by the option's; {@code fallback} prefixes names it does not know (null: none). */
+    static IllegalArgumentException named(IllegalArgumentException e, String fallback) {
+        String m = e.getMessage() == null ? "invalid value" : e.getMessage();
+        if (m.startsWith("--")) return e;
+        int colon = m.indexOf(':');
+        String head = colon > 0 ? m.substring(0, colon) : "";
+        String option = OPTION_OF.get(head);
+        if (option != null) return new IllegalArgumentException(option + m.substring(colon), e);
+        return fallback == null ? e : new IllegalArgumentException(fallback + " " + m, e);
+    }
+}

@@ -1,0 +1,220 @@
+package org.attn4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Stream;
+import javax.imageio.ImageIO;
+import org.attn4j.variants.VariantFactory;
+import org.attn4j.variants.VariantRegistry;
+import org.attn4j.variants.trainable.TrainableRegistry;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** {@code attn4j train}: option validation, and the files of a tiny run. */
+class TrainCommandTest {
+    @TempDir Path dir;
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** A model and task small enough to train in well under a second; options in {@code more} replace the defaults. */
+    static List<String> tiny(String... more) {
+        List<String> defaults = List.of("--task", "mqar", "--seq-len", "16", "--kv-pairs", "2", "--vocab", "32", "--layers", "1",
+                "--heads", "2", "--steps", "6", "--batch", "4", "--eval-every", "3", "--eval-batches", "1", "--threads", "1");
+        List<String> given = Arrays.asList(more), a = new ArrayList<>();
+        for (int i = 0; i < defaults.size(); i += 2) {
+            if (!given.contains(defaults.get(i))) a.addAll(defaults.subList(i, i + 2));
+        }
+        a.addAll(given);
+        return a;
+    }
+
+    static CliTest.Run train(List<String> args) {
+        List<String> all = new ArrayList<>(List.of("train"));
+        all.addAll(args);
+        return CliTest.run(all.toArray(String[]::new));
+    }
+
+    /** A variant that exists but has no backward, if the library has one. */
+    static String untrainableVariant() {
+        return VariantRegistry.all().stream().map(f -> f.info().name()).filter(n -> !TrainableRegistry.isTrainable(n)).findFirst().orElseThrow();
+    }
+
+    static Stream<Object[]> badOptions() {
+        return Stream.of(
+                new Object[] {List.of("--task", "nope"), "--task"},
+                new Object[] {List.of("--attention", "no-such-attention"), "--attention"},
+                new Object[] {List.of("--attention", untrainableVariant()), "--attention"},
+                new Object[] {List.of("--d-model", "30", "--heads", "4"), "--heads"},
+                new Object[] {List.of("--d-model", "0"), "--d-model"},
+                new Object[] {List.of("--kv-pairs", "5"), "--kv-pairs"},        // 4·5 > seq-len 16
+                new Object[] {List.of("--vocab", "16"), "--vocab"},             // vocab must exceed seq-len
+                new Object[] {List.of("--seq-len", "15"), "--seq-len"},         // MQAR needs an even length
+                new Object[] {List.of("--steps", "0"), "--steps"},
+                new Object[] {List.of("--steps", "many"), "--steps"},
+                new Object[] {List.of("--batch", "-1"), "--batch"},
+                new Object[] {List.of("--lr", "0"), "--lr"},
+                new Object[] {List.of("--warmup", "99"), "--warmup"},
+                new Object[] {List.of("--target-accuracy", "1.5"), "--target-accuracy"},
+                new Object[] {List.of("--set", "windw=4"), "--set"},
+                new Object[] {List.of("--set", "window=-3"), "window"},
+                new Object[] {List.of("--attention", "full:window=x"), "window"},
+                new Object[] {List.of("--attention", "full:window"), "--attention"},
+                new Object[] {List.of("--attention", "full:window=2", "--set", "window=3"), "window"}, // given twice
+                new Object[] {List.of("--text", "/no/such/file.txt"), "--text"},
+                new Object[] {List.of("--unknown-option", "1"), "--unknown-option"});
+    }
+
+    @ParameterizedTest
+    @MethodSource("badOptions")
+    void badOptionsExitTwoWithOneLineNamingTheOptionAndWriteNothing(List<String> bad, String option) {
+        Path out = dir.resolve("run");
+        List<String> args = tiny(bad.toArray(String[]::new));
+        args.addAll(List.of("--out", out.toString()));
+        CliTest.Run r = train(args);
+        assertEquals(2, r.code(), r.err());
+        String line = r.err().strip();
+        assertFalse(line.contains("\n"), "expected one line, got:\n" + r.err());
+        assertTrue(line.startsWith("attn4j: error: "), line);
+        assertTrue(line.contains(option), "expected the message to name " + option + ": " + line);
+        assertFalse(Files.exists(out), "nothing may be written for bad options");
+    }
+
+    @Test
+    void missingOutIsOneLineToo() {
+        CliTest.Run r = train(tiny());
+        assertEquals(2, r.code());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+        assertTrue(r.err().contains("--out"), r.err());
+    }
+
+    @Test
+    void tinyRunWritesMetricsConfigSummaryPlotAndPage() throws IOException {
+        Path out = dir.resolve("runs/tiny");
+        CliTest.Run r = train(tiny("--d-model", "16", "--seed", "3", "--out", out.toString()));
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("held-out accuracy"), r.out());
+        assertTrue(r.err().contains("train step 3/6"), "plain progress lines after each evaluation when stderr is no terminal:\n" + r.err());
+
+        // metrics.jsonl: every line one JSON object; 6 steps numbered 1..6, evaluations after steps 3 and 6
+        List<String> lines = Files.readAllLines(out.resolve("metrics.jsonl"));
+        List<JsonNode> steps = new ArrayList<>(), evals = new ArrayList<>();
+        for (String l : lines) {
+            JsonNode n = JSON.readTree(l);
+            (n.path("type").asText().equals("step") ? steps : evals).add(n);
+            assertTrue(n.path("loss").isNumber() && Double.isFinite(n.path("loss").asDouble()), l);
+            double acc = n.path("accuracy").asDouble();
+            assertTrue(acc >= 0 && acc <= 1, l);
+        }
+        assertEquals(6, steps.size());
+        for (int i = 0; i < 6; i++) assertEquals(i + 1, steps.get(i).path("step").asInt());
+        assertEquals(List.of(3, 6), evals.stream().map(e -> e.path("step").asInt()).toList());
+        assertEquals(6L * 4 * 16, steps.get(5).path("tokens").asLong(), "tokens = steps × batch × sequence");
+
+        JsonNode config = JSON.readTree(out.resolve("config.json").toFile());
+        assertEquals("mqar", config.path("task").path("name").asText());
+        assertEquals(16, config.path("task").path("seq_len").asInt());
+        assertEquals(2, config.path("task").path("kv_pairs").asInt());
+        assertEquals("full", config.path("attention").path("name").asText());
+        assertEquals(16, config.path("model").path("d_model").asInt());
+        assertEquals(1, config.path("model").path("layers").asInt());
+        assertEquals(6, config.path("training").path("steps").asInt());
+        assertEquals(3, config.path("training").path("seed").asLong());
+        assertEquals(1e-3, config.path("training").path("lr").asDouble(), 1e-9);
+
+        // the summary agrees with the last evaluation line, and the parameter count with GPT-2's layout:
+        // wte V·C + wpe T·C + per block (2 LayerNorms 4C, c_attn 3C²+3C, c_proj C²+C, fc 4C²+4C, proj 4C²+C) + ln_f 2C
+        JsonNode s = JSON.readTree(out.resolve("summary.json").toFile());
+        assertEquals(evals.get(1).path("accuracy").asDouble(), s.path("final_accuracy").asDouble());
+        assertEquals(evals.get(1).path("loss").asDouble(), s.path("final_loss").asDouble());
+        assertEquals(6, s.path("steps").asInt());
+        int c = 16;
+        long params = 32L * c + 16L * c + (4L * c + 3L * c * c + 3 * c + c * c + c + 4L * c * c + 4 * c + 4L * c * c + c) + 2 * c;
+        assertEquals(params, s.path("parameters").asLong());
+        assertEquals(params, config.path("model").path("parameters").asLong());
+        assertTrue(s.path("wall_seconds").asDouble() > 0);
+        assertEquals(6L * 4 * 16 / s.path("wall_seconds").asDouble(), s.path("tokens_per_second").asDouble(), 1e-6 * s.path("tokens_per_second").asDouble());
+
+        BufferedImage png = ImageIO.read(out.resolve("curves.png").toFile());
+        assertNotNull(png, "curves.png must decode as an image");
+        assertEquals(760, png.getWidth());
+        assertEquals(600, png.getHeight());
+        assertTrue(countColour(png, 0x0072B2) > 20, "the training curve (first palette colour) is drawn");
+        assertTrue(countColour(png, 0xD55E00) > 20, "the held-out points (second palette colour) are drawn");
+
+        String html = Files.readString(out.resolve("report.html"));
+        assertTrue(html.startsWith("<!DOCTYPE html>") && html.contains("<svg") && html.strip().endsWith("</html>"), html);
+        assertFalse(html.contains("<script"), "no scripts");
+        assertFalse(html.replace("http://www.w3.org/2000/svg", "").contains("http"), "nothing fetched from elsewhere");
+        assertTrue(html.contains("polyline"), "the curves are inline SVG");
+        try (Stream<Path> files = Files.list(out)) {
+            assertEquals(List.of("config.json", "curves.png", "metrics.jsonl", "report.html", "summary.json"),
+                    files.map(p -> p.getFileName().toString()).sorted().toList(), "no temporary files left");
+        }
+    }
+
+    @Test
+    void sameSeedAndThreadsGiveTheSameMetrics() throws IOException {
+        Path a = dir.resolve("a"), b = dir.resolve("b");
+        assertEquals(0, train(tiny("--d-model", "16", "--out", a.toString())).code());
+        assertEquals(0, train(tiny("--d-model", "16", "--out", b.toString())).code());
+        assertEquals(losses(a), losses(b));
+        Path c = dir.resolve("c");
+        assertEquals(0, train(tiny("--d-model", "16", "--seed", "1", "--out", c.toString())).code());
+        assertFalse(losses(a).equals(losses(c)), "another seed, other data and weights");
+    }
+
+    private static List<Double> losses(Path run) throws IOException {
+        List<Double> l = new ArrayList<>();
+        for (String line : Files.readAllLines(run.resolve("metrics.jsonl"))) l.add(JSON.readTree(line).path("loss").asDouble());
+        return l;
+    }
+
+    @Test
+    void anExistingRunIsNotOverwrittenAndResumeReportsAFinishedOne() throws IOException {
+        Path out = dir.resolve("run");
+        assertEquals(0, train(tiny("--out", out.toString())).code());
+        long before = Files.getLastModifiedTime(out.resolve("summary.json")).toMillis();
+        String metrics = Files.readString(out.resolve("metrics.jsonl"));
+
+        CliTest.Run again = train(tiny("--out", out.toString()));
+        assertEquals(2, again.code());
+        assertTrue(again.err().contains("--out") && again.err().contains("--resume"), again.err());
+
+        CliTest.Run resumed = train(tiny("--out", out.toString(), "--resume"));
+        assertEquals(0, resumed.code(), resumed.err());
+        assertTrue(resumed.err().contains("finished run"), resumed.err());
+        assertTrue(resumed.out().contains("held-out accuracy"), resumed.out());
+        assertEquals(before, Files.getLastModifiedTime(out.resolve("summary.json")).toMillis());
+        assertEquals(metrics, Files.readString(out.resolve("metrics.jsonl")));
+
+        CliTest.Run changed = train(tiny("--out", out.toString(), "--resume", "--lr", "2e-3"));
+        assertEquals(2, changed.code());
+        assertTrue(changed.err().contains("--resume") && changed.err().contains("training.lr"), changed.err());
+
+        CliTest.Run nothing = train(tiny("--out", dir.resolve("empty").toString(), "--resume"));
+        assertEquals(2, nothing.code());
+        assertTrue(nothing.err().contains("--resume"), nothing.err());
+    }
+
+    static int countColour(BufferedImage img, int rgb) {
+        int n = 0;
+        for (int y = 0; y < img.getHeight(); y++) {
+            for (int x = 0; x < img.getWidth(); x++) if ((img.getRGB(x, y) & 0xFFFFFF) == rgb) n++;
+        }
+        return n;
+    }
+}
