@@ -21,7 +21,8 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code attn4j bench ...}: benchmarks. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks (not tests): median times, GFLOP/s, % of the measured FMA peak.",
-        subcommands = {BenchCommand.Sdpa.class, BenchCommand.Embed.class, BenchCommand.EmbedTexts.class, BenchCommand.Variants.class})
+        subcommands = {BenchCommand.Sdpa.class, BenchCommand.Embed.class, BenchCommand.EmbedTexts.class, BenchCommand.Variants.class,
+                BenchCommand.Train.class})
 final class BenchCommand implements Runnable {
     @Spec CommandSpec spec;
 
@@ -325,6 +326,51 @@ final class BenchCommand implements Runnable {
                 }
                 AtomicFiles.write(json, os -> om.writeValue(os, arr));
             }
+            return 0;
+        }
+    }
+
+    @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+            description = {"Times whole training steps (forward, backward, clipping, AdamW) of a GPT-style model with exact attention",
+                    "on MQAR batches: tokens/s, model FLOP utilisation against the FMA peak measured in the same run,",
+                    "peak heap and bytes allocated per step. Defaults: issue 11's target shape."})
+    static final class Train implements Callable<Integer> {
+        @Spec CommandSpec spec;
+
+        @Option(names = "--threads", paramLabel = "T,T,...", split = ",", defaultValue = "1,2", description = "thread counts (default: ${DEFAULT-VALUE})") int[] threads;
+        @Option(names = "--layers", defaultValue = "2", description = "default: ${DEFAULT-VALUE}") int layers;
+        @Option(names = "--d-model", defaultValue = "256", description = "default: ${DEFAULT-VALUE}") int dModel;
+        @Option(names = "--heads", defaultValue = "4", description = "default: ${DEFAULT-VALUE}") int heads;
+        @Option(names = "--seq-len", defaultValue = "256", description = "default: ${DEFAULT-VALUE}") int seqLen;
+        @Option(names = "--batch", defaultValue = "32", description = "default: ${DEFAULT-VALUE}") int batch;
+        @Option(names = "--vocab", defaultValue = "8192", description = "default: ${DEFAULT-VALUE}") int vocab;
+        @Option(names = "--kv-pairs", defaultValue = "16", description = "MQAR pairs, i.e. loss rows per sequence (default: ${DEFAULT-VALUE})") int kvPairs;
+        @Option(names = "--warmup", defaultValue = "3", description = "untimed steps first (default: ${DEFAULT-VALUE})") int warmup;
+        @Option(names = "--steps", defaultValue = "5", description = "timed steps (default: ${DEFAULT-VALUE})") int steps;
+
+        @Override
+        public Integer call() {
+            for (int t : threads) if (t < 1) throw new IllegalArgumentException("--threads: expected counts >= 1, got " + t);
+            if (warmup < 0) throw new IllegalArgumentException("--warmup: expected >= 0, got " + warmup);
+            if (steps < 1) throw new IllegalArgumentException("--steps: expected >= 1, got " + steps);
+            int[] sizes = {layers, dModel, heads, seqLen, batch, vocab, kvPairs};
+            String[] names = {"--layers", "--d-model", "--heads", "--seq-len", "--batch", "--vocab", "--kv-pairs"};
+            for (int i = 0; i < sizes.length; i++) {
+                if (sizes[i] < 1) throw new IllegalArgumentException(names[i] + ": expected >= 1, got " + sizes[i]);
+            }
+            if (dModel % heads != 0) throw new IllegalArgumentException("--heads: must divide --d-model=" + dModel + ", got " + heads);
+            try {
+                new org.attn4j.train.task.Mqar.Config(vocab, seqLen, kvPairs, 0.01, false);
+            } catch (IllegalArgumentException e) { // the task's own message, with the option's name
+                String m = e.getMessage();
+                throw new IllegalArgumentException(m.replaceFirst("^seqLen:", "--seq-len:").replaceFirst("^vocab:", "--vocab:")
+                        .replaceFirst("^kvPairs:", "--kv-pairs:"), e);
+            }
+            var shape = new org.attn4j.bench.train.TrainBench.Shape(layers, dModel, heads, seqLen, batch, vocab, kvPairs);
+            PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
+            var rows = new org.attn4j.bench.train.TrainBench(msg -> err.println("  " + msg)).run(shape, threads, warmup, steps);
+            out.print(org.attn4j.bench.train.TrainBench.table(rows));
+            out.flush();
             return 0;
         }
     }

@@ -112,7 +112,7 @@ final class TrainingRun {
         TransformerConfig model;
         TrainConfig training;
         try {
-            model = modelConfig(o, mechanism, name, task, dModel);
+            model = modelConfig(o, mechanism, name, settings, task, dModel);
             training = new TrainConfig(o.steps, o.batch, o.accumulate, o.lr, o.minLearningRate(), o.warmupSteps(), o.weightDecay,
                     o.gradClip, o.evalEvery, o.targetAccuracy == null ? NEVER : o.targetAccuracy);
         } catch (IllegalArgumentException e) {
@@ -122,15 +122,21 @@ final class TrainingRun {
     }
 
     /**
-     * THE MODEL FROM THE OPTIONS: the one place a run's {@link TransformerConfig} is chosen. Today the
-     * model's attention is the engine's exact attention, configured by the {@code full} mechanism's
-     * ALiBi and window settings; when the config takes a {@link TrainableAttention} (and RoPE,
-     * RMSNorm, SwiGLU choices), pass {@code mechanism} and those options here.
+     * THE MODEL FROM THE OPTIONS: the one place a run's {@link TransformerConfig} is chosen. The
+     * model's attention is the mechanism by name with its settings ({@code full} takes its ALiBi and
+     * window as the config's own components); the model builds it again from the config, so a
+     * checkpoint's config.json names it. Layer choices (RoPE, RMSNorm, SwiGLU, untied output) keep
+     * GPT-2's defaults until options select them.
      */
-    static TransformerConfig modelConfig(TrainingOptions o, TrainableAttention mechanism, String name, Tasks.Prepared task, int dModel) {
+    static TransformerConfig modelConfig(TrainingOptions o, TrainableAttention mechanism, String name, Map<String, String> settings,
+                                         Tasks.Prepared task, int dModel) {
         TransformerConfig c = TransformerConfig.gpt(task.vocab(), task.seqLen(), o.layers, dModel, o.heads);
         if (mechanism instanceof ExactTrainableAttention exact) return c.withAlibi(exact.alibi()).withWindow(exact.window());
-        throw new IllegalArgumentException("--attention: '" + name + "' has a backward, but the transformer cannot plug it in yet; use full");
+        List<String> pairs = new ArrayList<>();
+        settings.forEach((k, v) -> pairs.add(k + "=" + v));
+        TransformerConfig withMechanism = c.withAttention(name, pairs);
+        withMechanism.createAttention().parameters(o.heads, dModel / o.heads, task.seqLen()); // shape constraints fail here, named
+        return withMechanism;
     }
 
     /** The model's initial weights come from a seed of their own, so weights and data share no random stream. */

@@ -155,6 +155,23 @@ class CliTest {
     }
 
     @Test
+    void benchTrainPrintsItsTableAndRejectsBadSizes() {
+        Run res = run("bench", "train", "--threads", "1", "--d-model", "16", "--heads", "2", "--seq-len", "16", "--batch", "2",
+                "--vocab", "32", "--kv-pairs", "2", "--warmup", "0", "--steps", "1");
+        assertEquals(0, res.code(), res.err());
+        assertTrue(res.out().contains("tokens/s") && res.out().contains("MFU") && res.out().contains("alloc/step"), res.out());
+        Run heads = run("bench", "train", "--d-model", "64", "--heads", "3");
+        assertEquals(2, heads.code());
+        assertTrue(heads.err().contains("--heads"), heads.err());
+        Run kv = run("bench", "train", "--seq-len", "16", "--kv-pairs", "5");
+        assertEquals(2, kv.code());
+        assertTrue(kv.err().contains("--kv-pairs"), kv.err());
+        Run steps = run("bench", "train", "--steps", "0");
+        assertEquals(2, steps.code());
+        assertTrue(steps.err().contains("--steps"), steps.err());
+    }
+
+    @Test
     void benchBadOptionsExitTwoNamingTheOption() {
         Run negativeWarmup = run("bench", "sdpa", "--backward", "--warmup", "-1");
         assertEquals(2, negativeWarmup.code());

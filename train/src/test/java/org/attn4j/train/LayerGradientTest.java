@@ -16,7 +16,10 @@ import org.attn4j.train.layers.Gelu;
 import org.attn4j.train.layers.LayerNorm;
 import org.attn4j.train.layers.Linear;
 import org.attn4j.train.layers.Residual;
+import org.attn4j.train.layers.RmsNorm;
+import org.attn4j.train.layers.SwiGlu;
 import org.attn4j.train.layers.TiedCrossEntropy;
+import org.attn4j.variants.trainable.ExactTrainableAttention;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -73,6 +76,37 @@ class LayerGradientTest {
         Arrays.fill(p.grads(), PRE);
         ln.backward(r, dx);
         check("layerNorm", new Case(concat(x, p.values()), n, th -> dot(oracle.apply(th), r)), dx, p);
+    }
+
+    @Test
+    void rmsNorm() {
+        int rows = 70, c = 9;
+        Parameters p = params(b -> RmsNorm.declare(b, "ln", c));
+        float[] x = random(rows * c, 2);
+        float[] r = random(rows * c, 1);
+        RmsNorm ln = new RmsNorm(p, "ln", rows, 1e-5f, THREADS);
+        float[] y = ln.forward(x, rows);
+        int n = rows * c;
+        Function<double[], double[]> oracle = th -> Oracle64.rmsNorm(part(th, 0, n), rows, c, tensor(th, n, p, "ln.weight"), 1e-5);
+        assertForward(y, n, oracle.apply(concat(x, p.values())));
+        float[] dx = prefilled(n);
+        Arrays.fill(p.grads(), PRE);
+        ln.backward(r, dx);
+        check("rmsNorm", new Case(concat(x, p.values()), n, th -> dot(oracle.apply(th), r)), dx, p);
+    }
+
+    @Test
+    void swiGlu() {
+        int rows = 70, h = 11; // 70 rows: three parallel chunks
+        int n = rows * 2 * h;
+        float[] x = random(n, 2);
+        float[] r = random(rows * h, 1);
+        SwiGlu s = new SwiGlu(rows, h, THREADS);
+        float[] y = s.forward(x, rows);
+        assertForward(y, rows * h, Oracle64.swiglu(toD(x), rows, h));
+        float[] dx = prefilled(n);
+        s.backward(r, dx);
+        check("swiGlu", new Case(toD(x), n, th -> dot(Oracle64.swiglu(th, rows, h), r)), dx, null);
     }
 
     @Test
@@ -140,16 +174,32 @@ class LayerGradientTest {
         attention(true, 2);
     }
 
+    @Test
+    void causalAttentionWithRope() {
+        attention(false, 0, true);
+    }
+
+    @Test
+    void causalAttentionWithRopeAndWindow() {
+        attention(false, 3, true);
+    }
+
     private void attention(boolean alibi, int window) {
+        attention(alibi, window, false);
+    }
+
+    private void attention(boolean alibi, int window, boolean rope) {
         int batch = 2, t = 7, c = 8, heads = 2, rows = batch * t;
-        Parameters p = params(b -> CausalSelfAttention.declare(b, "attn", c));
+        ExactTrainableAttention mechanism = new ExactTrainableAttention(alibi, window);
+        Parameters p = params(b -> CausalSelfAttention.declare(b, "attn", c, heads, t, mechanism, true));
         float[] x = random(rows * c, 1);
         float[] r = random(rows * c, 1);
-        CausalSelfAttention a = new CausalSelfAttention(p, "attn", heads, t, batch, alibi, window, THREADS);
+        CausalSelfAttention a = new CausalSelfAttention(p, "attn", heads, t, batch, mechanism, rope, THREADS);
         float[] y = a.forward(x, batch);
         int n = rows * c;
         Function<double[], double[]> oracle = th -> {
             double[] qkv = Oracle64.linear(part(th, 0, n), rows, c, tensor(th, n, p, "attn.c_attn.weight"), tensor(th, n, p, "attn.c_attn.bias"), 3 * c);
+            if (rope) qkv = Oracle64.rope(qkv, rows, t, c, heads);
             double[] ctx = Oracle64.attention(qkv, batch, t, c, heads, alibi, window);
             return Oracle64.linear(ctx, rows, c, tensor(th, n, p, "attn.c_proj.weight"), tensor(th, n, p, "attn.c_proj.bias"), c);
         };

@@ -40,6 +40,42 @@ class ModelGradientTest {
         check(cfg, 2, 2);
     }
 
+    /** Llama's layers: RoPE, RMSNorm, SwiGLU, untied output, no biases. */
+    @Test
+    void ropeRmsSwiGluUntiedNoBias() {
+        TransformerConfig cfg = TransformerConfig.llama(11, 6, 2, 8, 2).withInitStd(0.4f);
+        List<GradCheck.Worst> results = check(cfg, 2, 4);
+        assertTrue(results.stream().anyMatch(w -> w.what().equals("lm_head.weight")), "the untied head is checked");
+    }
+
+    /** No position signal at all (the causal mask alone), RMSNorm, GELU, untied output, with biases. */
+    @Test
+    void noPositionsRmsGeluUntied() {
+        check(TransformerConfig.gpt(11, 6, 2, 8, 2).withInitStd(0.4f).withLearnedPositions(false)
+                .withNorm(TransformerConfig.Norm.RMS).withTiedOutput(false), 1, 5);
+    }
+
+    /** RoPE with a window, LayerNorm, SwiGLU, tied output. */
+    @Test
+    void ropeWindowLayerNormSwiGluTied() {
+        check(TransformerConfig.gpt(11, 6, 2, 8, 2).withInitStd(0.4f).withLearnedPositions(false).withRope(true).withWindow(2)
+                .withMlp(TransformerConfig.Mlp.SWIGLU).withMlpRatio(2), 2, 6);
+    }
+
+    /** Learned positions, RMSNorm, SwiGLU, tied, with biases. */
+    @Test
+    void learnedRmsSwiGluTied() {
+        check(TransformerConfig.gpt(11, 6, 2, 8, 2).withInitStd(0.4f).withNorm(TransformerConfig.Norm.RMS)
+                .withMlp(TransformerConfig.Mlp.SWIGLU), 1, 7);
+    }
+
+    /** ALiBi, LayerNorm, SwiGLU, untied, no biases. */
+    @Test
+    void alibiLayerNormSwiGluUntiedNoBias() {
+        check(TransformerConfig.gpt(11, 6, 2, 8, 2).withInitStd(0.4f).withLearnedPositions(false).withAlibi(true)
+                .withMlp(TransformerConfig.Mlp.SWIGLU).withTiedOutput(false).withBias(false), 2, 8);
+    }
+
     @Test
     void checkerRejectsAOnePercentError() {
         TransformerConfig cfg = TransformerConfig.gpt(11, 6, 2, 8, 2).withInitStd(0.4f);
@@ -55,15 +91,16 @@ class ModelGradientTest {
         assertTrue(w.ratio() > 1, "a 1 % error in one entry must fail the check: " + w);
     }
 
-    private record Setup(TransformerLM model, double[] theta, ToDoubleFunction<double[]> loss, double loss32) {}
+    record Setup(TransformerLM model, double[] theta, ToDoubleFunction<double[]> loss, double loss32,
+                 int[] tokens, int[] targets, boolean[] mask) {}
 
-    private static Setup setup(TransformerConfig cfg, int threads, long seed) {
+    static Setup setup(TransformerConfig cfg, int threads, long seed) {
         int batch = 2, t = cfg.seqLen(), rows = batch * t;
         TransformerLM model = new TransformerLM(cfg, batch, threads, seed);
         Parameters p = model.parameters();
         Random rnd = new Random(seed + 100);
         for (Parameters.Param tensor : p.params()) {
-            if (tensor.name().contains("ln_")) {
+            if (isNorm(tensor.name())) {
                 for (int i = tensor.offset(); i < tensor.offset() + tensor.size(); i++) {
                     p.values()[i] = (float) ((tensor.name().endsWith(".weight") ? 1 : 0) + 0.3 * rnd.nextGaussian());
                 }
@@ -83,10 +120,12 @@ class ModelGradientTest {
         model.backward();
         double[] theta = LayerGradientTest.toD(p.values());
         ToDoubleFunction<double[]> loss = th -> Oracle64.gptLoss(cfg, p, th, tokens, targets, mask);
-        return new Setup(model, theta, loss, loss32);
+        return new Setup(model, theta, loss, loss32, tokens, targets, mask);
     }
 
-    private static List<GradCheck.Worst> check(TransformerConfig cfg, int threads, long seed) {
+    private static boolean isNorm(String name) { return name.contains("ln_"); }
+
+    static List<GradCheck.Worst> check(TransformerConfig cfg, int threads, long seed) {
         Setup s = setup(cfg, threads, seed);
         double loss64 = s.loss.applyAsDouble(s.theta);
         assertEquals(loss64, s.loss32, 1e-5 * loss64, "float32 loss against the float64 model");

@@ -35,6 +35,54 @@ final class Oracle64 {
         return y;
     }
 
+    /** Per row: x/sqrt(mean(x²) + eps)·γ. */
+    static double[] rmsNorm(double[] x, int rows, int c, double[] gamma, double eps) {
+        double[] y = new double[rows * c];
+        for (int r = 0; r < rows; r++) {
+            double ss = 0;
+            for (int i = 0; i < c; i++) ss += x[r * c + i] * x[r * c + i];
+            double s = 1 / Math.sqrt(ss / c + eps);
+            for (int i = 0; i < c; i++) y[r * c + i] = x[r * c + i] * s * gamma[i];
+        }
+        return y;
+    }
+
+    /** Row r of in [rows, 2h] is (a | b); out[r, i] = a_i·sigmoid(a_i)·b_i. */
+    static double[] swiglu(double[] in, int rows, int h) {
+        double[] y = new double[rows * h];
+        for (int r = 0; r < rows; r++) {
+            for (int i = 0; i < h; i++) {
+                double a = in[r * 2 * h + i], b = in[r * 2 * h + h + i];
+                y[r * h + i] = a / (1 + Math.exp(-a)) * b;
+            }
+        }
+        return y;
+    }
+
+    /**
+     * RoPE on the q and k parts of a fused qkv [B·T, 3C] (a copy): per head of size D, elements i and
+     * i + D/2 at position t (row mod T) rotate by t·10000^(−2i/D).
+     */
+    static double[] rope(double[] qkv, int rows, int t, int c, int heads) {
+        double[] y = qkv.clone();
+        int d = c / heads, half = d / 2;
+        for (int r = 0; r < rows; r++) {
+            int pos = r % t;
+            for (int part = 0; part < 2; part++) {
+                for (int h = 0; h < heads; h++) {
+                    int base = r * 3 * c + part * c + h * d;
+                    for (int i = 0; i < half; i++) {
+                        double angle = pos * Math.pow(10000.0, -2.0 * i / d);
+                        double x0 = qkv[base + i], x1 = qkv[base + half + i];
+                        y[base + i] = x0 * Math.cos(angle) - x1 * Math.sin(angle);
+                        y[base + half + i] = x0 * Math.sin(angle) + x1 * Math.cos(angle);
+                    }
+                }
+            }
+        }
+        return y;
+    }
+
     /** y[rows, out] = x[rows, in]·Wᵀ + b, W [out, in]; b may be null. */
     static double[] linear(double[] x, int rows, int in, double[] w, double[] b, int out) {
         double[] y = new double[rows * out];
@@ -137,29 +185,46 @@ final class Oracle64 {
         return out;
     }
 
+    /** The tensor {@code name}, or null when the layout has none (a bias of a bias-free model). */
+    static double[] sliceOrNull(Parameters layout, double[] theta, String name) {
+        return layout.contains(name) ? slice(layout, theta, name) : null;
+    }
+
+    static double[] norm(org.attn4j.train.model.TransformerConfig cfg, Parameters layout, double[] theta, String prefix, double[] x, int rows) {
+        int c = cfg.dModel();
+        if (cfg.norm() == org.attn4j.train.model.TransformerConfig.Norm.RMS) {
+            return rmsNorm(x, rows, c, slice(layout, theta, prefix + ".weight"), cfg.lnEps());
+        }
+        return layerNorm(x, rows, c, slice(layout, theta, prefix + ".weight"), slice(layout, theta, prefix + ".bias"), cfg.lnEps());
+    }
+
     /**
-     * The whole GPT model's loss in float64: embeddings, pre-LN blocks (attention, GELU MLP of width
-     * mlpRatio·C), final LayerNorm, tied output, masked mean cross-entropy.
+     * The whole model's loss in float64: embeddings, pre-norm blocks (LayerNorm or RMSNorm; attention
+     * with RoPE/ALiBi/window as configured, exact attention only; GELU or SwiGLU MLP of width
+     * mlpRatio·C), final norm, tied or untied output, masked mean cross-entropy.
      */
     static double gptLoss(org.attn4j.train.model.TransformerConfig cfg, Parameters layout, double[] theta,
                           int[] tokens, int[] targets, boolean[] mask) {
-        int t = cfg.seqLen(), c = cfg.dModel(), rows = tokens.length, batch = rows / t, hid = cfg.mlpRatio() * c;
-        double eps = cfg.lnEps();
+        int t = cfg.seqLen(), c = cfg.dModel(), rows = tokens.length, batch = rows / t, hid = cfg.hidden();
+        boolean swiglu = cfg.mlp() == org.attn4j.train.model.TransformerConfig.Mlp.SWIGLU;
         double[] wte = slice(layout, theta, "wte");
         double[] x = embed(tokens, rows, wte, cfg.learnedPositions() ? slice(layout, theta, "wpe") : null, t, c);
         for (int l = 0; l < cfg.layers(); l++) {
             String p = "h." + l;
-            double[] a = layerNorm(x, rows, c, slice(layout, theta, p + ".ln_1.weight"), slice(layout, theta, p + ".ln_1.bias"), eps);
-            double[] qkv = linear(a, rows, c, slice(layout, theta, p + ".attn.c_attn.weight"), slice(layout, theta, p + ".attn.c_attn.bias"), 3 * c);
+            double[] a = norm(cfg, layout, theta, p + ".ln_1", x, rows);
+            double[] qkv = linear(a, rows, c, slice(layout, theta, p + ".attn.c_attn.weight"), sliceOrNull(layout, theta, p + ".attn.c_attn.bias"), 3 * c);
+            if (cfg.rope()) qkv = rope(qkv, rows, t, c, cfg.heads());
             double[] ctx = attention(qkv, batch, t, c, cfg.heads(), cfg.alibi(), cfg.window());
-            double[] att = linear(ctx, rows, c, slice(layout, theta, p + ".attn.c_proj.weight"), slice(layout, theta, p + ".attn.c_proj.bias"), c);
+            double[] att = linear(ctx, rows, c, slice(layout, theta, p + ".attn.c_proj.weight"), sliceOrNull(layout, theta, p + ".attn.c_proj.bias"), c);
             double[] x1 = add(x, att);
-            double[] b = layerNorm(x1, rows, c, slice(layout, theta, p + ".ln_2.weight"), slice(layout, theta, p + ".ln_2.bias"), eps);
-            double[] hidden = gelu(linear(b, rows, c, slice(layout, theta, p + ".mlp.c_fc.weight"), slice(layout, theta, p + ".mlp.c_fc.bias"), hid));
-            double[] mlp = linear(hidden, rows, hid, slice(layout, theta, p + ".mlp.c_proj.weight"), slice(layout, theta, p + ".mlp.c_proj.bias"), c);
+            double[] b = norm(cfg, layout, theta, p + ".ln_2", x1, rows);
+            double[] fc = linear(b, rows, c, slice(layout, theta, p + ".mlp.c_fc.weight"), sliceOrNull(layout, theta, p + ".mlp.c_fc.bias"), swiglu ? 2 * hid : hid);
+            double[] hidden = swiglu ? swiglu(fc, rows, hid) : gelu(fc);
+            double[] mlp = linear(hidden, rows, hid, slice(layout, theta, p + ".mlp.c_proj.weight"), sliceOrNull(layout, theta, p + ".mlp.c_proj.bias"), c);
             x = add(x1, mlp);
         }
-        double[] hf = layerNorm(x, rows, c, slice(layout, theta, "ln_f.weight"), slice(layout, theta, "ln_f.bias"), eps);
-        return crossEntropy(hf, rows, c, wte, cfg.vocab(), targets, mask);
+        double[] hf = norm(cfg, layout, theta, "ln_f", x, rows);
+        double[] out = cfg.tiedOutput() ? wte : slice(layout, theta, "lm_head.weight");
+        return crossEntropy(hf, rows, c, out, cfg.vocab(), targets, mask);
     }
 }

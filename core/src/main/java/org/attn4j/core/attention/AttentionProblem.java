@@ -190,6 +190,32 @@ public final class AttentionProblem {
             return;
         }
         int[] shape = t.shape();
+        int last = shape.length - 1;
+        if (last >= 0 && t.stride(last) == 1 && t.size() > 0) {
+            // A strided view whose rows are contiguous (e.g. q, k, v inside a fused QKV buffer):
+            // scan row by row with plain indexing instead of a Layout lookup per element.
+            int[] strides = t.strides();
+            int[] idx = new int[last];
+            int rowLen = shape[last];
+            long rows = t.size() / rowLen;
+            for (long r = 0; r < rows; r++) {
+                int base = t.offset();
+                for (int a = 0; a < last; a++) base += idx[a] * strides[a];
+                for (int i = 0; i < rowLen; i++) {
+                    float x = data[base + i];
+                    if (!Float.isFinite(x) && !(allowNegInf && x == Float.NEGATIVE_INFINITY)) {
+                        int[] at = java.util.Arrays.copyOf(idx, last + 1);
+                        at[last] = i;
+                        throw nonFinite(name, t, at, x, allowNegInf);
+                    }
+                }
+                for (int a = last - 1; a >= 0; a--) {
+                    if (++idx[a] < shape[a]) break;
+                    idx[a] = 0;
+                }
+            }
+            return;
+        }
         int[] idx = new int[shape.length];
         long n = t.size();
         for (long o = 0; o < n; o++) {

@@ -90,6 +90,23 @@ class ValidationTest {
         }
     }
 
+    /** Views into a fused buffer (rows contiguous, other strides not) are scanned too, and name the element. */
+    @Test
+    void nonFiniteInStridedViews() {
+        // v as the third part of a fused [B, N, 3·H·D] buffer: strides (N·3HD, D, 3HD, 1), offset 2·H·D.
+        int b = 2, h = 4, n = 7, d = 12, row = 3 * h * d;
+        float[] fused = new float[b * n * row];
+        Tensor fusedV = Tensor.view(fused, 2 * h * d, new int[] {b, h, n, d}, new int[] {n * row, d, row, 1});
+        Tensor kk = Tensor.zeros(2, 4, 7, 16);
+        Attention.sdpa(q, kk, fusedV); // all finite: passes
+        fusedV.set(Float.NaN, 1, 2, 5, 7);
+        fails(() -> Attention.sdpa(q, kk, fusedV), "v:", "NaN", "[1, 2, 5, 7]");
+        // a view whose last stride is not 1 (a transpose) takes the general path
+        Tensor t = Tensor.zeros(2, 4, 12, 7).permute(0, 1, 3, 2);
+        t.set(Float.NEGATIVE_INFINITY, 0, 3, 6, 11);
+        fails(() -> Attention.sdpa(q, kk, t), "v:", "Infinity", "[0, 3, 6, 11]");
+    }
+
     @Test
     void emptyShapesAreLegal() {
         Tensor out = Attention.sdpa(Tensor.zeros(1, 2, 0, 4), Tensor.zeros(1, 2, 3, 4), Tensor.zeros(1, 2, 3, 4)).output();

@@ -16,7 +16,7 @@ import org.attn4j.train.Parameters;
  * into a partial and the partials are added in block order, so the result does not depend on the
  * thread count or on which thread ran which block.
  */
-public final class LayerNorm {
+public final class LayerNorm implements Normalization {
     static final int ROW_BLOCK = 64;
 
     private final Parameters params;
@@ -48,6 +48,7 @@ public final class LayerNorm {
     }
 
     /** Normalises {@code rows} rows of {@code x} ({@code [rows, C]}); returns the output buffer ({@code [rows, C]}). Keeps {@code x} for the backward. */
+    @Override
     public float[] forward(float[] x, int rows) {
         if (rows > mean.length) throw new IllegalArgumentException("rows: at most " + mean.length + ", got " + rows);
         this.input = x;
@@ -76,6 +77,7 @@ public final class LayerNorm {
     }
 
     /** Accumulates {@code dInput += ∂loss/∂x} and the γ, β gradients for {@code dOut} = ∂loss/∂y ({@code [rows, C]}). */
+    @Override
     public void backward(float[] dOut, float[] dInput) {
         float[] p = params.values(), g = params.grads();
         float[] x = input;

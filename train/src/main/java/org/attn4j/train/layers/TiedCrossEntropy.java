@@ -6,8 +6,9 @@ import org.attn4j.core.simd.MicroKernels;
 import org.attn4j.train.Parameters;
 
 /**
- * The output projection tied to the token embedding, fused with softmax cross-entropy over the
- * vocabulary on the positions a task marks:
+ * The output projection, tied to the token embedding (or, untied, its own {@code lm_head}
+ * {@code [V, C]}, read as "wte" below), fused with softmax cross-entropy over the vocabulary on
+ * the positions a task marks:
  * <pre>
  *   logits[m, :] = h[r_m, :]·wteᵀ                       for each marked row r_m (M of them)
  *   loss         = (1/M)·Σ_m (logsumexp(logits[m, :]) − logits[m, target[r_m]])
@@ -48,10 +49,18 @@ public final class TiedCrossEntropy {
     /** Per-thread scratch of the forward: h_blockᵀ, column maxima and sums. */
     private record Scratch(float[] hT, float[] max, float[] sum) {}
 
-    /** @param maxMarked the most marked rows a forward may have */
+    /** The output projection tied to {@code wte}. @param maxMarked the most marked rows a forward may have */
     public TiedCrossEntropy(Parameters params, int maxMarked, int threads) {
+        this(params, "wte", maxMarked, threads);
+    }
+
+    /**
+     * The output projection {@code weight} ({@code [V, C]}): {@code wte} when tied, an untied
+     * {@code lm_head.weight} otherwise; everything else is the same.
+     */
+    public TiedCrossEntropy(Parameters params, String weight, int maxMarked, int threads) {
         this.params = params;
-        this.wte = params.get("wte");
+        this.wte = params.get(weight);
         this.vocab = wte.dim(0);
         this.c = wte.dim(1);
         this.threads = threads;

@@ -1,9 +1,13 @@
 package org.attn4j.train.loop;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 import org.attn4j.train.Parameters;
+import org.attn4j.train.checkpoint.Checkpoint;
 import org.attn4j.train.model.TransformerLM;
 import org.attn4j.train.optim.AdamW;
 import org.attn4j.train.optim.GradientClipping;
@@ -16,6 +20,15 @@ import org.attn4j.train.task.Task;
  * micro-batches from the task (their gradients averaged), global-norm clipping, the learning rate of the warm-up + cosine schedule, one AdamW step; every
  * {@code evalEvery} steps (and after the last), loss and accuracy on a held-out set, stopping early
  * once the accuracy reaches the target.
+ *
+ * <p>Checkpoints and resumption: with {@link #checkpointEvery}, an atomic {@link Checkpoint} is
+ * written every K steps and after the last; {@link #resume} loads the latest one (weights, AdamW's
+ * moments and step count, the loop's step and the training stream's position) so that
+ * {@link #run} continues where it stopped. The training stream must be rebuilt from the same seed;
+ * {@link #run} replays it to the saved position (the tasks are seeded generators, so drawing
+ * and discarding the batches already used is exact and cheap). The model has no other randomness
+ * (no dropout), so a resumed run at the same thread count gives bit for bit the losses of an
+ * uninterrupted one.
  */
 public final class Trainer {
 
@@ -42,6 +55,11 @@ public final class Trainer {
     private final TrainConfig config;
     private final AdamW optimiser;
     private final LearningRate schedule;
+    private Path checkpointRoot;
+    private int checkpointEvery, keep = 2;
+    private long seed;
+    private int startStep;
+    private long skipBatches;
 
     public Trainer(TransformerLM model, TrainConfig config) {
         if (config.batch() > model.maxBatch()) {
@@ -55,19 +73,59 @@ public final class Trainer {
 
     public AdamW optimiser() { return optimiser; }
 
-    /** Runs up to {@code config.steps()} steps on batches from {@code train}, evaluating on {@code heldOut}. */
+    /**
+     * Writes a checkpoint under {@code root} every {@code every} steps and after the last step,
+     * keeping the newest {@code keep}; {@code seed} is recorded with it. Returns this trainer.
+     */
+    public Trainer checkpointEvery(Path root, int every, int keep, long seed) {
+        if (every <= 0) throw new IllegalArgumentException("every: expected > 0, got " + every);
+        if (keep <= 0) throw new IllegalArgumentException("keep: expected > 0, got " + keep);
+        this.checkpointRoot = root;
+        this.checkpointEvery = every;
+        this.keep = keep;
+        this.seed = seed;
+        return this;
+    }
+
+    /**
+     * Loads the latest checkpoint under {@code root} into the model and the optimiser and positions
+     * the next {@link #run} after its step. Returns the steps already done (0, and nothing changes,
+     * when {@code root} holds no checkpoint). Throws IllegalArgumentException when the checkpoint's
+     * model config or training settings differ from this trainer's (the curve would not continue).
+     */
+    public int resume(Path root) throws IOException {
+        Path dir = Checkpoint.latest(root);
+        if (dir == null) return 0;
+        Checkpoint.Loaded c = Checkpoint.load(dir);
+        if (!c.state().train().equals(config)) {
+            throw new IllegalArgumentException("resume: " + dir + " was written with " + c.state().train() + ", this run has " + config);
+        }
+        Checkpoint.restore(c, model, optimiser);
+        this.startStep = c.state().step();
+        this.skipBatches = c.state().batchesDrawn();
+        return startStep;
+    }
+
+    /**
+     * Runs up to {@code config.steps()} steps (from the resumed step, if {@link #resume} found one)
+     * on batches from {@code train}, evaluating on {@code heldOut}. The result lists the steps of
+     * this call only.
+     */
     public Result run(Task train, List<Batch> heldOut, Consumer<Progress> listener) {
         long start = System.nanoTime();
         List<Step> steps = new ArrayList<>();
         List<Eval> evals = new ArrayList<>();
         Parameters params = model.parameters();
+        long drawn = 0;
+        for (; drawn < skipBatches; drawn++) train.next(config.batch()); // replay the stream to the saved position
         boolean reached = false;
-        for (int s = 0; s < config.steps() && !reached; s++) {
+        for (int s = startStep; s < config.steps() && !reached; s++) {
             params.zeroGrad();
             double lossSum = 0;
             long marked = 0, correct = 0;
             for (int micro = 0; micro < config.accumulate(); micro++) {
                 Batch b = train.next(config.batch());
+                drawn++;
                 lossSum += model.forward(b.tokens(), b.targets(), b.lossMask());
                 marked += model.lastMarked();
                 correct += model.lastCorrect();
@@ -93,8 +151,17 @@ public final class Trainer {
                 evals.add(eval);
                 reached = eval.accuracy() >= config.targetAccuracy();
             }
+            if (checkpointRoot != null && ((s + 1) % checkpointEvery == 0 || s + 1 == config.steps() || reached)) {
+                try {
+                    Checkpoint.save(checkpointRoot, model, optimiser, new Checkpoint.State(s + 1, drawn, seed, model.threads(), config), keep);
+                } catch (IOException e) {
+                    throw new UncheckedIOException("checkpoint: could not write under " + checkpointRoot + ": " + e.getMessage(), e);
+                }
+            }
             if (listener != null) listener.accept(new Progress(step, eval, config.steps()));
         }
+        startStep = 0;
+        skipBatches = 0;
         return new Result(steps, evals, reached, (System.nanoTime() - start) / 1e9);
     }
 

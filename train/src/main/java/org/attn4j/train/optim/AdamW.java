@@ -65,6 +65,20 @@ public final class AdamW {
     /** Steps taken so far. */
     public int steps() { return t; }
 
+    /** Sets the step count (for resuming from a checkpoint, with the moments copied into {@link #firstMoments()} and {@link #secondMoments()}). */
+    public void restoreSteps(int steps) {
+        if (steps < 0) throw new IllegalArgumentException("steps: expected >= 0, got " + steps);
+        this.t = steps;
+    }
+
+    public float beta1() { return beta1; }
+
+    public float beta2() { return beta2; }
+
+    public float eps() { return eps; }
+
+    public float weightDecay() { return weightDecay; }
+
     /** First moments (live; same layout as the parameters). */
     public float[] firstMoments() { return m; }
 
