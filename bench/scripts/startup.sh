@@ -30,7 +30,7 @@ fi
 TIME=/usr/bin/time
 [ -x "$TIME" ] || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 3; }
 
-"$ROOT/attn4j" --version >/dev/null   # builds if needed
+ATTN4J_AOT=off "$ROOT/attn4j" --version >/dev/null   # builds if needed
 export ATTN4J_NO_BUILD=1              # then times the jar as built
 ATTN4J_AOT=train "$ROOT/attn4j" embed --input "$ONE" >/dev/null   # fills the model cache, trains the AOT cache
 ls "$ATTN4J_CACHE_DIR"/aot/*.aot >/dev/null 2>&1 || echo "warning: the AOT cache was not created; 'all' equals 'model'" >&2
