@@ -99,6 +99,7 @@ public final class EmbedBench {
                     r.threads(), r.medianMs(), r.sentencesPerSecond(), Double.isNaN(r.maxAbsDiff()) ? "-" : String.format(Locale.ROOT, "%.1e", r.maxAbsDiff()),
                     r.attn4jSpeedup() == null ? "" : String.format(Locale.ROOT, "attn4j speed = %.2fx this", r.attn4jSpeedup())));
         }
+        sb.append(SdpaBench.WARMUP_RULE).append('\n');
         return sb.toString();
     }
 }

@@ -492,6 +492,7 @@ public final class SdpaBackwardBench {
         sb.append("Passes: fwd+bwd = forward (saving what the backward needs) then backward for a fixed dO;\n"
                 + "  bwd = the backward alone (a fresh forward / autograd graph before each call, not timed).\n");
         sb.append("Times: median and interquartile range (p25-p75) of n timed calls; contenders warmed, then interleaved.\n");
+        sb.append(SdpaBench.WARMUP_RULE).append('\n');
         sb.append(String.format(Locale.ROOT, "%-20s %-6s %-7s %-16s %-9s %3s %10s %17s %4s %8s %7s %10s %s%n", "shape BxH[/Hkv]xNxD",
                 "causal", "pass", "impl", "kernel", "thr", "median ms", "p25-p75 ms", "n", "GFLOP/s", "% peak", "extra mem", "note"));
         for (Row row : r.rows()) {

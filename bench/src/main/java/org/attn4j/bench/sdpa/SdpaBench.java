@@ -223,6 +223,7 @@ public final class SdpaBench {
         int rounds = 3;
         List<List<Double>> times = new ArrayList<>();
         for (int i = 0; i < runs.size(); i++) times.add(new ArrayList<>());
+        for (Contender c : runs) warmUntilStable(c, 2 * SETTLE_SECONDS);
         for (int round = 0; round < rounds; round++) {
             for (int i = 0; i < runs.size(); i++) {
                 Contender r = runs.get(i);
@@ -246,13 +247,59 @@ public final class SdpaBench {
         return sorted;
     }
 
+    static final int WARM_WINDOW = 5;
+    static final double WARM_SPREAD = 0.10;
+    static final double WARM_CAP_SECONDS = 20;
+
+    static final double SETTLE_SECONDS = 0.25;
+
+    /** The warm-up rule of every {@code attn4j bench} table, as printed under it. */
+    public static final String WARMUP_RULE = "warm-up: each contender runs untimed until its last " + WARM_WINDOW
+            + " calls are within " + Math.round(100 * WARM_SPREAD) + " % of each other and no faster than the calls before them"
+            + " (at least " + 2 * SETTLE_SECONDS + " s, at most " + WARM_CAP_SECONDS + " s), then contenders take turns in 3 rounds";
+
+    /**
+     * Runs {@code c} untimed until its speed is stable: at least {@code minSeconds} and
+     * {@link #WARM_WINDOW} + 1 calls, then until the last {@link #WARM_WINDOW} calls lie within
+     * {@link #WARM_SPREAD} of their fastest and that fastest is no more than 5 % faster than every
+     * call before the window (still-compiling code keeps getting faster; an interpreted Vector API
+     * kernel is orders of magnitude slower than a compiled one). Gives up after
+     * {@link #WARM_CAP_SECONDS}. Returns the calls made.
+     */
+    public static int warmUntilStable(Contender c, double minSeconds) {
+        long start = System.nanoTime(), min = (long) (minSeconds * 1e9), cap = (long) (WARM_CAP_SECONDS * 1e9);
+        List<Long> t = new ArrayList<>();
+        while (true) {
+            if (c.setup() != null) c.setup().run();
+            long t0 = System.nanoTime();
+            c.timed().run();
+            long now = System.nanoTime();
+            t.add(now - t0);
+            if (now - start >= cap) return t.size();
+            if (now - start < min || t.size() <= WARM_WINDOW) continue;
+            if (stable(t)) return t.size();
+        }
+    }
+
+    /** The rule of {@link #warmUntilStable} on call times so far. */
+    static boolean stable(List<Long> t) {
+        int n = t.size();
+        if (n <= WARM_WINDOW) return false;
+        long lo = Long.MAX_VALUE, hi = 0, before = Long.MAX_VALUE;
+        for (int i = n - WARM_WINDOW; i < n; i++) {
+            lo = Math.min(lo, t.get(i));
+            hi = Math.max(hi, t.get(i));
+        }
+        for (int i = 0; i < n - WARM_WINDOW; i++) before = Math.min(before, t.get(i));
+        return hi <= (1 + WARM_SPREAD) * lo && lo >= 0.95 * before;
+    }
+
     /** The median of sorted values. */
     public static double median(double[] sorted) {
         int n = sorted.length;
         return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
-    static final double SETTLE_SECONDS = 0.25;
 
     static float[] gaussian(Random r, int n) {
         float[] a = new float[n];
@@ -275,6 +322,7 @@ public final class SdpaBench {
                     Double.isNaN(r.maxAbsError()) ? "-" : String.format(Locale.ROOT, "%.1e", r.maxAbsError()),
                     r.attn4jSpeedup() == null ? r.note() : String.format(Locale.ROOT, "attn4j speed = %.2fx this; %s", r.attn4jSpeedup(), r.note())));
         }
+        sb.append(WARMUP_RULE).append('\n');
         return sb.toString();
     }
 

@@ -204,6 +204,7 @@ public final class VariantBench {
                     r.speedup(), r.flops() / 1e9, 100.0 * r.flops() / Math.max(1, r.denseFlops()),
                     Double.isNaN(r.relError()) ? "-" : String.format(Locale.ROOT, "%.2e", r.relError()), r.note()));
         }
+        sb.append(SdpaBench.WARMUP_RULE).append('\n');
         return sb.toString();
     }
 

@@ -14,6 +14,12 @@ import java.util.concurrent.locks.ReentrantLock;
 final class Team {
     /** How long an idle worker spins before parking. */
     private static final long SPIN_NANOS = 100_000;
+    /**
+     * How long the caller spins for helpers still running their last item before it yields the core
+     * on every check (a helper descheduled by the JIT's compiler threads needs that core to finish).
+     */
+    private static final long WAIT_SPIN_NANOS = 20_000;
+    private static final int CLOSED = 1 << 30;
 
     static final Team INSTANCE = new Team(Parallel.threadsProperty("attn4j.team.threads", Math.max(0, Runtime.getRuntime().availableProcessors() - 1)));
 
@@ -33,7 +39,26 @@ final class Team {
         final Parallel.StateFactory<S> states;
         final Parallel.Body<S> body;
         final AtomicInteger next = new AtomicInteger(), done = new AtomicInteger();
+        /** Helpers that joined, plus {@link #CLOSED} once the caller stops taking new ones. */
+        final AtomicInteger joined = new AtomicInteger();
         volatile Throwable failure;
+
+        /** A helper joins the job; false once the caller has closed it (it ran every item without that helper). */
+        boolean join() {
+            for (int s = joined.get(); (s & CLOSED) == 0; s = joined.get()) {
+                if (joined.compareAndSet(s, s + 1)) return true;
+            }
+            return false;
+        }
+
+        /** The caller admits no more helpers; returns how many joined (those it must wait for). */
+        int close() {
+            int s;
+            do {
+                s = joined.get();
+            } while (!joined.compareAndSet(s, s | CLOSED));
+            return s;
+        }
 
         Job(long number, int count, int helpers, Parallel.StateFactory<S> states, Parallel.Body<S> body) {
             this.number = number;
@@ -44,6 +69,7 @@ final class Team {
         }
 
         void drain(int worker) {
+            if (worker > 0 && next.get() >= count) return; // nothing left: no scratch state for nothing
             try {
                 S s = states.create(worker);
                 for (int i = next.getAndIncrement(); i < count; i = next.getAndIncrement()) body.run(i, s);
@@ -79,8 +105,18 @@ final class Team {
             current = job;
             for (int w = 0; w < helpers; w++) if (parked.get(w) == 1) LockSupport.unpark(workers[w]);
             job.drain(0);
-            while (job.done.get() < helpers) Thread.onSpinWait();
+            // Every item has been handed out. Helpers that have not joined yet (parked, or waiting for
+            // a core) are not waited for: they would only find nothing left to do. That is what keeps
+            // two threads from being slower than one on a busy or cold machine.
+            int joined = job.close();
             current = null;
+            if (job.done.get() < joined) {
+                long start = System.nanoTime();
+                while (job.done.get() < joined) {
+                    if (System.nanoTime() - start < WAIT_SPIN_NANOS) Thread.onSpinWait();
+                    else Thread.yield();
+                }
+            }
             Throwable f = job.failure;
             if (f instanceof RuntimeException re) throw re;
             if (f instanceof Error e) throw e;
@@ -112,7 +148,7 @@ final class Team {
                 }
             }
             seen = job.number;
-            if (w < job.helpers) {
+            if (w < job.helpers && job.join()) {
                 job.drain(w + 1);
                 job.done.incrementAndGet();
             }

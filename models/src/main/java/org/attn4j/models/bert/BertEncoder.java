@@ -1,6 +1,10 @@
 package org.attn4j.models.bert;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import org.attn4j.core.attention.Attention;
 import org.attn4j.core.attention.AttentionSpec;
 import org.attn4j.core.parallel.Parallel;
@@ -17,7 +21,12 @@ import org.attn4j.models.weights.ModelWeights;
  */
 public final class BertEncoder {
     private final BertConfig cfg;
-    private final float[] wordEmb, posEmb, typeEmb, embLnW, embLnB;
+    /**
+     * Word embeddings {@code [vocab, H]}: a heap array's segment, or a read-only mapping of a model cache file
+     * (only the rows of the tokens seen are ever read, so a cached model does not copy them onto the heap).
+     */
+    private final MemorySegment wordEmb;
+    private final float[] posEmb, typeEmb, embLnW, embLnB;
     private final Layer[] layers;
 
     private record Layer(PackedLinear qkv, PackedLinear attnOut, float[] ln1W, float[] ln1B, PackedLinear ffnIn, PackedLinear ffnOut, float[] ln2W, float[] ln2B) {}
@@ -101,7 +110,7 @@ public final class BertEncoder {
     public BertEncoder(BertConfig cfg, ModelWeights w) {
         this.cfg = cfg;
         int h = cfg.hidden(), inner = cfg.intermediate();
-        wordEmb = w.get("embeddings.word_embeddings.weight", cfg.vocabSize(), h).contiguous().toArray();
+        wordEmb = MemorySegment.ofArray(w.get("embeddings.word_embeddings.weight", cfg.vocabSize(), h).contiguous().toArray());
         posEmb = w.get("embeddings.position_embeddings.weight", cfg.maxPositions(), h).contiguous().toArray();
         typeEmb = w.get("embeddings.token_type_embeddings.weight", cfg.typeVocabSize(), h).contiguous().toArray();
         embLnW = vec(w, "embeddings.LayerNorm.weight", h);
@@ -119,6 +128,85 @@ public final class BertEncoder {
                     linear(w, p + "intermediate.dense", h, inner), linear(w, p + "output.dense", inner, h),
                     vec(w, p + "output.LayerNorm.weight", h), vec(w, p + "output.LayerNorm.bias", h));
         }
+    }
+
+    private BertEncoder(BertConfig cfg, MemorySegment wordEmb, float[] posEmb, float[] typeEmb, float[] embLnW, float[] embLnB, Layer[] layers) {
+        this.cfg = cfg;
+        this.wordEmb = wordEmb;
+        this.posEmb = posEmb;
+        this.typeEmb = typeEmb;
+        this.embLnW = embLnW;
+        this.embLnB = embLnB;
+        this.layers = layers;
+    }
+
+    /**
+     * The encoder's parameters in their prepared form (linear weights already packed into panels), as
+     * native-order float segments in a fixed order: word, position and type embeddings, the embedding
+     * LayerNorm's weight and bias, then per layer the QKV, attention output, FFN in and FFN out weights
+     * and biases and the two LayerNorms. {@link #fromPrepared} rebuilds an identical encoder from them
+     * (a model cache stores them so a later start skips parsing and packing).
+     */
+    public List<MemorySegment> preparedParts() {
+        List<MemorySegment> parts = new ArrayList<>(5 + 12 * layers.length);
+        parts.add(wordEmb);
+        for (float[] a : new float[][] {posEmb, typeEmb, embLnW, embLnB}) parts.add(MemorySegment.ofArray(a));
+        for (Layer l : layers) {
+            for (PackedLinear lin : new PackedLinear[] {l.qkv(), l.attnOut()}) {
+                parts.add(MemorySegment.ofArray(lin.packed()));
+                parts.add(MemorySegment.ofArray(lin.b));
+            }
+            parts.add(MemorySegment.ofArray(l.ln1W()));
+            parts.add(MemorySegment.ofArray(l.ln1B()));
+            for (PackedLinear lin : new PackedLinear[] {l.ffnIn(), l.ffnOut()}) {
+                parts.add(MemorySegment.ofArray(lin.packed()));
+                parts.add(MemorySegment.ofArray(lin.b));
+            }
+            parts.add(MemorySegment.ofArray(l.ln2W()));
+            parts.add(MemorySegment.ofArray(l.ln2B()));
+        }
+        return parts;
+    }
+
+    /**
+     * The encoder whose {@link #preparedParts} are {@code parts} (native-order floats). The word
+     * embeddings' segment is kept as given (a file mapping stays mapped for the encoder's life); the
+     * others are copied onto the heap.
+     *
+     * @throws IllegalArgumentException naming the part if the count or a size does not match {@code cfg}
+     */
+    public static BertEncoder fromPrepared(BertConfig cfg, List<MemorySegment> parts) {
+        int h = cfg.hidden(), inner = cfg.intermediate();
+        if (parts.size() != 5 + 12 * cfg.layers()) {
+            throw new IllegalArgumentException("parts: expected " + (5 + 12 * cfg.layers()) + " prepared parts for " + cfg.layers() + " layers, got " + parts.size());
+        }
+        int[] at = {0};
+        MemorySegment word = part(parts, at, (long) cfg.vocabSize() * h);
+        float[] pos = floats(parts, at, (long) cfg.maxPositions() * h), type = floats(parts, at, (long) cfg.typeVocabSize() * h);
+        float[] lnW = floats(parts, at, h), lnB = floats(parts, at, h);
+        Layer[] layers = new Layer[cfg.layers()];
+        for (int l = 0; l < layers.length; l++) {
+            PackedLinear qkv = PackedLinear.ofPacked(h, 3 * h, floats(parts, at, PackedLinear.packedSize(h, 3 * h)), floats(parts, at, 3 * h));
+            PackedLinear attnOut = PackedLinear.ofPacked(h, h, floats(parts, at, PackedLinear.packedSize(h, h)), floats(parts, at, h));
+            float[] ln1W = floats(parts, at, h), ln1B = floats(parts, at, h);
+            PackedLinear ffnIn = PackedLinear.ofPacked(h, inner, floats(parts, at, PackedLinear.packedSize(h, inner)), floats(parts, at, inner));
+            PackedLinear ffnOut = PackedLinear.ofPacked(inner, h, floats(parts, at, PackedLinear.packedSize(inner, h)), floats(parts, at, h));
+            layers[l] = new Layer(qkv, attnOut, ln1W, ln1B, ffnIn, ffnOut, floats(parts, at, h), floats(parts, at, h));
+        }
+        return new BertEncoder(cfg, word, pos, type, lnW, lnB, layers);
+    }
+
+    private static MemorySegment part(List<MemorySegment> parts, int[] at, long floats) {
+        MemorySegment s = parts.get(at[0]);
+        if (s.byteSize() != floats * Float.BYTES) {
+            throw new IllegalArgumentException("parts[" + at[0] + "]: expected " + floats + " floats, got " + s.byteSize() / Float.BYTES);
+        }
+        at[0]++;
+        return s;
+    }
+
+    private static float[] floats(List<MemorySegment> parts, int[] at, long floats) {
+        return part(parts, at, floats).toArray(ValueLayout.JAVA_FLOAT);
     }
 
     private static float[] vec(ModelWeights w, String name, int n) {
@@ -195,7 +283,8 @@ public final class BertEncoder {
                     throw new IllegalArgumentException("typeIds[" + b + "][" + t + "]: expected 0.." + (cfg.typeVocabSize() - 1) + ", got " + type);
                 }
                 int row = (offsets[b] + t) * h;
-                for (int c = 0; c < h; c++) x[row + c] = wordEmb[id * h + c] + posEmb[t * h + c] + typeEmb[type * h + c];
+                MemorySegment.copy(wordEmb, ValueLayout.JAVA_FLOAT, (long) id * h * Float.BYTES, x, row, h);
+                for (int c = 0; c < h; c++) x[row + c] = x[row + c] + posEmb[t * h + c] + typeEmb[type * h + c];
             }
         }
         return x;

@@ -34,6 +34,30 @@ final class PackedLinear {
         }
     }
 
+    private PackedLinear(int in, int out, float[] packed, float[] b, boolean alreadyPacked) {
+        this.in = in;
+        this.out = out;
+        this.b = b;
+        this.packed = packed;
+    }
+
+    /** Floats in the packed form of an {@code [in, out]} weight. */
+    static long packedSize(int in, int out) {
+        return (long) ((out + PANEL - 1) / PANEL) * in * PANEL;
+    }
+
+    /** A layer from its {@link #packed()} form (as a model cache stored it); the arrays are kept, not copied. */
+    static PackedLinear ofPacked(int in, int out, float[] packed, float[] b) {
+        if (packed.length != packedSize(in, out) || b.length != out) {
+            throw new IllegalArgumentException("packed: expected " + packedSize(in, out) + " weights and " + out + " biases for ["
+                    + in + ", " + out + "], got " + packed.length + " and " + b.length);
+        }
+        return new PackedLinear(in, out, packed, b, true);
+    }
+
+    /** W in panels (see the class comment); not a copy. */
+    float[] packed() { return packed; }
+
     static PackedLinear of(Tensor weight, Tensor bias) {
         return concat(new Tensor[] {weight}, new Tensor[] {bias});
     }

