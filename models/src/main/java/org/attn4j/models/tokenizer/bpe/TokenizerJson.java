@@ -79,7 +79,7 @@ public final class TokenizerJson {
         model.putNull("end_of_word_suffix");
         model.put("fuse_unk", false);
         model.put("byte_fallback", false);
-        model.put("ignore_merges", false);
+        model.put("ignore_merges", tok.ignoreMerges());
         ObjectNode vocab = model.putObject("vocab");
         for (Map.Entry<String, Integer> e : tok.vocab().entrySet()) vocab.put(e.getKey(), e.getValue());
         ArrayNode merges = model.putArray("merges");
@@ -204,6 +204,6 @@ public final class TokenizerJson {
         if (!dec.isMissingNode() && !dec.isNull() && !dec.path("type").asText("").equals("ByteLevel")) {
             throw new IllegalArgumentException(source + ": decoder: expected ByteLevel, got " + dec.path("type"));
         }
-        return new ByteLevelBpe(vocab, merges, added, pre, prefix, nfc);
+        return new ByteLevelBpe(vocab, merges, added, pre, prefix, nfc, model.path("ignore_merges").asBoolean(false));
     }
 }
