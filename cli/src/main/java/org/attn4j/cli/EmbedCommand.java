@@ -104,7 +104,7 @@ final class EmbedCommand implements Callable<Integer> {
     }
 
     /** All lines, validated as UTF-8 before anything is embedded or written. */
-    private List<String> readLines(String source) throws IOException {
+    static List<String> readLines(String source) throws IOException {
         byte[] bytes;
         if (source.equals("-")) {
             bytes = readAll(System.in);

@@ -22,11 +22,12 @@ import java.util.Map;
  * them as UTF-8, so {@code decode(encode(s)) = s} for any string without lone surrogates, and
  * {@link #decodeBytes}({@link #encodeBytes}(b)) = b for any bytes, valid UTF-8 or not.
  *
- * <p>The vocabulary must hold all 256 single-byte tokens, and every merge {@code a b} must have
+ * <p>The vocabulary should hold all 256 single-byte tokens (text needing a missing one is refused
+ * with an error naming the byte), and every merge {@code a b} must have
  * {@code a}, {@code b} and {@code ab} in it; the ids may be any distinct non-negative integers.
  * Immutable and thread-safe (the piece cache is per thread).
  */
-public final class ByteLevelBpe {
+public final class ByteLevelBpe implements org.attn4j.models.tokenizer.Tokenizer {
 
     /**
      * A token added on top of the BPE vocabulary (such as {@code <|endoftext|>}): matched verbatim in
@@ -46,7 +47,7 @@ public final class ByteLevelBpe {
     private final int[] mergeLeft, mergeRight, mergeResult; // by rank: the pair's ids and the merged id
     private final List<AddedToken> added;
     private final PreTokenizer preTokenizer;
-    private final boolean addPrefixSpace, nfc;
+    private final boolean addPrefixSpace, nfc, ignoreMerges;
     private final int[] byteId = new int[256];
     private final ThreadLocal<Map<String, int[]>> cache = ThreadLocal.withInitial(HashMap::new);
     private static final int CACHE_LIMIT = 1 << 16;
@@ -61,6 +62,16 @@ public final class ByteLevelBpe {
      */
     public ByteLevelBpe(Map<String, Integer> vocab, List<String[]> merges, List<AddedToken> added,
                         PreTokenizer preTokenizer, boolean addPrefixSpace, boolean nfc) {
+        this(vocab, merges, added, preTokenizer, addPrefixSpace, nfc, false);
+    }
+
+    /**
+     * As above, with {@code ignoreMerges}: a piece that is itself in the vocabulary is that one
+     * token, whatever the merges would make of it (Hugging Face's {@code ignore_merges}, set by
+     * Llama 3, whose vocabulary holds words the merges cannot reach).
+     */
+    public ByteLevelBpe(Map<String, Integer> vocab, List<String[]> merges, List<AddedToken> added,
+                        PreTokenizer preTokenizer, boolean addPrefixSpace, boolean nfc, boolean ignoreMerges) {
         if (vocab == null || vocab.isEmpty()) throw new IllegalArgumentException("vocab: expected a non-empty vocabulary");
         if (preTokenizer == null) throw new IllegalArgumentException("preTokenizer: expected one, got null");
         int maxId = -1;
@@ -77,8 +88,8 @@ public final class ByteLevelBpe {
         }
         for (int b = 0; b < 256; b++) {
             Integer id = vocab.get(String.valueOf(ByteLevel.charOf(b)));
-            if (id == null) throw new IllegalArgumentException("vocab: missing the single-byte token for byte " + b + " ('" + ByteLevel.charOf(b) + "')");
-            byteId[b] = id;
+            // A vocabulary may lack rare bytes (StarCoder's has no token for C0, C1 and F1..FF); text needing one is refused when encoded.
+            byteId[b] = id == null ? -1 : id;
         }
         this.merges = new ArrayList<>(merges.size());
         this.mergeRank = new HashMap<>(merges.size() * 2);
@@ -113,6 +124,7 @@ public final class ByteLevelBpe {
         this.preTokenizer = preTokenizer;
         this.addPrefixSpace = addPrefixSpace;
         this.nfc = nfc;
+        this.ignoreMerges = ignoreMerges;
     }
 
     /** GPT-2's tokenizer shape: GPT-2's pre-tokenizer, no prefix space, no normalisation. */
@@ -125,10 +137,18 @@ public final class ByteLevelBpe {
     // ------------------------------------------------------------------ encode
 
     /** The ids of {@code text}: added tokens matched verbatim, the rest byte-level BPE. */
-    public int[] encode(String text) {
+    public int[] encode(String text) { return encode(text, true); }
+
+    /** The ids of {@code text}; added tokens are matched verbatim only with {@code parseSpecial}. */
+    @Override
+    public int[] encode(String text, boolean parseSpecial) {
         if (text == null) throw new IllegalArgumentException("text: expected a string, got null");
         if (nfc) text = Normalizer.normalize(text, Normalizer.Form.NFC);
         IntList out = new IntList(text.length() / 3 + 4);
+        if (!parseSpecial) {
+            if (!text.isEmpty()) encodeText(text, true, out);
+            return out.toArray();
+        }
         int from = 0;
         while (from < text.length()) {
             int at = text.length();
@@ -167,7 +187,7 @@ public final class ByteLevelBpe {
                 encodeText(new String(bytes, runStart, i - runStart, StandardCharsets.UTF_8), first, out);
                 first = false;
             }
-            out.add(byteId[bytes[i] & 0xFF]);
+            out.add(byteToken(bytes[i]));
             first = false;
             runStart = ++i;
         }
@@ -193,7 +213,11 @@ public final class ByteLevelBpe {
     int[] bpe(byte[] piece) {
         int n = piece.length;
         int[] sym = new int[n];
-        for (int i = 0; i < n; i++) sym[i] = byteId[piece[i] & 0xFF];
+        if (ignoreMerges) {
+            Integer whole = ids.get(ByteLevel.encode(piece));
+            if (whole != null) return new int[] {whole};
+        }
+        for (int i = 0; i < n; i++) sym[i] = byteToken(piece[i]);
         while (n > 1) {
             int best = Integer.MAX_VALUE;
             for (int i = 0; i + 1 < n; i++) {
@@ -214,6 +238,12 @@ public final class ByteLevelBpe {
             n = w;
         }
         return Arrays.copyOf(sym, n);
+    }
+
+    private int byteToken(byte b) {
+        int id = byteId[b & 0xFF];
+        if (id < 0) throw new IllegalArgumentException("text: byte 0x" + String.format("%02X", b & 0xFF) + " has no token in this vocabulary");
+        return id;
     }
 
     /** Length of the valid UTF-8 sequence starting at {@code i} (1..4), or 0 if none starts there. */
@@ -252,6 +282,7 @@ public final class ByteLevelBpe {
     }
 
     /** {@link #decodeBytes} read as UTF-8 (malformed bytes become U+FFFD). */
+    @Override
     public String decode(int[] ids) { return new String(decodeBytes(ids), StandardCharsets.UTF_8); }
 
     private boolean isAddedId(int id) {
@@ -262,6 +293,7 @@ public final class ByteLevelBpe {
     // ------------------------------------------------------------------ inspection
 
     /** One more than the largest id (the size an embedding table needs). */
+    @Override
     public int vocabSize() { return tokens.length; }
 
     /** The token string of {@code id} (byte-level characters, or an added token's content), or null. */
@@ -305,6 +337,9 @@ public final class ByteLevelBpe {
     public boolean addPrefixSpace() { return addPrefixSpace; }
 
     public boolean nfc() { return nfc; }
+
+    /** Whether a piece found whole in the vocabulary skips the merges. */
+    public boolean ignoreMerges() { return ignoreMerges; }
 
     /** A growable int array. */
     private static final class IntList {

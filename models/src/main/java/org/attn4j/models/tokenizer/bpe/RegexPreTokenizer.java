@@ -20,6 +20,14 @@ public final class RegexPreTokenizer implements PreTokenizer {
     public static final String GPT2_PATTERN =
             "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
 
+    /** Llama 3's pattern (its {@code tokenizer.json}; llama.cpp's {@code llama-bpe}): numbers in runs of up to three digits, newlines kept with punctuation. */
+    public static final String LLAMA3_PATTERN =
+            "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+
+    /** Qwen2's pattern (also Qwen2.5 and Qwen3): as Llama 3's but every digit on its own. */
+    public static final String QWEN2_PATTERN =
+            "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+
     /** GPT-2's pre-tokenizer. */
     public static final RegexPreTokenizer GPT2 = new RegexPreTokenizer(GPT2_PATTERN);
 

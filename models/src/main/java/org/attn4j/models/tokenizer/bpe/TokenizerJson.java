@@ -78,7 +78,7 @@ public final class TokenizerJson {
         model.putNull("end_of_word_suffix");
         model.put("fuse_unk", false);
         model.put("byte_fallback", false);
-        model.put("ignore_merges", false);
+        model.put("ignore_merges", tok.ignoreMerges());
         ObjectNode vocab = model.putObject("vocab");
         for (Map.Entry<String, Integer> e : tok.vocab().entrySet()) vocab.put(e.getKey(), e.getValue());
         ArrayNode merges = model.putArray("merges");
@@ -107,6 +107,46 @@ public final class TokenizerJson {
     public static ByteLevelBpe read(Path file) throws IOException {
         if (!Files.isRegularFile(file)) throw new NoSuchFileException(file.toString(), null, "tokenizer file not found");
         return parse(Files.readString(file, StandardCharsets.UTF_8), file.toString());
+    }
+
+    /**
+     * Reads GPT-2's original pair of files: {@code vocabJson} ({@code vocab.json} or
+     * {@code encoder.json}: token to id) and {@code mergesTxt} ({@code merges.txt} or
+     * {@code vocab.bpe}: an optional {@code #version} line, then one {@code left right} merge per
+     * line). GPT-2's pre-tokenizer; {@code <|endoftext|>}, if in the vocabulary, is a special added token.
+     */
+    public static ByteLevelBpe readVocabAndMerges(Path vocabJson, Path mergesTxt) throws IOException {
+        for (Path f : new Path[] {vocabJson, mergesTxt}) {
+            if (!Files.isRegularFile(f)) throw new NoSuchFileException(f.toString(), null, "tokenizer file not found");
+        }
+        JsonNode v;
+        try {
+            v = JSON.readTree(Files.readString(vocabJson, StandardCharsets.UTF_8));
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException(vocabJson + ": not valid JSON: " + e.getOriginalMessage(), e);
+        }
+        if (v == null || !v.isObject()) throw new IllegalArgumentException(vocabJson + ": expected a JSON object of token -> id");
+        Map<String, Integer> vocab = new LinkedHashMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = v.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            if (!e.getValue().canConvertToInt()) throw new IllegalArgumentException(vocabJson + ": ['" + e.getKey() + "']: expected an integer id, got " + e.getValue());
+            vocab.put(e.getKey(), e.getValue().intValue());
+        }
+        List<String[]> merges = new ArrayList<>();
+        List<String> lines = Files.readAllLines(mergesTxt, StandardCharsets.UTF_8);
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i);
+            if ((i == 0 && line.startsWith("#version")) || line.isEmpty()) continue;
+            int sp = line.indexOf(' ', 1);
+            if (sp <= 0 || sp == line.length() - 1 || line.indexOf(' ', sp + 1) >= 0) {
+                throw new IllegalArgumentException(mergesTxt + ": line " + (i + 1) + ": expected 'left right', got '" + line + "'");
+            }
+            merges.add(new String[] {line.substring(0, sp), line.substring(sp + 1)});
+        }
+        List<ByteLevelBpe.AddedToken> added = new ArrayList<>();
+        Integer eot = vocab.remove("<|endoftext|>");
+        if (eot != null) added.add(new ByteLevelBpe.AddedToken(eot, "<|endoftext|>", true));
+        return ByteLevelBpe.gpt2Style(vocab, merges, added);
     }
 
     /** Parses a byte-level BPE {@code tokenizer.json} document; {@code source} names it in errors. */
@@ -190,6 +230,6 @@ public final class TokenizerJson {
         if (!dec.isMissingNode() && !dec.isNull() && !dec.path("type").asText("").equals("ByteLevel")) {
             throw new IllegalArgumentException(source + ": decoder: expected ByteLevel, got " + dec.path("type"));
         }
-        return new ByteLevelBpe(vocab, merges, added, pre, prefix, nfc);
+        return new ByteLevelBpe(vocab, merges, added, pre, prefix, nfc, model.path("ignore_merges").asBoolean(false));
     }
 }
