@@ -1,6 +1,9 @@
 package org.attn4j.spark.attention;
 
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -9,6 +12,7 @@ import org.attn4j.core.attention.Attention;
 import org.attn4j.core.attention.AttentionPartial;
 import org.attn4j.core.attention.AttentionResult;
 import org.attn4j.core.attention.AttentionSpec;
+import org.attn4j.core.io.Npy;
 import org.attn4j.core.tensor.Tensor;
 
 /**
@@ -49,6 +53,25 @@ public final class DistributedAttention {
         } finally {
             qData.destroy();
         }
+    }
+
+    /**
+     * {@code shards} key shards read by the executors themselves from {@code k} [B, Hkv, N, D] and
+     * {@code v} [B, Hkv, N, Dv] .npy files at a path every executor can read (a shared or replicated
+     * file system): only the file names travel, each task keeps its own key range.
+     */
+    public static JavaRDD<KvShard> shardsFromNpy(SparkSession spark, String k, String v, int shards) throws java.io.IOException {
+        int[] kShape = Npy.readHeader(Path.of(k)).shape(), vShape = Npy.readHeader(Path.of(v)).shape();
+        if (kShape.length != 4) throw new IllegalArgumentException("k: expected [B, Hkv, N, D], got " + Arrays.toString(kShape));
+        if (vShape.length != 4 || vShape[0] != kShape[0] || vShape[1] != kShape[1] || vShape[2] != kShape[2]) {
+            throw new IllegalArgumentException("v: expected [" + kShape[0] + ", " + kShape[1] + ", " + kShape[2] + ", Dv], got " + Arrays.toString(vShape));
+        }
+        int n = kShape[2];
+        if (shards < 1 || shards > n) throw new IllegalArgumentException("shards: expected 1.." + n + " (one key at least per shard), got " + shards);
+        List<int[]> ranges = new ArrayList<>();
+        for (int s = 0; s < shards; s++) ranges.add(new int[] {(int) ((long) n * s / shards), (int) ((long) n * (s + 1) / shards)});
+        JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        return sc.parallelize(ranges, shards).map(r -> KvShard.slice(Npy.readFloat(Path.of(k)), Npy.readFloat(Path.of(v)), r[0], r[1]));
     }
 
     private static PartialWire partialOf(float[] q, int[] qShape, KvShard s, SpecWire wire) {
