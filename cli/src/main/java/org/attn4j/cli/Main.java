@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 /** The {@code attn4j} command. Exit codes: 0 ok, 1 I/O failure, 2 bad input or usage. */
 @Command(name = "attn4j", mixinStandardHelpOptions = true, version = "attn4j 0.1.0",
         description = "Exact, fast scaled-dot-product attention for the JVM.",
-        subcommands = {EmbedCommand.class, ExplainCommand.class, SdpaCommand.class, VariantsCommand.class, VariantCommand.class, BenchCommand.class})
+        subcommands = {EmbedCommand.class, ExplainCommand.class, SdpaCommand.class, VariantsCommand.class, VariantCommand.class, BenchCommand.class, SparkCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec
