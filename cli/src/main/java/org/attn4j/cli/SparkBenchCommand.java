@@ -71,7 +71,7 @@ final class SparkBenchCommand implements Runnable {
     static final class Embed implements Callable<Integer> {
         @Spec CommandSpec spec;
         @Option(names = "--texts", defaultValue = "20000", description = "texts (default: ${DEFAULT-VALUE})") int texts;
-        @Option(names = "--words", defaultValue = "48", description = "words per text (default: ${DEFAULT-VALUE}, about 64 tokens)") int words;
+        @Option(names = "--words", defaultValue = "56", description = "words per text (default: ${DEFAULT-VALUE}, about 64 tokens)") int words;
         @Option(names = "--threads", defaultValue = "2", description = "threads of the one-process embedder (default: ${DEFAULT-VALUE})") int threads;
         @Option(names = "--batch", defaultValue = "64", description = "texts per forward pass, both sides (default: ${DEFAULT-VALUE})") int batch;
         @Option(names = "--master", defaultValue = "local[2]", description = "Spark master to compare; repeat for several (default: ${DEFAULT-VALUE})") List<String> masters;
