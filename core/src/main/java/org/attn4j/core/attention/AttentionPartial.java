@@ -35,6 +35,21 @@ public final class AttentionPartial {
         return new AttentionPartial(batch, heads, queries, dv, m, new float[rows], new float[rows * dv]);
     }
 
+    /**
+     * A partial from its parts, as {@link #max}, {@link #sum} and {@link #acc} return them (for
+     * partials that travelled between processes). The arrays are copied; rows are [B, Hq, Nq].
+     */
+    public static AttentionPartial of(int batch, int heads, int queries, int dv, float[] max, float[] sum, float[] acc) {
+        if (batch < 1 || heads < 1 || queries < 1 || dv < 1) {
+            throw new IllegalArgumentException("shape: expected B, Hq, Nq, Dv >= 1, got [" + batch + ", " + heads + ", " + queries + ", " + dv + "]");
+        }
+        long rows = (long) batch * heads * queries;
+        if (max == null || max.length != rows) throw new IllegalArgumentException("max: expected " + rows + " values, got " + (max == null ? "null" : max.length));
+        if (sum == null || sum.length != rows) throw new IllegalArgumentException("sum: expected " + rows + " values, got " + (sum == null ? "null" : sum.length));
+        if (acc == null || acc.length != rows * dv) throw new IllegalArgumentException("acc: expected " + rows * dv + " values, got " + (acc == null ? "null" : acc.length));
+        return new AttentionPartial(batch, heads, queries, dv, max.clone(), sum.clone(), acc.clone());
+    }
+
     public int batch() { return batch; }
     public int heads() { return heads; }
     public int queries() { return queries; }

@@ -86,4 +86,14 @@ class AttentionPartialTest {
                 () -> AttentionPartial.empty(1, 2, 3, 4).merge(AttentionPartial.empty(1, 2, 3, 5)));
         assertTrue(ex.getMessage().contains("Dv=4"), ex.getMessage());
     }
+
+    @Test
+    void aPartialRebuiltFromItsPartsMergesLikeTheOriginal() {
+        List<AttentionPartial> parts = shards(new int[] {0, 300, 700});
+        AttentionPartial a = parts.get(0), copy = AttentionPartial.of(a.batch(), a.heads(), a.queries(), a.valueDim(), a.max(), a.sum(), a.acc());
+        assertArrayEquals(a.merge(parts.get(1)).finish().output().toArray(), copy.merge(parts.get(1)).finish().output().toArray(), 0f);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> AttentionPartial.of(b, hq, nq, d, a.max(), a.sum(), new float[3]));
+        assertTrue(e.getMessage().startsWith("acc: expected " + (b * hq * nq * d) + " values, got 3"), e.getMessage());
+    }
 }

@@ -1,0 +1,68 @@
+package org.attn4j.spark;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.apache.spark.sql.SparkSession;
+
+/** Spark sessions for tests: everything on 127.0.0.1, scratch space under target/. */
+public final class TestSessions {
+    private TestSessions() {}
+
+    static Path work() {
+        try {
+            Path w = Path.of(System.getProperty("attn4j.test.work", "target/spark-work")).toAbsolutePath();
+            Files.createDirectories(w);
+            return w;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A fresh scratch directory under target/spark-work. */
+    public static Path scratch(String prefix) {
+        try {
+            return Files.createTempDirectory(work(), prefix);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A session on {@code master} in this JVM ({@code local[2,4]} retries failed tasks up to 4 times). */
+    public static SparkSession local(String master) {
+        return SparkSetup.builder(master, "attn4j-test").config("spark.local.dir", work().resolve("local").toString())
+                .config("spark.sql.shuffle.partitions", "4").getOrCreate();
+    }
+
+    /**
+     * {@code local-cluster[executors,1,1024]}: executors are separate JVMs, children of this one, started
+     * from the test class path. Needs JAVA_HOME, SPARK_HOME and SPARK_LOCAL_IP in this JVM's environment
+     * (the surefire configuration sets them); waits (at most a minute) until all executors registered.
+     */
+    public static SparkSession localCluster(int executors) throws IOException {
+        String sparkHome = System.getenv("SPARK_HOME");
+        if (sparkHome == null || System.getenv("JAVA_HOME") == null) {
+            throw new IllegalStateException("local-cluster tests need JAVA_HOME and SPARK_HOME in the environment (run them through Maven)");
+        }
+        Files.createDirectories(Path.of(sparkHome, "jars"));
+        String cp = Files.readString(Path.of(System.getProperty("attn4j.test.classpath"))).trim();
+        String classPath = System.getProperty("attn4j.test.dirs") + java.io.File.pathSeparator + cp;
+        Path tmp = Files.createDirectories(work().resolve("executor-tmp"));
+        SparkSession spark = SparkSetup.builder("local-cluster[" + executors + ",1,1024]", "attn4j-test-cluster")
+                .config("spark.executor.extraClassPath", classPath)
+                .config("spark.executor.extraJavaOptions", SparkSetup.EXECUTOR_JVM_OPTIONS + " -Djava.io.tmpdir=" + tmp)
+                .config("spark.local.dir", work().resolve("local").toString())
+                .config("spark.task.maxFailures", "4")
+                .config("spark.sql.shuffle.partitions", "4")
+                .getOrCreate();
+        try {
+            SparkSetup.awaitExecutors(spark, executors, Duration.ofSeconds(90));
+        } catch (RuntimeException e) {
+            spark.stop();
+            throw e;
+        }
+        return spark;
+    }
+}
