@@ -8,7 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 class AttentionFlowTest {
 
@@ -84,21 +86,18 @@ class AttentionFlowTest {
         }
     }
 
+    /** The documented size completes (the speed itself is measured by the benchmarks, not here). */
     @Test
+    @Timeout(value = 10, unit = TimeUnit.MINUTES) // a hang guard only, far above any loaded host
     void flow128TokensSixLayersCompletes() {
         Random rnd = new Random(128);
         // 6 layers, 1 head, 128 tokens of softmax-like random attention.
         double[][][][] attn = RandomAttention.attention(rnd, 6, 1, 128);
-        long t0 = System.nanoTime();
         double[][] flow = AttentionFlow.flow(attn);
-        double seconds = (System.nanoTime() - t0) / 1e9;
-        System.out.printf("attention flow, 128 tokens x 6 layers: %.2f s (%d cores)%n",
-                seconds, Runtime.getRuntime().availableProcessors());
         assertEquals(128, flow.length);
         for (double[] row : flow) {
             assertEquals(1.0, Arrays.stream(row).sum(), 1e-9);
         }
-        assertTrue(seconds < 30, "took " + seconds + " s");
     }
 
     /**
