@@ -460,6 +460,11 @@ public final class GradientExplainer {
     public record HeadComparison(double[][] raw, double[][] normalised, double[][] ablation, double spearman, int sentences) {}
 
     public HeadComparison headImportance(List<String> sentences) {
+        return headImportance(sentences, null);
+    }
+
+    /** As {@link #headImportance(List)}, reusing ablation scores already computed on the same sentences (normalised, or null to compute them). */
+    public HeadComparison headImportance(List<String> sentences, double[][] ablationNormalised) {
         if (sentences == null || sentences.isEmpty()) throw new IllegalArgumentException("sentences: expected at least one");
         double[][] raw = new double[cfg.layers()][cfg.heads()];
         for (String s : sentences) {
@@ -467,7 +472,8 @@ public final class GradientExplainer {
             for (int l = 0; l < raw.length; l++) for (int h = 0; h < raw[l].length; h++) raw[l][h] += g[l][h] / sentences.size();
         }
         double[][] norm = HeadImportance.normalisePerLayer(raw);
-        double[][] abl = org.attn4j.explain.importance.HeadAblation.score(model, sentences, null, threads).normalised();
+        double[][] abl = ablationNormalised != null ? ablationNormalised
+                : org.attn4j.explain.importance.HeadAblation.score(model, sentences, null, threads).normalised();
         return new HeadComparison(raw, norm, abl, spearman(flatten(norm), flatten(abl)), sentences.size());
     }
 
