@@ -267,6 +267,32 @@ public final class BertGrad {
      */
     public record Gradients(float[][] words, float[][][] probs, double[][][] gates, Map<String, float[]> parameters) {}
 
+    /**
+     * How the backward treats LayerNorm and attention. {@link #EXACT} is the true gradient. {@link #GIM}
+     * is the gradient modification of GIM (Edin et al. 2025, "Gradient Interaction Modifications"):
+     * LayerNorm's standard deviation held constant (the centring is still differentiated), the
+     * softmax's backward taken as if its logits were divided by a temperature (the forward is
+     * unchanged), and the gradients reaching Q, K and V scaled by constant factors.
+     *
+     * @param frozenNorm          treat each LayerNorm's 1/σ as a constant in the backward
+     * @param softmaxTemperature  T: dS = P_T ⊙ (dP − Σ_j P_T·dP) with P_T = softmax(S/T) (1 = exact)
+     * @param qScale              factor on ∂/∂Q (1 = exact)
+     * @param kScale              factor on ∂/∂K
+     * @param vScale              factor on ∂/∂V
+     */
+    public record Rules(boolean frozenNorm, double softmaxTemperature, double qScale, double kScale, double vScale) {
+        /** The true gradient. */
+        public static final Rules EXACT = new Rules(false, 1, 1, 1, 1);
+        /** GIM's defaults in the authors' package: frozen norms, T = 2, Q and K × 0.25, V × 0.5. */
+        public static final Rules GIM = new Rules(true, 2, 0.25, 0.25, 0.5);
+
+        public Rules {
+            if (!(softmaxTemperature > 0)) throw new IllegalArgumentException("softmaxTemperature: expected > 0, got " + softmaxTemperature);
+        }
+
+        boolean exactAttention() { return softmaxTemperature == 1 && qScale == 1 && kScale == 1 && vScale == 1; }
+    }
+
     /** A forward pass's activations; {@link #backward} may be called any number of times. */
     public final class Pass {
         private final Input input;
@@ -315,6 +341,11 @@ public final class BertGrad {
          * (about a third of the work).
          */
         public Gradients backward(float[] dHidden, boolean parameterGradients) {
+            return backward(dHidden, parameterGradients, Rules.EXACT);
+        }
+
+        /** {@link #backward(float[], boolean)} under modified {@link Rules} (e.g. {@link Rules#GIM}). */
+        public Gradients backward(float[] dHidden, boolean parameterGradients, Rules rules) {
             int h = cfg.hidden(), tokens = offsets[lengths.length], batch = lengths.length, heads = cfg.heads();
             if (dHidden.length != tokens * h) throw new IllegalArgumentException("dHidden: expected [T=" + tokens + "][H=" + h + "] = " + tokens * h + " floats, got " + dHidden.length);
             Map<String, float[]> g = parameterGradients ? new LinkedHashMap<>() : null;
@@ -328,7 +359,7 @@ public final class BertGrad {
                 String n = "encoder.layer." + l + ".";
                 // x = LN2(x1 + ffnOut(gelu(ffnIn(x1))))
                 float[] ds2 = new float[tokens * h];
-                layerNormBackward(dx, tp.s2, tokens, layer.ln2W, tp.mean2, tp.rstd2, ds2, g, n + "output.LayerNorm");
+                layerNormBackward(dx, tp.s2, tokens, layer.ln2W, tp.mean2, tp.rstd2, ds2, g, n + "output.LayerNorm", rules.frozenNorm());
                 float[] dx1 = ds2.clone();
                 float[] dAct = new float[tp.act.length];
                 linearBackward(layer.ffnOut, tp.act, ds2, tokens, dAct, g, n + "output.dense", threads);
@@ -336,11 +367,11 @@ public final class BertGrad {
                 linearBackward(layer.ffnIn, tp.x1, dAct, tokens, dx1, g, n + "intermediate.dense", threads);
                 // x1 = LN1(in + attnOut(ctx))
                 float[] ds1 = new float[tokens * h];
-                layerNormBackward(dx1, tp.s1, tokens, layer.ln1W, tp.mean1, tp.rstd1, ds1, g, n + "attention.output.LayerNorm");
+                layerNormBackward(dx1, tp.s1, tokens, layer.ln1W, tp.mean1, tp.rstd1, ds1, g, n + "attention.output.LayerNorm", rules.frozenNorm());
                 float[] dIn = ds1.clone();
                 float[] dCtx = new float[tokens * h];
                 linearBackward(layer.attnOut, tp.ctxScaled, ds1, tokens, dCtx, g, n + "attention.output.dense", threads);
-                float[] dQkv = attentionBackward(l, tp, dCtx, dProbs[l], dGates);
+                float[] dQkv = attentionBackward(l, tp, dCtx, dProbs[l], dGates, rules);
                 if (g != null) {
                     // the fused QKV weight's gradient is split back into query, key and value below
                     g.put(n + "qkv.weight", new float[h * 3 * h]);
@@ -352,7 +383,7 @@ public final class BertGrad {
             }
             // embeddings: x0 = LN(word + pos + type)
             float[] de = new float[tokens * h];
-            layerNormBackward(dx, embSum, tokens, embLnW, embMean, embRstd, de, g, "embeddings.LayerNorm");
+            layerNormBackward(dx, embSum, tokens, embLnW, embMean, embRstd, de, g, "embeddings.LayerNorm", rules.frozenNorm());
             float[][] dWords = new float[batch][];
             for (int b = 0; b < batch; b++) {
                 dWords[b] = Arrays.copyOfRange(de, offsets[b] * h, offsets[b + 1] * h);
@@ -376,7 +407,7 @@ public final class BertGrad {
         }
 
         /** From ∂f/∂(gated context) to ∂f/∂qkv; records ∂f/∂P and ∂f/∂ξ. */
-        private float[] attentionBackward(int l, LayerTape tp, float[] dCtx, float[][] dProbsOut, double[][][] dGates) {
+        private float[] attentionBackward(int l, LayerTape tp, float[] dCtx, float[][] dProbsOut, double[][][] dGates, Rules rules) {
             int h = cfg.hidden(), heads = cfg.heads(), hd = cfg.headDim(), batch = lengths.length, n = tp.q.dim(2);
             float[] dOut = new float[tp.attnOutput.length];
             for (int b = 0; b < batch; b++) {
@@ -404,9 +435,19 @@ public final class BertGrad {
                 }
                 dProbsOut[b] = dp;
             }
-            AttentionGradients ag = Attention.backward(tp.q, tp.k, tp.v, Tensor.of(tp.attnOutput, tp.q.shape()), Tensor.of(tp.lse, batch, heads, n),
-                    Tensor.of(dOut, tp.q.shape()), tp.spec);
-            float[] dq = ag.dq().data(), dk = ag.dk().data(), dv = ag.dv().data();
+            float[] dq, dk, dv;
+            if (rules.exactAttention()) {
+                AttentionGradients ag = Attention.backward(tp.q, tp.k, tp.v, Tensor.of(tp.attnOutput, tp.q.shape()), Tensor.of(tp.lse, batch, heads, n),
+                        Tensor.of(dOut, tp.q.shape()), tp.spec);
+                dq = ag.dq().data();
+                dk = ag.dk().data();
+                dv = ag.dv().data();
+            } else {
+                float[][] grads = modifiedAttentionBackward(tp, dOut, n, rules);
+                dq = grads[0];
+                dk = grads[1];
+                dv = grads[2];
+            }
             float[] dQkv = new float[offsets[batch] * 3 * h];
             for (int b = 0; b < batch; b++) {
                 for (int t = 0; t < lengths[b]; t++) {
@@ -421,6 +462,52 @@ public final class BertGrad {
             }
             return dQkv;
         }
+    }
+
+    /**
+     * The attention backward under modified rules, written out per sequence and head (the engine's
+     * backward has no temperature): dV = Pᵀ·dO, dP = dO·Vᵀ, dS = P_T ⊙ (dP − rowsum(P_T ⊙ dP)) with
+     * P_T the softmax of the scaled logits divided by T, dQ = scale·dS·K, dK = scale·dSᵀ·Q; then the
+     * Q, K, V factors. With T = 1 and factors 1 it is the exact backward (checked against the engine's).
+     */
+    private float[][] modifiedAttentionBackward(LayerTape tp, float[] dOut, int n, Rules rules) {
+        int heads = cfg.heads(), hd = cfg.headDim(), batch = tp.q.dim(0);
+        int[] lengths = tp.spec.kvLengths();
+        float[] q = tp.q.data(), k = tp.k.data(), v = tp.v.data(), p = tp.probs;
+        float[] dq = new float[q.length], dk = new float[k.length], dv = new float[v.length];
+        double scale = 1 / Math.sqrt(hd), invT = 1 / rules.softmaxTemperature();
+        for (int b = 0; b < batch; b++) {
+            int len = lengths[b];
+            for (int hh = 0; hh < heads; hh++) {
+                int base = (b * heads + hh) * n;
+                for (int i = 0; i < len; i++) {
+                    double[] s = new double[len], pt = new double[len], dp = new double[len];
+                    double max = Double.NEGATIVE_INFINITY, z = 0, dot = 0;
+                    for (int j = 0; j < len; j++) {
+                        double acc = 0;
+                        for (int d = 0; d < hd; d++) acc += (double) q[(base + i) * hd + d] * k[(base + j) * hd + d];
+                        s[j] = acc * scale * invT;
+                        max = Math.max(max, s[j]);
+                        for (int d = 0; d < hd; d++) dp[j] += (double) dOut[(base + i) * hd + d] * v[(base + j) * hd + d];
+                    }
+                    for (int j = 0; j < len; j++) z += pt[j] = Math.exp(s[j] - max);
+                    for (int j = 0; j < len; j++) {
+                        pt[j] /= z;
+                        dot += pt[j] * dp[j];
+                    }
+                    for (int j = 0; j < len; j++) {
+                        double ds = pt[j] * (dp[j] - dot) * scale;
+                        float pij = p[(base + i) * n + j];
+                        for (int d = 0; d < hd; d++) {
+                            dq[(base + i) * hd + d] += (float) (ds * k[(base + j) * hd + d] * rules.qScale());
+                            dk[(base + j) * hd + d] += (float) (ds * q[(base + i) * hd + d] * rules.kScale());
+                            dv[(base + j) * hd + d] += (float) (pij * dOut[(base + i) * hd + d] * rules.vScale());
+                        }
+                    }
+                }
+            }
+        }
+        return new float[][] {dq, dk, dv};
     }
 
     private static void splitQkv(Map<String, float[]> g, String n, int h) {
@@ -493,8 +580,12 @@ public final class BertGrad {
         return y;
     }
 
-    /** dX += LN'ᵀ·dY per row; g[name.weight] += Σ dY·x̂, g[name.bias] += Σ dY when g is not null. */
-    private void layerNormBackward(float[] dy, float[] x, int rows, float[] gamma, float[] mean, float[] rstd, float[] dx, Map<String, float[]> g, String name) {
+    /**
+     * dX += LN'ᵀ·dY per row; g[name.weight] += Σ dY·x̂, g[name.bias] += Σ dY when g is not null. With
+     * {@code frozen}, 1/σ is a constant: dX += (γ·dY − mean(γ·dY))/σ.
+     */
+    private void layerNormBackward(float[] dy, float[] x, int rows, float[] gamma, float[] mean, float[] rstd, float[] dx, Map<String, float[]> g, String name,
+                                   boolean frozen) {
         int h = cfg.hidden();
         float[] dg = g == null ? null : g.get(name + ".weight"), db = g == null ? null : g.get(name + ".bias");
         for (int r = 0; r < rows; r++) {
@@ -510,7 +601,7 @@ public final class BertGrad {
             gnMean /= h;
             for (int i = 0; i < h; i++) {
                 float xh = (x[o + i] - m) * s, gi = dy[o + i] * gamma[i];
-                dx[o + i] += (float) (s * (gi - gMean - xh * gnMean));
+                dx[o + i] += (float) (s * (gi - gMean - (frozen ? 0 : xh * gnMean)));
                 if (dg != null) {
                     dg[i] += dy[o + i] * xh;
                     db[i] += dy[o + i];

@@ -258,6 +258,42 @@ class BertGradTest {
         for (int i = 0; i < ablated.length; i++) assertEquals(ablated[i], gated[i], 2e-5);
     }
 
+    /**
+     * The written-out attention backward (used for modified rules) against the engine's: with T = 1
+     * and Q, K, V factors 2, 3, 5, the last layer's query, key and value weight gradients are exactly
+     * those factors times the engine path's (they are x^T times dQ, dK, dV and nothing else feeds them).
+     */
+    @Test
+    void modifiedAttentionBackwardWithTemperatureOneIsTheEnginesScaled() {
+        TinyBert tiny = new TinyBert(31, 16, 2, 24, 2, 13, 7);
+        BertGrad grad = new BertGrad(new BertEncoder(tiny.cfg, tiny.weights));
+        Objective obj = Objective.random(BertConfig.Pooling.MEAN, 16, 32);
+        BertGrad.Pass pass = grad.forward(grad.input(IDS, TYPES), null, 1);
+        float[] dh = obj.dHidden(pass, 16);
+        var exact = pass.backward(dh, true);
+        var scaled = pass.backward(dh, true, new BertGrad.Rules(false, 1, 2, 3, 5));
+        String p = "encoder.layer.1.attention.self.";
+        double[] factors = {2, 3, 5};
+        String[] names = {"query", "key", "value"};
+        for (int i = 0; i < 3; i++) {
+            float[] e = exact.parameters().get(p + names[i] + ".weight"), m = scaled.parameters().get(p + names[i] + ".weight");
+            double scale = 0;
+            for (float v : e) scale = Math.max(scale, Math.abs(v));
+            assertTrue(scale > 1e-6, names[i]);
+            for (int j = 0; j < e.length; j++) assertEquals(factors[i] * e[j], m[j], 1e-5 * factors[i] * scale, names[i] + "[" + j + "]");
+        }
+        // layers above are untouched by the factors: the FFN of the last layer has the same gradient
+        float[] e = exact.parameters().get("encoder.layer.1.output.dense.weight"), m = scaled.parameters().get("encoder.layer.1.output.dense.weight");
+        for (int j = 0; j < e.length; j++) assertEquals(e[j], m[j], 0f);
+        // GIM's rules give a different gradient, and a bad temperature is refused by name
+        var gim = pass.backward(dh, false, BertGrad.Rules.GIM);
+        double diff = 0;
+        for (int b = 0; b < IDS.length; b++) for (int j = 0; j < gim.words()[b].length; j++) diff = Math.max(diff, Math.abs(gim.words()[b][j] - exact.words()[b][j]));
+        assertTrue(diff > 1e-4, "GIM changes the input gradient, max diff " + diff);
+        IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, () -> new BertGrad.Rules(true, 0, 1, 1, 1));
+        assertTrue(ex.getMessage().contains("softmaxTemperature"), ex.getMessage());
+    }
+
     @Test
     void badInputNamesTheArgument() {
         TinyBert tiny = new TinyBert(9, 16, 2, 32, 1, 10, 8);
