@@ -37,7 +37,7 @@ final class ExplainCommand implements Callable<Integer> {
     @Option(names = "--importance", description = "instead: head importance by ablation and a head-pruning curve on the shipped paraphrase set (about a minute on 2 cores)") boolean importance;
     @Option(names = "--quick", description = "with --importance: fewer sentences and 25 % of heads per pruning step") boolean quick;
     @Option(names = "--methods", paramLabel = "LIST", split = ",",
-            description = "also explain by gradient: comma-separated among attention, rollout, flow, grad-input, ig, relevance, head-grad, or all") java.util.List<String> methods;
+            description = "also explain by gradient: comma-separated among attention, rollout, flow, grad-input, ig, relevance, gim, head-grad, or all") java.util.List<String> methods;
     @Option(names = "--target", paramLabel = "TEXT", description = "with --methods and one text: explain the cosine to this text's embedding") String target;
     @Option(names = "--ig-steps", paramLabel = "N", defaultValue = "20", description = "integrated gradients' steps (default: ${DEFAULT-VALUE})") int igSteps;
     @Option(names = "--faithfulness-seeds", paramLabel = "N", defaultValue = "5",

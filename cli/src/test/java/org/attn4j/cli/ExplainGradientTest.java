@@ -35,7 +35,7 @@ class ExplainGradientTest {
         JsonNode g = new ObjectMapper().readTree(json.toFile()).get("attn4j").get("gradient");
         int n = g.get("tokens").size();
         assertEquals(2, g.get("sequence_starts").size());
-        for (String m : new String[] {"attention", "rollout", "flow", "grad-input", "ig", "relevance"}) {
+        for (String m : new String[] {"attention", "rollout", "flow", "grad-input", "ig", "relevance", "gim"}) {
             assertEquals(n, g.get("scores").get(m).size(), m);
             assertTrue(g.get("faithfulness").get("methods").has(m), m);
         }
@@ -60,7 +60,7 @@ class ExplainGradientTest {
         double[] gi = e.gradientTimesInput(ex);
         for (int i = 0; i < n; i++) assertEquals(gi[i], g.get("scores").get("grad-input").get(i).asDouble(), 1e-5);
         double total = 0;
-        for (String m : new String[] {"grad-input", "ig", "relevance", "head-grad"}) total += g.get("millis").get(m).asDouble();
+        for (String m : new String[] {"grad-input", "ig", "relevance", "gim", "head-grad"}) total += g.get("millis").get(m).asDouble();
         System.out.printf("gradient methods on a %d-token pair: %.0f ms in all (%s)%n", n, total, g.get("millis"));
     }
 

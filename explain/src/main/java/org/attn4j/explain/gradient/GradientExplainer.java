@@ -32,6 +32,7 @@ import org.attn4j.models.embed.Embedder;
  *       layer bottom to top R ← R + Ā·R with Ā = mean over heads of max(0, ∂f/∂A ⊙ A); the token
  *       scores are R's [CLS] row for CLS pooling, the mean of its rows for mean pooling (every output
  *       token enters the embedding equally).</li>
+ *   <li>{@link Method#GIM}: gradient × input under GIM's gradient modifications ({@link #gim}).</li>
  *   <li>{@link Method#ATTENTION}, {@link Method#ROLLOUT}, {@link Method#FLOW}: the last layer's
  *       head-averaged attention, rollout and flow, read off the same row(s) as relevance.</li>
  *   <li>{@link Method#HEAD_GRAD}: |∂f/∂ξ_h| per head (Michel et al.), not a token score.</li>
@@ -40,7 +41,7 @@ import org.attn4j.models.embed.Embedder;
 public final class GradientExplainer {
     /** The methods, with the names the command line uses. */
     public enum Method {
-        ATTENTION("attention"), ROLLOUT("rollout"), FLOW("flow"), GRAD_INPUT("grad-input"), IG("ig"), RELEVANCE("relevance"), HEAD_GRAD("head-grad");
+        ATTENTION("attention"), ROLLOUT("rollout"), FLOW("flow"), GRAD_INPUT("grad-input"), IG("ig"), RELEVANCE("relevance"), GIM("gim"), HEAD_GRAD("head-grad");
 
         public final String id;
 
@@ -151,6 +152,10 @@ public final class GradientExplainer {
     private record Points(BertGrad.Pass pass, double[] values, BertGrad.Gradients gradients) {}
 
     private Points run(Example ex, List<float[][]> points, boolean backward) {
+        return run(ex, points, backward, BertGrad.Rules.EXACT);
+    }
+
+    private Points run(Example ex, List<float[][]> points, boolean backward, BertGrad.Rules rules) {
         int s = ex.objective().sequences(), h = cfg.hidden();
         float[][] all = new float[points.size() * s][];
         for (int k = 0; k < points.size(); k++) for (int q = 0; q < s; q++) all[k * s + q] = points.get(k)[q];
@@ -167,7 +172,7 @@ public final class GradientExplainer {
                 for (int q = 0; q < s; q++) BertGrad.poolBackward(dp[q], off[k * s + q], pass.length(k * s + q), h, cfg.pooling(), dHidden);
             }
         }
-        return new Points(pass, values, backward ? pass.backward(dHidden, false) : null);
+        return new Points(pass, values, backward ? pass.backward(dHidden, false, rules) : null);
     }
 
     /** f of the example with the tokens of {@code ids} (per state, per sequence), batched on the encoder's fast path. */
@@ -206,6 +211,16 @@ public final class GradientExplainer {
     public double[] gradientTimesInput(Example ex) {
         float[][] x = words(ex);
         Points p = run(ex, java.util.Collections.singletonList(x), true);
+        return perToken(ex, x, null, new float[][][] {p.gradients().words()}, new double[] {1});
+    }
+
+    /**
+     * GIM (Edin et al. 2025): gradient × input with the gradient taken under {@link BertGrad.Rules#GIM}
+     * (frozen LayerNorm scale, softmax backward at temperature 2, Q and K gradients × 0.25, V × 0.5).
+     */
+    public double[] gim(Example ex) {
+        float[][] x = words(ex);
+        Points p = run(ex, java.util.Collections.singletonList(x), true, BertGrad.Rules.GIM);
         return perToken(ex, x, null, new float[][][] {p.gradients().words()}, new double[] {1});
     }
 
@@ -369,6 +384,7 @@ public final class GradientExplainer {
             case GRAD_INPUT -> gradientTimesInput(ex);
             case IG -> integratedGradients(ex, igSteps).scores();
             case RELEVANCE -> relevance(ex);
+            case GIM -> gim(ex);
             case ATTENTION, ROLLOUT, FLOW -> attentionScores(ex, m);
             case HEAD_GRAD -> throw new IllegalArgumentException("method: head-grad scores heads, not tokens");
         };

@@ -54,6 +54,18 @@ class GradientExplainerTest {
         }
     }
 
+    /** The trapezoid rule's error shrinks with the steps: the gap at 20 steps is below the gap at 5. */
+    @Test
+    void theCompletenessGapShrinksWithTheSteps() {
+        var ex = explainer.example("A young man is playing an old guitar on the stage.", "Someone performs music with an instrument.", null);
+        double[] gaps = new double[4];
+        int[] steps = {5, 10, 16, 20};
+        for (int i = 0; i < steps.length; i++) gaps[i] = explainer.integratedGradients(ex, steps[i]).completenessGap();
+        System.out.printf("IG completeness gap by steps %s: %s%n", java.util.Arrays.toString(steps), java.util.Arrays.toString(gaps));
+        assertTrue(gaps[3] < gaps[0], java.util.Arrays.toString(gaps));
+        assertTrue(gaps[3] < 0.01, java.util.Arrays.toString(gaps));
+    }
+
     @Test
     void gradientTimesInputIsTheDirectionalDerivativeAlongEachTokensOwnVector() {
         var ex = explainer.example("A man is playing a guitar.", "Someone plays an instrument.", null);
