@@ -107,7 +107,7 @@ final class ExplainCommand implements Callable<Integer> {
         if (!noReport) {
             Path html = (out != null ? out : Path.of("report.html")).toAbsolutePath();
             String page = HtmlReport.render(c, s, ReportOptions.defaults().text(pair == null ? input : input + " | " + pair).model(model)
-                    .importance(importanceScores));
+                    .importance(importanceScores).gradient(gradient));
             AtomicFiles.write(html, os -> os.write(page.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
             spec.commandLine().getErr().println("attn4j: report written to " + html);
             spec.commandLine().getErr().flush();

@@ -23,8 +23,8 @@ class ExplainGradientTest {
     @Test
     void allMethodsOnAPairWithTheirJson() throws IOException {
         StringWriter out = new StringWriter(), err = new StringWriter();
-        Path json = dir.resolve("gradient.json");
-        int code = Main.execute(new String[] {"explain", A, "--pair", B, "--methods", "all", "--json", json.toString(), "--no-report",
+        Path json = dir.resolve("gradient.json"), html = dir.resolve("report.html");
+        int code = Main.execute(new String[] {"explain", A, "--pair", B, "--methods", "all", "--json", json.toString(), "--out", html.toString(),
                 "--importance-sentences", "4"}, new PrintWriter(out, true), new PrintWriter(err, true));
         assertEquals(0, code, err.toString());
         String text = out.toString();
@@ -34,6 +34,17 @@ class ExplainGradientTest {
         assertTrue(text.contains("insertion AUC"), text);
         JsonNode g = new ObjectMapper().readTree(json.toFile()).get("attn4j").get("gradient");
         int n = g.get("tokens").size();
+        // the report has one strip per token method, a span per token, and the faithfulness table
+        String page = java.nio.file.Files.readString(html);
+        assertTrue(page.contains("<section class=\"card wide\" id=\"gradient\">"), "the gradient section");
+        for (String m : new String[] {"attention", "rollout", "flow", "grad-input", "ig", "relevance", "gim"}) {
+            int at = page.indexOf("<tr><th>" + m + "</th>");
+            assertTrue(at > 0, m + " strip");
+            String row = page.substring(at, page.indexOf("</tr>", at));
+            assertEquals(n, row.split("class=\"tok\"", -1).length - 1, m + ": one span per token");
+        }
+        assertTrue(page.contains("<th>deletion AUC</th>") && page.contains("<td>random</td>"), "the faithfulness table");
+        assertTrue(page.contains("@GRADIENT@") == false, "the mark is replaced");
         assertEquals(2, g.get("sequence_starts").size());
         for (String m : new String[] {"attention", "rollout", "flow", "grad-input", "ig", "relevance", "gim"}) {
             assertEquals(n, g.get("scores").get(m).size(), m);
