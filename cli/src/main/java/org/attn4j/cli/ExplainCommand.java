@@ -36,12 +36,28 @@ final class ExplainCommand implements Callable<Integer> {
     @Option(names = "--png", paramLabel = "DIR", description = "also write PNG heatmaps: grid.png and layerL_headH.png") Path png;
     @Option(names = "--importance", description = "instead: head importance by ablation and a head-pruning curve on the shipped paraphrase set (about a minute on 2 cores)") boolean importance;
     @Option(names = "--quick", description = "with --importance: fewer sentences and 25 % of heads per pruning step") boolean quick;
+    @Option(names = "--methods", paramLabel = "LIST", split = ",",
+            description = "also explain by gradient: comma-separated among attention, rollout, flow, grad-input, ig, relevance, gim, head-grad, or all") java.util.List<String> methods;
+    @Option(names = "--target", paramLabel = "TEXT", description = "with --methods and one text: explain the cosine to this text's embedding") String target;
+    @Option(names = "--ig-steps", paramLabel = "N", defaultValue = "20", description = "integrated gradients' steps (default: ${DEFAULT-VALUE})") int igSteps;
+    @Option(names = "--faithfulness-seeds", paramLabel = "N", defaultValue = "5",
+            description = "random orders averaged as the faithfulness baseline (default: ${DEFAULT-VALUE}; 0 = no faithfulness)") int faithfulnessSeeds;
+    @Option(names = "--faithfulness-pairs", paramLabel = "N",
+            description = "instead: the faithfulness table of the --methods over the first N shipped paraphrase pairs") Integer faithfulnessPairs;
     @Option(names = "--importance-sentences", paramLabel = "N", defaultValue = "8",
             description = "head importance in the report and summary: ablate each head over TEXT and N-1 shipped sentences (default: ${DEFAULT-VALUE}; 0 = skip)") int importanceSentences;
 
     @Override
     public Integer call() throws IOException {
         if (importance) return importance();
+        var gradientMethods = methods == null ? null : org.attn4j.explain.gradient.GradientReport.parseMethods(String.join(",", methods));
+        if (igSteps < 1) throw new IllegalArgumentException("--ig-steps: expected >= 1, got " + igSteps);
+        if (faithfulnessSeeds < 0) throw new IllegalArgumentException("--faithfulness-seeds: expected >= 0, got " + faithfulnessSeeds);
+        if (target != null && pair != null) throw new IllegalArgumentException("--target: not with --pair (the pair's cosine is the objective)");
+        if ((target != null || faithfulnessPairs != null) && gradientMethods == null) {
+            throw new IllegalArgumentException((target != null ? "--target" : "--faithfulness-pairs") + ": needs --methods");
+        }
+        if (faithfulnessPairs != null) return faithfulnessTable(gradientMethods);
         String input = text == null ? DEFAULT_TEXT : text;
         Embedder embedder = Embedder.load(model);
         CapturedAttention c = pair == null ? CapturedAttention.of(embedder, input) : CapturedAttention.ofPair(embedder, input, pair);
@@ -65,8 +81,25 @@ final class ExplainCommand implements Callable<Integer> {
                 spec.commandLine().getOut().printf(java.util.Locale.ROOT, "  %s: %.4f%n", h, scores.raw()[h.layer()][h.head()]);
             }
         }
+        org.attn4j.explain.gradient.GradientReport gradient = null;
+        if (gradientMethods != null) {
+            var explainer = new org.attn4j.explain.gradient.GradientExplainer(embedder, 0);
+            var example = explainer.example(input, pair, target);
+            java.util.List<String> headSet = null;
+            if (importanceSentences > 0) {
+                headSet = new java.util.ArrayList<>();
+                headSet.add(pair == null ? input : input + " " + pair);
+                for (var p : org.attn4j.explain.importance.Paraphrases.load()) {
+                    if (headSet.size() >= importanceSentences) break;
+                    headSet.add(p.sentence());
+                }
+            }
+            gradient = org.attn4j.explain.gradient.GradientReport.run(explainer, example, gradientMethods,
+                    new org.attn4j.explain.gradient.GradientReport.Options(igSteps, faithfulnessSeeds, headSet, importanceScores));
+            spec.commandLine().getOut().print(gradient.text());
+        }
         spec.commandLine().getOut().flush();
-        if (json != null) write(json, c, s, importanceResult);
+        if (json != null) write(json, c, s, importanceResult, gradient);
         if (png != null) {
             PngHeatmaps.write(c, png);
             spec.commandLine().getErr().println("attn4j: PNG heatmaps written to " + png.toAbsolutePath());
@@ -74,7 +107,7 @@ final class ExplainCommand implements Callable<Integer> {
         if (!noReport) {
             Path html = (out != null ? out : Path.of("report.html")).toAbsolutePath();
             String page = HtmlReport.render(c, s, ReportOptions.defaults().text(pair == null ? input : input + " | " + pair).model(model)
-                    .importance(importanceScores));
+                    .importance(importanceScores).gradient(gradient));
             AtomicFiles.write(html, os -> os.write(page.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
             spec.commandLine().getErr().println("attn4j: report written to " + html);
             spec.commandLine().getErr().flush();
@@ -84,8 +117,31 @@ final class ExplainCommand implements Callable<Integer> {
 
     /** Writes {@link org.attn4j.explain.report.JsonReport}'s document atomically; {@code importance} may be null. */
     static void write(Path file, CapturedAttention c, AttentionSummary s, org.attn4j.explain.importance.HeadAblation.Scores importance) throws IOException {
+        write(file, c, s, importance, null);
+    }
+
+    /** As above, with the gradient explanations under {@code attn4j.gradient} (null when --methods was not given). */
+    static void write(Path file, CapturedAttention c, AttentionSummary s, org.attn4j.explain.importance.HeadAblation.Scores importance,
+                      org.attn4j.explain.gradient.GradientReport gradient) throws IOException {
         ObjectNode root = org.attn4j.explain.report.JsonReport.build(c, s, importance);
+        ((ObjectNode) root.get("attn4j")).set("gradient", gradient == null ? null : gradient.json());
         AtomicFiles.write(file, os -> new ObjectMapper().writeValue(os, root));
+    }
+
+    /** {@code --faithfulness-pairs N}: the faithfulness table over the first N shipped pairs. */
+    private Integer faithfulnessTable(java.util.Set<org.attn4j.explain.gradient.GradientExplainer.Method> gradientMethods) throws IOException {
+        var all = org.attn4j.explain.importance.Paraphrases.load();
+        if (faithfulnessPairs < 1 || faithfulnessPairs > all.size()) {
+            throw new IllegalArgumentException("--faithfulness-pairs: expected 1.." + all.size() + ", got " + faithfulnessPairs);
+        }
+        int seeds = Math.max(1, faithfulnessSeeds);
+        var explainer = new org.attn4j.explain.gradient.GradientExplainer(Embedder.load(model), 0);
+        java.util.List<String[]> pairs = new java.util.ArrayList<>();
+        for (var p : all.subList(0, faithfulnessPairs)) pairs.add(new String[] {p.sentence(), p.paraphrase()});
+        var rows = org.attn4j.explain.gradient.GradientReport.table(explainer, pairs, gradientMethods, igSteps, seeds);
+        spec.commandLine().getOut().print(org.attn4j.explain.gradient.GradientReport.tableText(rows, pairs.size(), seeds));
+        spec.commandLine().getOut().flush();
+        return 0;
     }
 
     /** {@code --importance}: the five most important heads and the pruning curve, as text. */

@@ -29,6 +29,7 @@ public final class HtmlReport {
     private static final String DATA_MARK = "/*@DATA@*/";
     private static final String TITLE_MARK = "@TITLE@";
     private static final String MISSING_MARK = "@MISSING@";
+    private static final String GRADIENT_MARK = "@GRADIENT@";
 
     private HtmlReport() {}
 
@@ -47,7 +48,9 @@ public final class HtmlReport {
         // The title and missing marks all lie before the data mark; substituting only there leaves the text and the JSON untouched.
         int at = html.indexOf(DATA_MARK);
         if (at < 0) throw new IllegalStateException("template has no data mark");
-        String head = html.substring(0, at).replace(TITLE_MARK, escapeHtml(title)).replace(MISSING_MARK, missingNote);
+        // The gradient section (static HTML, no script) goes in first, so a title that happens to contain a mark is left alone.
+        String head = html.substring(0, at).replace(GRADIENT_MARK, o.gradient() == null ? "" : gradientSection(o.gradient()))
+                .replace(TITLE_MARK, escapeHtml(title)).replace(MISSING_MARK, missingNote);
         return head + json + html.substring(at + DATA_MARK.length());
     }
 
@@ -90,6 +93,42 @@ public final class HtmlReport {
         }
         root.put("missing", r.missing);
         return root;
+    }
+
+    /**
+     * One strip per token method: each token's background is red for a positive score and blue for a
+     * negative one, its strength |score| / max |score| of that method; the exact score is the token's
+     * tooltip. Then the faithfulness table.
+     */
+    static String gradientSection(org.attn4j.explain.gradient.GradientReport g) {
+        StringBuilder sb = new StringBuilder("<section class=\"card wide\" id=\"gradient\">\n  <h2>Token relevance by method</h2>\n  <p>");
+        sb.append(escapeHtml(String.format(java.util.Locale.ROOT, "Objective: %s = %.4f", g.example.objective().describe(), g.value)));
+        sb.append(". Red supports it, blue works against it; hover a token for its score.</p>\n  <table class=\"strips\">\n");
+        String[] tokens = g.example.flatTokens();
+        for (var e : g.scores.entrySet()) {
+            double max = 0;
+            for (double v : e.getValue()) if (Double.isFinite(v)) max = Math.max(max, Math.abs(v));
+            sb.append("    <tr><th>").append(escapeHtml(e.getKey().id)).append("</th><td>");
+            for (int i = 0; i < tokens.length; i++) {
+                double v = e.getValue()[i], a = max == 0 || !Double.isFinite(v) ? 0 : Math.abs(v) / max;
+                String rgb = v >= 0 ? "220,50,47" : "38,139,210";
+                sb.append(String.format(java.util.Locale.ROOT, "<span class=\"tok\" style=\"background:rgba(%s,%.3f)\" title=\"%s\">", rgb, a,
+                        escapeHtml(String.format(java.util.Locale.ROOT, "%.5g", v)))).append(escapeHtml(tokens[i])).append("</span> ");
+            }
+            sb.append("</td></tr>\n");
+        }
+        sb.append("  </table>\n");
+        if (!g.faithfulness.isEmpty()) {
+            sb.append("  <h2>Faithfulness</h2>\n  <p>f as tokens are replaced by [PAD] in each method's order (deletion) or restored (insertion); ")
+                    .append("area over the fraction of tokens. Lower deletion and higher insertion areas are more faithful.</p>\n")
+                    .append("  <table class=\"faithfulness\"><tr><th>method</th><th>deletion AUC</th><th>insertion AUC</th></tr>\n");
+            for (var f : g.faithfulness.entrySet()) {
+                sb.append(String.format(java.util.Locale.ROOT, "    <tr><td>%s</td><td>%.4f</td><td>%.4f</td></tr>%n", escapeHtml(f.getKey()),
+                        f.getValue().deletionAuc(), f.getValue().insertionAuc()));
+            }
+            sb.append("  </table>\n");
+        }
+        return sb.append("</section>").toString();
     }
 
     /**

@@ -224,6 +224,44 @@ public final class BertEncoder {
     public BertConfig config() { return cfg; }
 
     /**
+     * The parameters as new row-major float arrays under their canonical names (linear weights
+     * {@code [in, out]}, see {@code BertWeights.expected}), for {@link BertGrad}. Costs a copy of the weights.
+     */
+    java.util.Map<String, float[]> parameterArrays() {
+        java.util.Map<String, float[]> m = new java.util.LinkedHashMap<>();
+        m.put("embeddings.word_embeddings.weight", wordEmb.toArray(ValueLayout.JAVA_FLOAT));
+        m.put("embeddings.position_embeddings.weight", posEmb.clone());
+        m.put("embeddings.token_type_embeddings.weight", typeEmb.clone());
+        m.put("embeddings.LayerNorm.weight", embLnW.clone());
+        m.put("embeddings.LayerNorm.bias", embLnB.clone());
+        int h = cfg.hidden();
+        for (int l = 0; l < layers.length; l++) {
+            String p = "encoder.layer." + l + ".";
+            Layer layer = layers[l];
+            float[] qkv = layer.qkv().unpacked();
+            String[] names = {"attention.self.query", "attention.self.key", "attention.self.value"};
+            for (int part = 0; part < 3; part++) {
+                float[] w = new float[h * h], b = new float[h];
+                for (int r = 0; r < h; r++) System.arraycopy(qkv, r * 3 * h + part * h, w, r * h, h);
+                System.arraycopy(layer.qkv().b, part * h, b, 0, h);
+                m.put(p + names[part] + ".weight", w);
+                m.put(p + names[part] + ".bias", b);
+            }
+            m.put(p + "attention.output.dense.weight", layer.attnOut().unpacked());
+            m.put(p + "attention.output.dense.bias", layer.attnOut().b.clone());
+            m.put(p + "attention.output.LayerNorm.weight", layer.ln1W().clone());
+            m.put(p + "attention.output.LayerNorm.bias", layer.ln1B().clone());
+            m.put(p + "intermediate.dense.weight", layer.ffnIn().unpacked());
+            m.put(p + "intermediate.dense.bias", layer.ffnIn().b.clone());
+            m.put(p + "output.dense.weight", layer.ffnOut().unpacked());
+            m.put(p + "output.dense.bias", layer.ffnOut().b.clone());
+            m.put(p + "output.LayerNorm.weight", layer.ln2W().clone());
+            m.put(p + "output.LayerNorm.bias", layer.ln2B().clone());
+        }
+        return m;
+    }
+
+    /**
      * Runs the encoder.
      *
      * @param ids     token ids per sequence (unpadded; each 1..maxPositions long)

@@ -55,6 +55,16 @@ final class PackedLinear {
         return new PackedLinear(in, out, packed, b, true);
     }
 
+    /** W as a new row-major {@code [in, out]} array (the panels unpacked). */
+    float[] unpacked() {
+        float[] w = new float[in * out];
+        for (int p = 0; p * PANEL < out; p++) {
+            int c0 = p * PANEL, width = Math.min(PANEL, out - c0);
+            for (int r = 0; r < in; r++) System.arraycopy(packed, (p * in + r) * PANEL, w, r * out + c0, width);
+        }
+        return w;
+    }
+
     /** W in panels (see the class comment); not a copy. */
     float[] packed() { return packed; }
 
