@@ -161,19 +161,16 @@ public final class EmbeddingServer implements AutoCloseable {
         route(r, "GET", "/explain", this::explainHtml);
         route(r, "GET", "/health", this::health);
         route(r, "GET", "/metrics", this::metrics);
+        // Our routes answer through the wrapper below; these only see paths and methods no route matched.
         r.error(404, ctx -> {
-            if (ctx.result() == null || ctx.result().isEmpty()) {
-                writeError(ctx, new ApiError(404, "invalid_request_error", null, "not_found",
-                        ctx.method() + " " + ctx.path() + " is not a route of this service", Map.of()));
-                ctx.contentType(JSON).result(ctx.<byte[]>attribute(REPLY_BODY));
-            }
+            writeError(ctx, new ApiError(404, "invalid_request_error", null, "not_found",
+                    ctx.method() + " " + ctx.path() + " is not a route of this service", Map.of()));
+            ctx.contentType(JSON).result(ctx.<byte[]>attribute(REPLY_BODY));
         });
         r.error(405, ctx -> {
-            if (ctx.result() == null || ctx.result().isEmpty()) {
-                writeError(ctx, new ApiError(405, "invalid_request_error", null, "method_not_allowed",
-                        ctx.method() + " is not allowed on " + ctx.path(), Map.of()));
-                ctx.contentType(JSON).result(ctx.<byte[]>attribute(REPLY_BODY));
-            }
+            writeError(ctx, new ApiError(405, "invalid_request_error", null, "method_not_allowed",
+                    ctx.method() + " is not allowed on " + ctx.path(), Map.of()));
+            ctx.contentType(JSON).result(ctx.<byte[]>attribute(REPLY_BODY));
         });
     }
 
