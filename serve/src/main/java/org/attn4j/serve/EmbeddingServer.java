@@ -35,6 +35,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import org.attn4j.explain.report.Explanation;
 import org.attn4j.models.embed.Embedder;
 import org.attn4j.models.tokenizer.Encoding;
+import org.eclipse.jetty.server.AbstractConnector;
 import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.util.component.Graceful;
 
@@ -755,6 +756,9 @@ public final class EmbeddingServer implements AutoCloseable {
             stopping = true;
         }
         for (Connector c : app.jettyServer().server().getConnectors()) {
+            // Jetty would cut open connections' idle timeout to 1 s, failing admitted requests still waiting for the
+            // encoder on a busy machine; the grace period below bounds the wait instead.
+            if (c instanceof AbstractConnector ac) ac.setShutdownIdleTimeout(-1);
             if (c instanceof Graceful g) g.shutdown();
         }
         long deadline = System.nanoTime() + grace.toNanos();
