@@ -20,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -71,7 +72,7 @@ class ServeCommandTest {
             assertEquals(200, post(u, "/embed", "{\"inputs\":\"hi\"}", "Authorization", "Bearer " + key).statusCode());
             // Requests in flight when SIGTERM arrives are still answered.
             List<CompletableFuture<HttpResponse<String>>> inFlight = new ArrayList<>();
-            String body = "{\"inputs\":" + OM.writeValueAsString(java.util.Collections.nCopies(64, "a sentence to keep the encoder busy for a while")) + "}";
+            String body = "{\"inputs\":" + OM.writeValueAsString(Collections.nCopies(64, "a sentence to keep the encoder busy for a while")) + "}";
             for (int i = 0; i < 6; i++) {
                 inFlight.add(CLIENT.sendAsync(HttpRequest.newBuilder(u.resolve("/embed")).header("Authorization", "Bearer " + key)
                         .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString()));
