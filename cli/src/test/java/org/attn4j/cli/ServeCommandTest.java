@@ -122,7 +122,7 @@ class ServeCommandTest {
                 "--rounds", "1", "--warmup", "8");
         assertEquals(0, r.code(), r.err() + r.out());
         assertTrue(r.out().contains("server text/s") && r.out().contains("offline text/s") && r.out().contains("p99 ms"), r.out());
-        Matcher m = Pattern.compile("(?m)^\\s+1\\s+(\\d+)\\s+\\S+\\s+\\S+\\s+\\S+x\\s+\\S+\\s+\\S+\\s+\\S+\\s+(\\d+)\\s+(\\d+)\\s+(\\d+)\\s*$").matcher(r.out());
+        Matcher m = Pattern.compile("(?m)^\\s+1\\s+(\\d+)\\s+\\S+\\s+\\S+\\s+\\S+x\\s+\\S+\\s+\\S+\\s+\\S+\\s+(\\d+)\\s+(\\d+)\\s+(\\d+)\\s+\\S+\\s+\\S+%\\s*$").matcher(r.out());
         assertTrue(m.find(), r.out());
         assertEquals("0", m.group(2), "failures");
         assertEquals("0", m.group(3), "lost");

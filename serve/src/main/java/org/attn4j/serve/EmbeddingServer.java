@@ -1,5 +1,6 @@
 package org.attn4j.serve;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -72,6 +73,7 @@ public final class EmbeddingServer implements AutoCloseable {
     private final List<byte[]> keyDigests = new ArrayList<>();
     private final ReentrantLock explainLock = new ReentrantLock(true);
     private final AtomicInteger inFlight = new AtomicInteger();
+    private final Map<String, Timer> timers = new java.util.concurrent.ConcurrentHashMap<>();
     private final AtomicLong admitted = new AtomicLong();
     private final long created = Instant.now().getEpochSecond();
     private final Object stateLock = new Object();
@@ -217,10 +219,10 @@ public final class EmbeddingServer implements AutoCloseable {
                 boolean delivered = send(ctx);
                 long ns = System.nanoTime() - t0;
                 int status = ctx.statusCode();
-                Timer.builder("attn4j.http.requests").description("HTTP requests by route and status")
-                        .tag("route", path).tag("method", method).tag("status", Integer.toString(status))
-                        .publishPercentileHistogram().register(registry).record(ns, TimeUnit.NANOSECONDS);
-                cfg.accessLog().accept(String.format(Locale.ROOT,
+                timers.computeIfAbsent(method + " " + path + " " + status, k -> Timer.builder("attn4j.http.requests")
+                        .description("HTTP requests by route and status").tag("route", path).tag("method", method)
+                        .tag("status", Integer.toString(status)).publishPercentileHistogram().register(registry)).record(ns, TimeUnit.NANOSECONDS);
+                if (cfg.accessLog() != null) cfg.accessLog().accept(String.format(Locale.ROOT,
                         "attn4j.access ts=%s method=%s route=%s status=%d ms=%.3f inputs=%d tokens=%d model=%s remote=%s%s",
                         Instant.now(), method, path, status, ns / 1e6, log.inputs, log.tokens, log.model == null ? "-" : log.model, ctx.ip(),
                         delivered ? "" : " client=gone"));
@@ -388,25 +390,34 @@ public final class EmbeddingServer implements AutoCloseable {
         log.inputs = ids.length;
         float[][] emb = embed(m, ids, false, log);
 
-        ObjectNode o = OM.createObjectNode();
-        o.put("object", "list");
-        ArrayNode data = o.putArray("data");
-        for (int i = 0; i < emb.length; i++) {
-            float[] e = dims == null ? emb[i] : truncateRenormalise(emb[i], dims);
-            ObjectNode d = data.addObject();
-            d.put("object", "embedding");
-            d.put("index", i);
-            if (format.equals("base64")) d.put("embedding", base64(e));
-            else {
-                ArrayNode a = d.putArray("embedding");
-                for (float v : e) a.add(v);
+        // Written as a stream, not a tree: a response holds thousands of numbers.
+        java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream(64 + emb.length * (format.equals("base64") ? 2200 : 4400));
+        try (JsonGenerator g = OM.getFactory().createGenerator(buf)) {
+            g.writeStartObject();
+            g.writeStringField("object", "list");
+            g.writeArrayFieldStart("data");
+            for (int i = 0; i < emb.length; i++) {
+                float[] e = dims == null ? emb[i] : truncateRenormalise(emb[i], dims);
+                g.writeStartObject();
+                g.writeStringField("object", "embedding");
+                g.writeNumberField("index", i);
+                if (format.equals("base64")) g.writeStringField("embedding", base64(e));
+                else {
+                    g.writeArrayFieldStart("embedding");
+                    for (float v : e) g.writeNumber(v);
+                    g.writeEndArray();
+                }
+                g.writeEndObject();
             }
+            g.writeEndArray();
+            g.writeStringField("model", m.name());
+            g.writeObjectFieldStart("usage");
+            g.writeNumberField("prompt_tokens", log.tokens);
+            g.writeNumberField("total_tokens", log.tokens);
+            g.writeEndObject();
+            g.writeEndObject();
         }
-        o.put("model", m.name());
-        ObjectNode usage = o.putObject("usage");
-        usage.put("prompt_tokens", log.tokens);
-        usage.put("total_tokens", log.tokens);
-        json(ctx, o);
+        reply(ctx, JSON, buf.toByteArray());
     }
 
     /** The first {@code dims} components, L2-normalised again (Matryoshka-style shortening; the pooled vector is normalised first). */
@@ -530,12 +541,17 @@ public final class EmbeddingServer implements AutoCloseable {
         int[][] ids = tokenize(teiInputs(body), "inputs", m, truncate);
         log.inputs = ids.length;
         float[][] emb = embed(m, ids, !normalize, log);
-        ArrayNode out = OM.createArrayNode();
-        for (float[] e : emb) {
-            ArrayNode a = out.addArray();
-            for (float v : e) a.add(v);
+        java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream(16 + emb.length * 4400);
+        try (JsonGenerator g = OM.getFactory().createGenerator(buf)) {
+            g.writeStartArray();
+            for (float[] e : emb) {
+                g.writeStartArray();
+                for (float v : e) g.writeNumber(v);
+                g.writeEndArray();
+            }
+            g.writeEndArray();
         }
-        json(ctx, out);
+        reply(ctx, JSON, buf.toByteArray());
     }
 
     private List<String> teiInputs(ObjectNode body) {

@@ -20,7 +20,7 @@ import java.util.function.Consumer;
  * @param apiKeys        accepted bearer keys; empty = no authentication
  * @param corsOrigin     the allowed browser origin ({@code *} for any), or null for no CORS headers
  * @param grace          how long a graceful stop waits for in-flight requests
- * @param accessLog      where one line per request goes (never holds keys)
+ * @param accessLog      where one line per request goes (never holds keys); null for none
  */
 public record ServeConfig(List<String> models, String host, int port, int threads, int maxBatchTokens, int maxQueue,
                           int maxInputTokens, int maxInputs, long maxBodyBytes, List<String> apiKeys, String corsOrigin,
