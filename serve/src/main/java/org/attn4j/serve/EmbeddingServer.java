@@ -771,10 +771,11 @@ public final class EmbeddingServer implements AutoCloseable {
             if (stopped) return true;
             stopping = true;
         }
-        for (Connector c : app.jettyServer().server().getConnectors()) {
+        Connector[] connectors = app.jettyServer().server().getConnectors();
+        for (Connector c : connectors) {
             // Jetty would cut open connections' idle timeout to 1 s, failing admitted requests still waiting for the
-            // encoder on a busy machine; the grace period below bounds the wait instead.
-            if (c instanceof AbstractConnector ac) ac.setShutdownIdleTimeout(-1);
+            // encoder on a busy machine; the grace period bounds them instead.
+            if (c instanceof AbstractConnector ac) ac.setShutdownIdleTimeout(Math.max(1, grace.toMillis()));
             if (c instanceof Graceful g) g.shutdown();
         }
         long deadline = System.nanoTime() + grace.toNanos();
@@ -786,6 +787,23 @@ public final class EmbeddingServer implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 break;
             }
+        }
+        // Every admitted request has been answered (written and flushed). A shut connector no longer reads new
+        // requests from open keep-alive connections, so end them now (FIN after the data already sent, never a
+        // reset) instead of leaving their clients waiting for the idle timeout.
+        for (Connector c : connectors) {
+            for (org.eclipse.jetty.io.EndPoint ep : c.getConnectedEndPoints()) {
+                try {
+                    ep.shutdownOutput();
+                } catch (RuntimeException ignored) {
+                    // already closed
+                }
+            }
+        }
+        try {
+            Thread.sleep(50); // lets clients read their last answer and see the end of stream before sockets close
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
         app.stop();
         for (Served s : models.values()) s.batcher().close();
