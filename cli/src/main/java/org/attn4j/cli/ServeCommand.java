@@ -48,12 +48,11 @@ final class ServeCommand implements Callable<Integer>, Main.OneLineErrors {
                     err.flush();
                 }).validate();
         EmbeddingServer server = EmbeddingServer.start(cfg);
+        java.util.concurrent.CompletableFuture<Boolean> drained = new java.util.concurrent.CompletableFuture<>();
         Thread stopper = new Thread(() -> {
             err.println("attn4j: stopping: no new requests; finishing those in flight (at most " + grace + " s)");
             err.flush();
-            boolean drained = server.stop();
-            err.println(drained ? "attn4j: stopped" : "attn4j: stopped with requests unfinished after the grace period");
-            err.flush();
+            drained.complete(server.stop());
         }, "attn4j-serve-stop");
         onSignal("TERM", stopper);
         onSignal("INT", stopper);
@@ -69,6 +68,10 @@ final class ServeCommand implements Callable<Integer>, Main.OneLineErrors {
                 + (cfg.apiKeys().isEmpty() ? "" : " (API keys required)") + (cors == null ? "" : " (CORS: " + cors + ")"));
         err.flush();
         server.awaitStopped();
+        // Reported here, on the command's thread, so the line is out before the process exits.
+        boolean all = drained.getNow(true) || drained.join();
+        err.println(all ? "attn4j: stopped" : "attn4j: stopped with requests unfinished after the grace period");
+        err.flush();
         return 0;
     }
 
