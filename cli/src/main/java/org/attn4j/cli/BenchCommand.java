@@ -22,7 +22,7 @@ import picocli.CommandLine.Model.CommandSpec;
 /** {@code attn4j bench ...}: benchmarks. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks (not tests): median times, GFLOP/s, % of the measured FMA peak.",
         subcommands = {BenchCommand.Sdpa.class, BenchCommand.Embed.class, BenchCommand.EmbedTexts.class, BenchCommand.Variants.class,
-                BenchCommand.Train.class})
+                BenchCommand.Train.class, BenchCommand.Serve.class})
 final class BenchCommand implements Runnable {
     @Spec CommandSpec spec;
 
@@ -372,6 +372,58 @@ final class BenchCommand implements Runnable {
             out.print(org.attn4j.bench.train.TrainBench.table(rows));
             out.flush();
             return 0;
+        }
+    }
+
+    @Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
+            description = {"Load test of attn4j serve on 127.0.0.1: starts the server in this process, keeps --concurrency requests",
+                    "in flight (a JDK HttpClient client), checks every answer against the offline Embedder, and times the offline",
+                    "Embedder (batch 32, as attn4j embed) on the same texts and threads, interleaved round by round."})
+    static final class Serve implements Callable<Integer> {
+        @Spec CommandSpec spec;
+
+        @Option(names = "--concurrency", paramLabel = "N", defaultValue = "64", description = "requests in flight (default: ${DEFAULT-VALUE})") int concurrency;
+        @Option(names = "--requests", paramLabel = "N", defaultValue = "5000", description = "measured requests per thread count (default: ${DEFAULT-VALUE})") int requests;
+        @Option(names = "--texts-per-request", paramLabel = "N|A..B", defaultValue = "1", description = "texts per request, fixed or drawn from A..B (default: ${DEFAULT-VALUE})") String textsPerRequest;
+        @Option(names = "--threads", paramLabel = "T,T,...", split = ",", description = "encoder thread counts, each run in turn (default: 1 and all cores)") int[] threads;
+        @Option(names = "--model", paramLabel = "NAME|PATH", defaultValue = "all-minilm-l6-v2", description = "as for attn4j embed (default: ${DEFAULT-VALUE})") String model;
+        @Option(names = "--rounds", paramLabel = "N", defaultValue = "5", description = "interleaved offline/server rounds (default: ${DEFAULT-VALUE})") int rounds;
+        @Option(names = "--warmup", paramLabel = "N", defaultValue = "500", description = "untimed requests first (default: ${DEFAULT-VALUE})") int warmup;
+        @Option(names = "--max-batch-tokens", paramLabel = "N", defaultValue = "16384", description = "the server's batch limit (default: ${DEFAULT-VALUE})") int maxBatchTokens;
+
+        @Override
+        public Integer call() throws IOException, InterruptedException {
+            int min, max;
+            try {
+                String[] p = textsPerRequest.split("\\.\\.", -1);
+                min = Integer.parseInt(p[0].trim());
+                max = p.length == 2 ? Integer.parseInt(p[1].trim()) : min;
+                if (p.length > 2) throw new NumberFormatException();
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--texts-per-request: expected N or A..B, got '" + textsPerRequest + "'");
+            }
+            int cores = Runtime.getRuntime().availableProcessors();
+            int[] t = threads != null ? threads : (cores > 1 ? new int[] {1, cores} : new int[] {1});
+            for (int x : t) if (x < 1) throw new IllegalArgumentException("--threads: expected counts >= 1, got " + x);
+            PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
+            List<org.attn4j.serve.LoadBench.Report> reports = new ArrayList<>();
+            for (int x : t) {
+                var o = new org.attn4j.serve.LoadBench.Options(model, concurrency, requests, min, max, x, rounds, warmup, maxBatchTokens, 42);
+                reports.add(org.attn4j.serve.LoadBench.run(o, msg -> {
+                    err.println("  " + msg);
+                    err.flush();
+                }));
+            }
+            out.printf("attn4j serve on 127.0.0.1, %d requests of %s text(s), %d in flight; offline = Embedder batch 32, same texts and threads%n",
+                    requests, textsPerRequest, concurrency);
+            out.print(org.attn4j.serve.LoadBench.table(reports));
+            int bad = 0;
+            for (var r : reports) {
+                bad += r.failures() + r.lost();
+                if (r.firstProblem() != null) out.println("first problem (threads " + r.threads() + "): " + r.firstProblem());
+            }
+            out.flush();
+            return bad == 0 ? 0 : 1;
         }
     }
 }

@@ -7,9 +7,8 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.attn4j.explain.capture.AttentionSummary;
 import org.attn4j.explain.capture.CapturedAttention;
-import org.attn4j.explain.report.HtmlReport;
+import org.attn4j.explain.report.Explanation;
 import org.attn4j.explain.report.PngHeatmaps;
-import org.attn4j.explain.report.ReportOptions;
 import org.attn4j.models.embed.Embedder;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -59,55 +58,41 @@ final class ExplainCommand implements Callable<Integer> {
         }
         if (faithfulnessPairs != null) return faithfulnessTable(gradientMethods);
         String input = text == null ? DEFAULT_TEXT : text;
+        if (importanceSentences < 0) throw new IllegalArgumentException("--importance-sentences: expected >= 0, got " + importanceSentences);
         Embedder embedder = Embedder.load(model);
         CapturedAttention c = pair == null ? CapturedAttention.of(embedder, input) : CapturedAttention.ofPair(embedder, input, pair);
         AttentionSummary s = AttentionSummary.of(c);
         spec.commandLine().getOut().print(s.text(c));
-        double[][] importanceScores = null;
         org.attn4j.explain.importance.HeadAblation.Scores importanceResult = null;
-        if (importanceSentences < 0) throw new IllegalArgumentException("--importance-sentences: expected >= 0, got " + importanceSentences);
         if (importanceSentences > 0) {
-            java.util.List<String> set = new java.util.ArrayList<>();
-            set.add(pair == null ? input : input + " " + pair);
-            for (var p : org.attn4j.explain.importance.Paraphrases.load()) {
-                if (set.size() >= importanceSentences) break;
-                set.add(p.sentence());
-            }
-            var scores = org.attn4j.explain.importance.HeadAblation.score(embedder, set);
-            importanceScores = scores.normalised();
-            importanceResult = scores;
+            var set = Explanation.importanceSet(pair == null ? input : input + " " + pair, importanceSentences);
+            importanceResult = org.attn4j.explain.importance.HeadAblation.score(embedder, set);
             spec.commandLine().getOut().printf("most important heads (mean 1 - cosine of the embedding with the head zeroed, %d sentences):%n", set.size());
-            for (var h : scores.top(5)) {
-                spec.commandLine().getOut().printf(java.util.Locale.ROOT, "  %s: %.4f%n", h, scores.raw()[h.layer()][h.head()]);
+            for (var h : importanceResult.top(5)) {
+                spec.commandLine().getOut().printf(java.util.Locale.ROOT, "  %s: %.4f%n", h, importanceResult.raw()[h.layer()][h.head()]);
             }
         }
-        org.attn4j.explain.gradient.GradientReport gradient = null;
+        Explanation explanation = new Explanation(c, s, importanceResult, pair == null ? input : input + " | " + pair);
         if (gradientMethods != null) {
             var explainer = new org.attn4j.explain.gradient.GradientExplainer(embedder, 0);
             var example = explainer.example(input, pair, target);
-            java.util.List<String> headSet = null;
-            if (importanceSentences > 0) {
-                headSet = new java.util.ArrayList<>();
-                headSet.add(pair == null ? input : input + " " + pair);
-                for (var p : org.attn4j.explain.importance.Paraphrases.load()) {
-                    if (headSet.size() >= importanceSentences) break;
-                    headSet.add(p.sentence());
-                }
-            }
-            gradient = org.attn4j.explain.gradient.GradientReport.run(explainer, example, gradientMethods,
+            java.util.List<String> headSet = importanceSentences > 0
+                    ? Explanation.importanceSet(pair == null ? input : input + " " + pair, importanceSentences) : null;
+            double[][] importanceScores = importanceResult == null ? null : importanceResult.normalised();
+            var gradient = org.attn4j.explain.gradient.GradientReport.run(explainer, example, gradientMethods,
                     new org.attn4j.explain.gradient.GradientReport.Options(igSteps, faithfulnessSeeds, headSet, importanceScores));
             spec.commandLine().getOut().print(gradient.text());
+            explanation = explanation.withGradient(gradient);
         }
         spec.commandLine().getOut().flush();
-        if (json != null) write(json, c, s, importanceResult, gradient);
+        if (json != null) write(json, explanation);
         if (png != null) {
             PngHeatmaps.write(c, png);
             spec.commandLine().getErr().println("attn4j: PNG heatmaps written to " + png.toAbsolutePath());
         }
         if (!noReport) {
             Path html = (out != null ? out : Path.of("report.html")).toAbsolutePath();
-            String page = HtmlReport.render(c, s, ReportOptions.defaults().text(pair == null ? input : input + " | " + pair).model(model)
-                    .importance(importanceScores).gradient(gradient));
+            String page = explanation.html(model);
             AtomicFiles.write(html, os -> os.write(page.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
             spec.commandLine().getErr().println("attn4j: report written to " + html);
             spec.commandLine().getErr().flush();
@@ -115,16 +100,9 @@ final class ExplainCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Writes {@link org.attn4j.explain.report.JsonReport}'s document atomically; {@code importance} may be null. */
-    static void write(Path file, CapturedAttention c, AttentionSummary s, org.attn4j.explain.importance.HeadAblation.Scores importance) throws IOException {
-        write(file, c, s, importance, null);
-    }
-
-    /** As above, with the gradient explanations under {@code attn4j.gradient} (null when --methods was not given). */
-    static void write(Path file, CapturedAttention c, AttentionSummary s, org.attn4j.explain.importance.HeadAblation.Scores importance,
-                      org.attn4j.explain.gradient.GradientReport gradient) throws IOException {
-        ObjectNode root = org.attn4j.explain.report.JsonReport.build(c, s, importance);
-        ((ObjectNode) root.get("attn4j")).set("gradient", gradient == null ? null : gradient.json());
+    /** Writes the explanation's JSON document ({@link Explanation#json}) atomically. */
+    static void write(Path file, Explanation explanation) throws IOException {
+        ObjectNode root = explanation.json();
         AtomicFiles.write(file, os -> new ObjectMapper().writeValue(os, root));
     }
 
