@@ -151,6 +151,9 @@ public final class Trainer {
                 evals.add(eval);
                 reached = eval.accuracy() >= config.targetAccuracy();
             }
+            // The listener sees the step before its checkpoint is written, so whatever it records about the
+            // step (a metrics file) can be on disk before a checkpoint that a resume would continue after.
+            if (listener != null) listener.accept(new Progress(step, eval, config.steps()));
             if (checkpointRoot != null && ((s + 1) % checkpointEvery == 0 || s + 1 == config.steps() || reached)) {
                 try {
                     Checkpoint.save(checkpointRoot, model, optimiser, new Checkpoint.State(s + 1, drawn, seed, model.threads(), config), keep);
@@ -158,7 +161,6 @@ public final class Trainer {
                     throw new UncheckedIOException("checkpoint: could not write under " + checkpointRoot + ": " + e.getMessage(), e);
                 }
             }
-            if (listener != null) listener.accept(new Progress(step, eval, config.steps()));
         }
         startStep = 0;
         skipBatches = 0;
