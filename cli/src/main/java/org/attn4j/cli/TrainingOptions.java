@@ -46,6 +46,9 @@ final class TrainingOptions {
     @Option(names = "--mlp", paramLabel = "KIND", defaultValue = "gelu", description = "feed-forward block: gelu or swiglu (default: ${DEFAULT-VALUE})")
     String mlp;
 
+    @Option(names = "--mlp-ratio", paramLabel = "R", defaultValue = "4", description = "MLP hidden width as a multiple of --d-model (default: ${DEFAULT-VALUE})")
+    int mlpRatio;
+
     @Option(names = "--untied", description = "a separate output projection (lm_head) instead of the token embedding")
     boolean untied;
 
@@ -121,6 +124,7 @@ final class TrainingOptions {
         }
         if (text != null && !Files.exists(text)) throw new IllegalArgumentException("--text: no such file or directory: " + text);
         positive("--copy-tokens", copyTokens);
+        positive("--mlp-ratio", mlpRatio);
         if (checkpointEvery != null) positive("--checkpoint-every", checkpointEvery);
         oneOf("--positions", positions, POSITIONS);
         oneOf("--norm", norm, List.of("layer", "rms"));

@@ -133,7 +133,7 @@ final class TrainingRun {
      */
     static TransformerConfig modelConfig(TrainingOptions o, TrainableAttention mechanism, String name, Map<String, String> settings,
                                          Tasks.Prepared task, int dModel) {
-        TransformerConfig c = TransformerConfig.gpt(task.vocab(), task.seqLen(), o.layers, dModel, o.heads)
+        TransformerConfig c = TransformerConfig.gpt(task.vocab(), task.seqLen(), o.layers, dModel, o.heads).withMlpRatio(o.mlpRatio)
                 .withLearnedPositions(o.positions.equals("learned")).withRope(o.positions.equals("rope"))
                 .withNorm(o.norm.equals("rms") ? TransformerConfig.Norm.RMS : TransformerConfig.Norm.LAYER)
                 .withMlp(o.mlp.equals("swiglu") ? TransformerConfig.Mlp.SWIGLU : TransformerConfig.Mlp.GELU)
@@ -149,7 +149,7 @@ final class TrainingRun {
     }
 
     /** The model's initial weights come from a seed of their own, so weights and data share no random stream. */
-    static long modelSeed(long seed) { return seed * 0x9E3779B97F4A7C15L + 0x2545F4914F6CDD1DL; }
+    static long modelSeed(long seed) { return Trainer.modelSeed(seed); }
 
     /**
      * Trains {@code plan} into {@code dir} (created if missing) and returns its summary. Files of an

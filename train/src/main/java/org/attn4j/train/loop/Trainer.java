@@ -167,6 +167,13 @@ public final class Trainer {
         return new Result(steps, evals, reached, (System.nanoTime() - start) / 1e9);
     }
 
+    /**
+     * The seed of a run's initial weights, derived from the run's seed (which seeds its data), so
+     * weights and data share no random stream. {@code attn4j train --seed S} initialises with
+     * {@code modelSeed(S)}.
+     */
+    public static long modelSeed(long runSeed) { return runSeed * 0x9E3779B97F4A7C15L + 0x2545F4914F6CDD1DL; }
+
     /** Loss (mean over all marked positions) and accuracy of {@code model} on {@code batches}, without gradients. */
     public static Eval evaluate(TransformerLM model, List<Batch> batches, int step) {
         double lossSum = 0;
