@@ -52,7 +52,7 @@ public final class MqarTarget {
                          int threads) {
 
         public static Recipe defaults() {
-            return new Recipe(4, 0, 128, 64, 64, 1, "rope", 4, 1e-2f, 1e-3f, 200, 0.1f, 32, 4000, 200, 16, 1);
+            return new Recipe(4, 0, 128, 64, 64, 1, "rope", 4, 3e-3f, 3e-4f, 200, 0.1f, 64, 20000, 250, 8, 1);
         }
 
         public TransformerConfig model() {
