@@ -49,6 +49,10 @@ final class TrainingOptions {
     @Option(names = "--mlp-ratio", paramLabel = "R", defaultValue = "4", description = "MLP hidden width as a multiple of --d-model (default: ${DEFAULT-VALUE})")
     int mlpRatio;
 
+    @Option(names = "--init-std", paramLabel = "STD", defaultValue = "0.02",
+            description = "standard deviation of the initial embeddings and matrices; the residual projections get STD/sqrt(2·layers) (default: ${DEFAULT-VALUE}, GPT-2's)")
+    float initStd;
+
     @Option(names = "--untied", description = "a separate output projection (lm_head) instead of the token embedding")
     boolean untied;
 
@@ -125,6 +129,7 @@ final class TrainingOptions {
         if (text != null && !Files.exists(text)) throw new IllegalArgumentException("--text: no such file or directory: " + text);
         positive("--copy-tokens", copyTokens);
         positive("--mlp-ratio", mlpRatio);
+        if (!(initStd > 0) || !Float.isFinite(initStd)) throw new IllegalArgumentException("--init-std: expected a positive standard deviation, got " + initStd);
         if (checkpointEvery != null) positive("--checkpoint-every", checkpointEvery);
         oneOf("--positions", positions, POSITIONS);
         oneOf("--norm", norm, List.of("layer", "rms"));

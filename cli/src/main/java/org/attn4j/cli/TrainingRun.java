@@ -133,7 +133,7 @@ final class TrainingRun {
      */
     static TransformerConfig modelConfig(TrainingOptions o, TrainableAttention mechanism, String name, Map<String, String> settings,
                                          Tasks.Prepared task, int dModel) {
-        TransformerConfig c = TransformerConfig.gpt(task.vocab(), task.seqLen(), o.layers, dModel, o.heads).withMlpRatio(o.mlpRatio)
+        TransformerConfig c = TransformerConfig.gpt(task.vocab(), task.seqLen(), o.layers, dModel, o.heads).withMlpRatio(o.mlpRatio).withInitStd(o.initStd)
                 .withLearnedPositions(o.positions.equals("learned")).withRope(o.positions.equals("rope"))
                 .withNorm(o.norm.equals("rms") ? TransformerConfig.Norm.RMS : TransformerConfig.Norm.LAYER)
                 .withMlp(o.mlp.equals("swiglu") ? TransformerConfig.Mlp.SWIGLU : TransformerConfig.Mlp.GELU)
@@ -259,6 +259,7 @@ final class TrainingRun {
         root.putObject("model").put("layers", m.layers()).put("d_model", m.dModel()).put("heads", m.heads()).put("mlp_ratio", m.mlpRatio())
                 .put("vocab", m.vocab()).put("seq_len", m.seqLen()).put("learned_positions", m.learnedPositions()).put("alibi", m.alibi())
                 .put("window", m.window()).put("rope", m.rope()).put("norm", o.norm).put("mlp", o.mlp).put("tied_output", m.tiedOutput())
+                .put("init_std", m.initStd())
                 .put("parameters", TransformerLM.declare(m).size());
         TrainConfig t = p.training();
         root.putObject("training").put("steps", t.steps()).put("batch", t.batch()).put("accumulate", t.accumulate())

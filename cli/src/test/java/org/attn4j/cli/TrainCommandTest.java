@@ -87,6 +87,8 @@ class TrainCommandTest {
                 new Object[] {List.of("--norm", "batch"), "--norm"},
                 new Object[] {List.of("--mlp", "relu"), "--mlp"},
                 new Object[] {List.of("--checkpoint-every", "0"), "--checkpoint-every"},
+                new Object[] {List.of("--init-std", "0"), "--init-std"},
+                new Object[] {List.of("--mlp-ratio", "0"), "--mlp-ratio"},
                 new Object[] {List.of("--positions", "none", "--export", "exported"), "--export"},   // GPT-2 needs learned positions
                 new Object[] {List.of("--norm", "rms", "--export", "exported"), "--export"},         // Llama needs SwiGLU and RoPE too
                 new Object[] {List.of("--attention", "linear", "--positions", "alibi"), "--positions"}, // ALiBi lives in full attention

@@ -37,6 +37,7 @@ public final class MqarTarget {
      * @param heads       attention heads
      * @param positions   learned, rope, alibi or none
      * @param mlpRatio    MLP hidden width as a multiple of d_model
+     * @param initStd     standard deviation of the initial embeddings and matrices (GPT-2: 0.02)
      * @param lr          peak learning rate
      * @param minLr       rate at the end of the cosine decay
      * @param warmup      warm-up steps
@@ -48,15 +49,15 @@ public final class MqarTarget {
      * @param threads     worker threads
      */
     public record Recipe(int kvPairs, long seed, int vocab, int seqLen, int dModel, int heads, String positions, int mlpRatio,
-                         float lr, float minLr, int warmup, float weightDecay, int batch, int steps, int evalEvery, int evalBatches,
+                         float initStd, float lr, float minLr, int warmup, float weightDecay, int batch, int steps, int evalEvery, int evalBatches,
                          int threads) {
 
         public static Recipe defaults() {
-            return new Recipe(4, 0, 128, 64, 64, 1, "rope", 4, 3e-3f, 3e-4f, 200, 0.1f, 64, 20000, 250, 8, 1);
+            return new Recipe(4, 0, 128, 64, 64, 1, "learned", 4, 0.08f, 1e-3f, 1e-4f, 100, 0.1f, 64, 4000, 100, 8, 1);
         }
 
         public TransformerConfig model() {
-            return TransformerConfig.gpt(vocab, seqLen, 2, dModel, heads).withMlpRatio(mlpRatio)
+            return TransformerConfig.gpt(vocab, seqLen, 2, dModel, heads).withMlpRatio(mlpRatio).withInitStd(initStd)
                     .withLearnedPositions(positions.equals("learned")).withRope(positions.equals("rope")).withAlibi(positions.equals("alibi"));
         }
 
@@ -67,9 +68,9 @@ public final class MqarTarget {
         /** The {@code attn4j train} command line that trains this recipe (into {@code runs/mqar-kvK-sS}). */
         public String commandLine() {
             return String.format(Locale.ROOT, "attn4j train --task mqar --seq-len %d --kv-pairs %d --vocab %d --layers 2 --d-model %d --heads %d "
-                            + "--positions %s --mlp-ratio %d --steps %d --batch %d --lr %s --min-lr %s --warmup %d --weight-decay %s "
+                            + "--positions %s --mlp-ratio %d --init-std %s --steps %d --batch %d --lr %s --min-lr %s --warmup %d --weight-decay %s "
                             + "--eval-every %d --eval-batches %d --target-accuracy 0.99 --seed %d --threads %d --out runs/mqar-kv%d-s%d",
-                    seqLen, kvPairs, vocab, dModel, heads, positions, mlpRatio, steps, batch, lr, minLr, warmup, weightDecay,
+                    seqLen, kvPairs, vocab, dModel, heads, positions, mlpRatio, initStd, steps, batch, lr, minLr, warmup, weightDecay,
                     evalEvery, evalBatches, seed, threads, kvPairs, seed);
         }
 
@@ -79,7 +80,7 @@ public final class MqarTarget {
             if (o.containsKey("kv")) o.put("kvPairs", o.remove("kv"));
             return new Recipe(i(o, "kvPairs", kvPairs), Long.parseLong(o.getOrDefault("seed", "" + seed)), i(o, "vocab", vocab),
                     i(o, "seqLen", seqLen), i(o, "dModel", dModel), i(o, "heads", heads), o.getOrDefault("positions", positions),
-                    i(o, "mlpRatio", mlpRatio), f(o, "lr", lr), f(o, "minLr", minLr), i(o, "warmup", warmup), f(o, "weightDecay", weightDecay),
+                    i(o, "mlpRatio", mlpRatio), f(o, "initStd", initStd), f(o, "lr", lr), f(o, "minLr", minLr), i(o, "warmup", warmup), f(o, "weightDecay", weightDecay),
                     i(o, "batch", batch), i(o, "steps", steps), i(o, "evalEvery", evalEvery), i(o, "evalBatches", evalBatches),
                     i(o, "threads", threads));
         }
