@@ -92,9 +92,11 @@ final class CompareCommand implements Callable<Integer>, Main.OneLineErrors {
                 reused++;
                 err.println(label + ": finished earlier, reusing " + summaryFile);
             } else {
+                // An unfinished run of these same options continues from its last checkpoint; anything else starts afresh.
+                boolean resume = Files.exists(dir.resolve(TrainingRun.CONFIG)) && TrainingRun.sameOptions(p, dir);
                 err.println(label + ": training into " + dir);
                 err.flush();
-                summary = TrainingRun.execute(p, dir, err, label, bar);
+                summary = TrainingRun.execute(p, dir, err, label, bar, resume, null);
                 trained++;
             }
             err.flush();

@@ -37,14 +37,21 @@ final class TrainCommand implements Callable<Integer>, Main.OneLineErrors {
     @Option(names = "--out", paramLabel = "DIR", required = true, description = "run directory (created)")
     Path out;
 
-    @Option(names = "--resume", description = "continue the run in --out (a finished run is reported, not retrained)")
+    @Option(names = "--resume", description = "continue the unfinished run in --out from its last checkpoint, with the same options "
+            + "(a finished run is reported, not retrained)")
     boolean resume;
+
+    @Option(names = "--export", paramLabel = "DIR",
+            description = "after training, write the model as a Hugging Face directory (model.safetensors, config.json, tokenizer.json for lm): "
+                    + "Llama layout with --norm rms / --mlp swiglu / --positions rope, else GPT-2")
+    Path export;
 
     @Override
     public Integer call() throws IOException {
         PrintWriter err = spec.commandLine().getErr();
         PrintWriter stdout = spec.commandLine().getOut();
         TrainingRun.Plan plan = TrainingRun.plan(options, attention, dModel, seed);
+        TrainingRun.Export exportTo = export == null ? null : TrainingRun.export(plan, export);
 
         Path summary = out.resolve(TrainingRun.SUMMARY);
         boolean started = Files.exists(out.resolve(TrainingRun.CONFIG)) || Files.exists(out.resolve(TrainingRun.METRICS)) || Files.exists(summary);
@@ -57,19 +64,17 @@ final class TrainCommand implements Callable<Integer>, Main.OneLineErrors {
                 return 0;
             }
             if (!started) throw new IllegalArgumentException("--resume: " + out + " holds no run to resume");
-            // RESUME: with checkpoints in the run directory, check that config.json matches this plan and
-            // continue from the last checkpoint instead of refusing.
-            throw new IllegalArgumentException("--resume: " + out + " holds an unfinished run, and this version writes no checkpoints "
-                    + "to continue it from; delete the directory or choose another --out");
+            TrainingRun.checkSameOptions(plan, out, "--resume");
+        } else {
+            if (started) throw new IllegalArgumentException("--out: " + out + " already holds a run; pass --resume or choose another directory");
+            if (Files.exists(out) && !Files.isDirectory(out)) throw new IllegalArgumentException("--out: " + out + " is a file, not a directory");
         }
-        if (started) throw new IllegalArgumentException("--out: " + out + " already holds a run; pass --resume or choose another directory");
-        if (Files.exists(out) && !Files.isDirectory(out)) throw new IllegalArgumentException("--out: " + out + " is a file, not a directory");
 
         err.printf(Locale.ROOT, "attn4j: training %s on %s (d_model %d, %d layers, %d heads, %d parameters), %d steps of %d tokens, into %s%n",
                 attention, options.task, dModel, options.layers, options.heads, org.attn4j.train.model.TransformerLM.declare(plan.model()).size(),
                 options.steps, plan.tokensPerStep(), out);
         err.flush();
-        ObjectNode s = TrainingRun.execute(plan, out, err, "train", TrainingProgress.interactive());
+        ObjectNode s = TrainingRun.execute(plan, out, err, "train", TrainingProgress.interactive(), resume, exportTo);
         print(stdout, s);
         return 0;
     }

@@ -26,8 +26,35 @@ final class TrainingOptions {
     @Option(names = "--vocab", paramLabel = "V", defaultValue = "8192", description = "vocabulary size of synthetic tasks (default: ${DEFAULT-VALUE})")
     int vocab;
 
-    @Option(names = "--text", paramLabel = "FILE|DIR", description = "training text for the language-modelling task")
+    @Option(names = "--text", paramLabel = "FILE|DIR", description = "training text for the lm task: a file, or a directory of documents")
     Path text;
+
+    @Option(names = "--tokenizer", paramLabel = "byte|bpe:N|FILE", defaultValue = "byte",
+            description = "lm task's vocabulary: byte, bpe:N (learned from the training text) or a tokenizer.json (default: ${DEFAULT-VALUE})")
+    String tokenizer;
+
+    @Option(names = "--copy-tokens", paramLabel = "K", defaultValue = "16", description = "tokens to copy in selective-copy (default: ${DEFAULT-VALUE})")
+    int copyTokens;
+
+    @Option(names = "--positions", paramLabel = "KIND", defaultValue = "learned",
+            description = "position signal: learned, rope, alibi or none (default: ${DEFAULT-VALUE})")
+    String positions;
+
+    @Option(names = "--norm", paramLabel = "KIND", defaultValue = "layer", description = "normalisation: layer or rms (default: ${DEFAULT-VALUE})")
+    String norm;
+
+    @Option(names = "--mlp", paramLabel = "KIND", defaultValue = "gelu", description = "feed-forward block: gelu or swiglu (default: ${DEFAULT-VALUE})")
+    String mlp;
+
+    @Option(names = "--mlp-ratio", paramLabel = "R", defaultValue = "4", description = "MLP hidden width as a multiple of --d-model (default: ${DEFAULT-VALUE})")
+    int mlpRatio;
+
+    @Option(names = "--init-std", paramLabel = "STD", defaultValue = "0.02",
+            description = "standard deviation of the initial embeddings and matrices; the residual projections get STD/sqrt(2·layers) (default: ${DEFAULT-VALUE}, GPT-2's)")
+    float initStd;
+
+    @Option(names = "--untied", description = "a separate output projection (lm_head) instead of the token embedding")
+    boolean untied;
 
     @Option(names = "--set", paramLabel = "KEY=VALUE", description = "a setting of the attention mechanism (repeatable), e.g. window=32")
     List<String> settings = new ArrayList<>();
@@ -71,6 +98,10 @@ final class TrainingOptions {
     @Option(names = "--eval-batches", paramLabel = "N", defaultValue = "4", description = "held-out batches of --batch sequences (default: ${DEFAULT-VALUE})")
     int evalBatches;
 
+    @Option(names = "--checkpoint-every", paramLabel = "N",
+            description = "save a checkpoint (weights, optimiser, position) every N steps and after the last, for --resume (default: --eval-every)")
+    Integer checkpointEvery;
+
     @Option(names = "--target-accuracy", paramLabel = "ACC", description = "stop once held-out accuracy reaches this, in (0, 1] (default: never stop early)")
     Double targetAccuracy;
 
@@ -96,7 +127,22 @@ final class TrainingOptions {
             throw new IllegalArgumentException("--target-accuracy: expected in (0, 1], got " + targetAccuracy);
         }
         if (text != null && !Files.exists(text)) throw new IllegalArgumentException("--text: no such file or directory: " + text);
+        positive("--copy-tokens", copyTokens);
+        positive("--mlp-ratio", mlpRatio);
+        if (!(initStd > 0) || !Float.isFinite(initStd)) throw new IllegalArgumentException("--init-std: expected a positive standard deviation, got " + initStd);
+        if (checkpointEvery != null) positive("--checkpoint-every", checkpointEvery);
+        oneOf("--positions", positions, POSITIONS);
+        oneOf("--norm", norm, List.of("layer", "rms"));
+        oneOf("--mlp", mlp, List.of("gelu", "swiglu"));
     }
+
+    static final List<String> POSITIONS = List.of("learned", "rope", "alibi", "none");
+
+    private static void oneOf(String option, String value, List<String> allowed) {
+        if (!allowed.contains(value)) throw new IllegalArgumentException(option + ": expected one of " + String.join(", ", allowed) + ", got '" + value + "'");
+    }
+
+    int checkpointEvery() { return checkpointEvery != null ? checkpointEvery : evalEvery; }
 
     float minLearningRate() { return minLr != null ? minLr : lr / 10; }
 
@@ -116,7 +162,8 @@ final class TrainingOptions {
             Map.entry("attention", "--attention"), Map.entry("heads", "--heads"), Map.entry("dModel", "--d-model"),
             Map.entry("layers", "--layers"), Map.entry("steps", "--steps"), Map.entry("batch", "--batch"),
             Map.entry("accumulate", "--accumulate"), Map.entry("evalEvery", "--eval-every"), Map.entry("gradClip", "--grad-clip"),
-            Map.entry("text", "--text"));
+            Map.entry("text", "--text"), Map.entry("tokenizer", "--tokenizer"), Map.entry("copy-tokens", "--copy-tokens"),
+            Map.entry("copyTokens", "--copy-tokens"), Map.entry("tokens", "--copy-tokens"));
 
     /** {@code e}'s message with its leading argument name replaced by the option's; {@code fallback} prefixes names it does not know (null: none). */
     static IllegalArgumentException named(IllegalArgumentException e, String fallback) {

@@ -15,6 +15,8 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.attn4j.train.checkpoint.Checkpoint;
+import org.attn4j.train.export.HfExport;
 import org.attn4j.train.loop.TrainConfig;
 import org.attn4j.train.loop.Trainer;
 import org.attn4j.train.model.TransformerConfig;
@@ -45,7 +47,8 @@ import org.attn4j.variants.trainable.TrainableRegistry;
  * </ul>
  */
 final class TrainingRun {
-    static final String CONFIG = "config.json", METRICS = "metrics.jsonl", PLOT = "curves.png", PAGE = "report.html", SUMMARY = "summary.json";
+    static final String CONFIG = "config.json", METRICS = "metrics.jsonl", PLOT = "curves.png", PAGE = "report.html", SUMMARY = "summary.json",
+            CHECKPOINTS = "checkpoints";
 
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     private static final ObjectMapper LINES = new ObjectMapper();
@@ -100,14 +103,14 @@ final class TrainingRun {
             throw TrainingOptions.named(e, "--set");
         }
 
+        if (o.text != null && !o.task.equals("lm")) throw new IllegalArgumentException("--text: task '" + o.task + "' reads no text (only lm does)");
         Tasks.Prepared task;
         try {
-            // TASK OPTIONS: when Tasks.Options gains a text source (the lm task), pass o.text here.
-            task = Tasks.prepare(o.task, new Tasks.Options(o.seqLen, o.vocab, o.kvPairs), seed, o.evalBatches, o.batch);
+            Tasks.Options to = new Tasks.Options(o.seqLen, o.vocab, o.kvPairs, o.copyTokens, o.text, o.tokenizer);
+            task = Tasks.prepare(o.task, to, seed, o.evalBatches, o.batch);
         } catch (IllegalArgumentException e) {
             throw TrainingOptions.named(e, null);
         }
-        if (o.text != null) throw new IllegalArgumentException("--text: task '" + o.task + "' reads no text");
 
         TransformerConfig model;
         TrainConfig training;
@@ -130,8 +133,14 @@ final class TrainingRun {
      */
     static TransformerConfig modelConfig(TrainingOptions o, TrainableAttention mechanism, String name, Map<String, String> settings,
                                          Tasks.Prepared task, int dModel) {
-        TransformerConfig c = TransformerConfig.gpt(task.vocab(), task.seqLen(), o.layers, dModel, o.heads);
-        if (mechanism instanceof ExactTrainableAttention exact) return c.withAlibi(exact.alibi()).withWindow(exact.window());
+        TransformerConfig c = TransformerConfig.gpt(task.vocab(), task.seqLen(), o.layers, dModel, o.heads).withMlpRatio(o.mlpRatio).withInitStd(o.initStd)
+                .withLearnedPositions(o.positions.equals("learned")).withRope(o.positions.equals("rope"))
+                .withNorm(o.norm.equals("rms") ? TransformerConfig.Norm.RMS : TransformerConfig.Norm.LAYER)
+                .withMlp(o.mlp.equals("swiglu") ? TransformerConfig.Mlp.SWIGLU : TransformerConfig.Mlp.GELU)
+                .withTiedOutput(!o.untied);
+        boolean alibi = o.positions.equals("alibi");
+        if (mechanism instanceof ExactTrainableAttention exact) return c.withAlibi(alibi || exact.alibi()).withWindow(exact.window());
+        if (alibi) throw new IllegalArgumentException("--positions: alibi is added inside the engine's full attention, not in '" + name + "'");
         List<String> pairs = new ArrayList<>();
         settings.forEach((k, v) -> pairs.add(k + "=" + v));
         TransformerConfig withMechanism = c.withAttention(name, pairs);
@@ -140,31 +149,50 @@ final class TrainingRun {
     }
 
     /** The model's initial weights come from a seed of their own, so weights and data share no random stream. */
-    static long modelSeed(long seed) { return seed * 0x9E3779B97F4A7C15L + 0x2545F4914F6CDD1DL; }
+    static long modelSeed(long seed) { return Trainer.modelSeed(seed); }
 
     /**
      * Trains {@code plan} into {@code dir} (created if missing) and returns its summary. Files of an
-     * earlier, unfinished attempt in {@code dir} are replaced.
+     * earlier, unfinished attempt in {@code dir} are replaced, unless {@code resume}: then the run
+     * continues from the newest checkpoint in {@value #CHECKPOINTS} (weights, AdamW state, step and
+     * the position in the training stream), keeping the metrics recorded up to that step, so the
+     * files end as those of an uninterrupted run (bit for bit in the losses at the same thread count).
+     * Without a checkpoint to continue from it starts again.
      *
      * @param bar a redrawn progress bar (else plain lines)
      */
-    static ObjectNode execute(Plan plan, Path dir, PrintWriter err, String label, boolean bar) throws IOException {
+    static ObjectNode execute(Plan plan, Path dir, PrintWriter err, String label, boolean bar, boolean resume, Export export) throws IOException {
         Files.createDirectories(dir);
-        for (String f : List.of(SUMMARY, PLOT, PAGE, METRICS)) Files.deleteIfExists(dir.resolve(f));
+        Path checkpoints = dir.resolve(CHECKPOINTS);
+        boolean continuing = resume && Checkpoint.latest(checkpoints) != null;
+        if (!continuing) {
+            for (String f : List.of(SUMMARY, PLOT, PAGE, METRICS)) Files.deleteIfExists(dir.resolve(f));
+            deleteTree(checkpoints);
+        }
         ObjectNode config = config(plan);
         AtomicFiles.write(dir.resolve(CONFIG), out -> JSON.writeValue(out, config));
 
-        // RESUME: when the Trainer can save and restore its state, restore the model, the optimiser and
-        // the step count from dir's checkpoint here (and save one every --eval-every steps in the listener).
         TransformerLM model = new TransformerLM(plan.model(), plan.training().batch(), plan.options().threads, modelSeed(plan.seed()));
         long parameters = model.parameters().size();
-        Recorder rec = new Recorder(dir, config, plan.tokensPerStep());
+        Trainer trainer = new Trainer(model, plan.training())
+                .checkpointEvery(checkpoints, plan.options().checkpointEvery(), 2, plan.seed());
+        Recorder rec = new Recorder(dir, config, plan.tokensPerStep(), plan.options().checkpointEvery());
+        if (continuing) {
+            int done;
+            try {
+                done = trainer.resume(checkpoints);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--resume: " + e.getMessage(), e);
+            }
+            rec.reload(done);
+            err.printf(java.util.Locale.ROOT, "attn4j: resuming %s after step %d of %d%n", dir, done, plan.training().steps());
+            err.flush();
+        }
         TrainingProgress progress = new TrainingProgress(err, label, plan.tokensPerStep(), bar);
         Thread onInterrupt = new Thread(rec::writeInterrupted, "attn4j-train-interrupted");
         Runtime.getRuntime().addShutdownHook(onInterrupt);
-        Trainer.Result result;
         try {
-            result = new Trainer(model, plan.training()).run(plan.task().train(), plan.task().heldOut(), p -> {
+            trainer.run(plan.task().train(), plan.task().heldOut(), p -> {
                 rec.record(p);
                 progress.update(p);
             });
@@ -176,10 +204,43 @@ final class TrainingRun {
                 // the JVM is already exiting: the hook writes what there is
             }
         }
-        ObjectNode summary = summary(plan, result, parameters);
+        ObjectNode summary = rec.summary(plan, parameters);
         summary.put("threads", model.threads()); // as resolved: bit-identical reruns need the same count
         rec.finish(summary);
+        if (export != null) {
+            HfExport.write(model, plan.task().tokenizer(), export.layout(), export.dir());
+            err.println("attn4j: exported the model in " + export.layout() + " layout into " + export.dir());
+            err.flush();
+        }
         return summary;
+    }
+
+    /** Where and in which Hugging Face layout the trained model is exported. */
+    record Export(Path dir, HfExport.Layout layout) {}
+
+    /**
+     * The export of {@code plan}'s model into {@code dir}, checked now against a model of the same
+     * shape (so a model the layout cannot hold is refused before training, naming {@code --export}):
+     * Llama's layout for a model with RMSNorm, SwiGLU or RoPE, GPT-2's otherwise.
+     */
+    static Export export(Plan plan, Path dir) {
+        TransformerConfig m = plan.model();
+        HfExport.Layout layout = m.norm() == TransformerConfig.Norm.RMS || m.mlp() == TransformerConfig.Mlp.SWIGLU || m.rope()
+                ? HfExport.Layout.LLAMA : HfExport.Layout.GPT2;
+        try {
+            HfExport.tensors(TransformerLM.declare(m), HfExport.Architecture.of(m), layout);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--export: the model cannot be written in " + layout + " layout: " + e.getMessage(), e);
+        }
+        if (Files.exists(dir) && !Files.isDirectory(dir)) throw new IllegalArgumentException("--export: " + dir + " is a file, not a directory");
+        return new Export(dir, layout);
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root)) return;
+        try (java.util.stream.Stream<Path> all = Files.walk(root)) {
+            for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
+        }
     }
 
     /** Every option of the run and what follows from them (vocabulary, parameter count, tokens per step). */
@@ -188,7 +249,8 @@ final class TrainingRun {
         ObjectNode root = JSON.createObjectNode();
         ObjectNode task = root.putObject("task");
         task.put("name", o.task).put("seq_len", p.task().seqLen()).put("vocab", p.task().vocab()).put("kv_pairs", o.kvPairs)
-                .put("text", o.text == null ? null : o.text.toString()).put("eval_batches", o.evalBatches);
+                .put("copy_tokens", o.copyTokens).put("text", o.text == null ? null : o.text.toString())
+                .put("tokenizer", o.tokenizer).put("eval_batches", o.evalBatches);
         ObjectNode att = root.putObject("attention");
         att.put("spec", p.attention()).put("name", p.attentionName());
         ObjectNode set = att.putObject("settings");
@@ -196,7 +258,9 @@ final class TrainingRun {
         TransformerConfig m = p.model();
         root.putObject("model").put("layers", m.layers()).put("d_model", m.dModel()).put("heads", m.heads()).put("mlp_ratio", m.mlpRatio())
                 .put("vocab", m.vocab()).put("seq_len", m.seqLen()).put("learned_positions", m.learnedPositions()).put("alibi", m.alibi())
-                .put("window", m.window()).put("parameters", TransformerLM.declare(m).size());
+                .put("window", m.window()).put("rope", m.rope()).put("norm", o.norm).put("mlp", o.mlp).put("tied_output", m.tiedOutput())
+                .put("init_std", m.initStd())
+                .put("parameters", TransformerLM.declare(m).size());
         TrainConfig t = p.training();
         root.putObject("training").put("steps", t.steps()).put("batch", t.batch()).put("accumulate", t.accumulate())
                 .put("lr", t.learningRate()).put("min_lr", t.minLearningRate()).put("warmup", t.warmupSteps())
@@ -223,6 +287,12 @@ final class TrainingRun {
         }
     }
 
+    /** Whether {@code dir}'s {@value #CONFIG} records exactly {@code plan}'s options. */
+    static boolean sameOptions(Plan plan, Path dir) throws IOException {
+        JsonNode had = JSON.readTree(dir.resolve(CONFIG).toFile());
+        return firstDifference(had, JSON.readTree(JSON.writeValueAsString(config(plan))), "") == null;
+    }
+
     /** The first leaf where {@code a} and {@code b} differ, as {@code path: a vs b}; null when equal. */
     static String firstDifference(JsonNode a, JsonNode b, String path) {
         if (a.isObject() && b.isObject()) {
@@ -238,23 +308,28 @@ final class TrainingRun {
         return a.equals(b) ? null : path + ": " + (a.isMissingNode() ? "absent" : a.toString()) + " vs " + (b.isMissingNode() ? "absent" : b.toString());
     }
 
-    static ObjectNode summary(Plan p, Trainer.Result r, long parameters) {
-        Trainer.Eval last = r.lastEval();
+    /**
+     * The summary of a run from all its steps and evaluations (a resumed run's include those before
+     * the interruption) and its wall time (the sessions' together).
+     */
+    static ObjectNode summary(Plan p, List<Trainer.Step> steps, List<Trainer.Eval> evals, double seconds, long parameters) {
+        Trainer.Eval last = evals.get(evals.size() - 1);
         double best = 0;
         int stepsTo99 = -1;
-        for (Trainer.Eval e : r.evals()) {
+        for (Trainer.Eval e : evals) {
             best = Math.max(best, e.accuracy());
             if (stepsTo99 < 0 && e.accuracy() >= 0.99) stepsTo99 = e.step();
         }
-        long tokens = r.steps().size() * p.tokensPerStep();
+        boolean reached = last.accuracy() >= p.training().targetAccuracy();
+        long tokens = steps.size() * p.tokensPerStep();
         ObjectNode s = JSON.createObjectNode();
         s.put("task", p.options().task).put("attention", p.attention()).put("d_model", p.dModel()).put("layers", p.model().layers())
-                .put("heads", p.model().heads()).put("seed", p.seed()).put("steps", r.steps().size()).put("max_steps", p.training().steps())
+                .put("heads", p.model().heads()).put("seed", p.seed()).put("steps", steps.size()).put("max_steps", p.training().steps())
                 .put("final_loss", last.loss()).put("final_accuracy", last.accuracy()).put("best_accuracy", best);
         if (stepsTo99 > 0) s.put("steps_to_99", stepsTo99);
         else s.putNull("steps_to_99");
-        s.put("reached_target", r.reachedTarget()).put("wall_seconds", r.seconds()).put("tokens", tokens)
-                .put("tokens_per_second", tokens / Math.max(r.seconds(), 1e-9)).put("parameters", parameters)
+        s.put("reached_target", reached).put("wall_seconds", seconds).put("tokens", tokens)
+                .put("tokens_per_second", tokens / Math.max(seconds, 1e-9)).put("parameters", parameters)
                 .put("finished", Instant.now().toString());
         return s;
     }
@@ -275,13 +350,16 @@ final class TrainingRun {
         private final ObjectNode config;
         private final long tokensPerStep;
         private final long start = System.nanoTime();
+        private double earlierSeconds; // wall time of the sessions before a resume
+        private final int checkpointEvery;
         private final StringBuilder lines = new StringBuilder();
         private final List<Trainer.Step> steps = new ArrayList<>();
         private final List<Trainer.Eval> evals = new ArrayList<>();
         private long lastWrite = System.nanoTime();
         private boolean closed; // finished, or interrupted: nothing more is written
 
-        Recorder(Path dir, ObjectNode config, long tokensPerStep) {
+        Recorder(Path dir, ObjectNode config, long tokensPerStep, int checkpointEvery) {
+            this.checkpointEvery = checkpointEvery;
             this.dir = dir;
             this.config = config;
             this.tokensPerStep = tokensPerStep;
@@ -290,7 +368,7 @@ final class TrainingRun {
         synchronized void record(Trainer.Progress p) {
             if (closed) return; // the JVM is exiting and the hook has written what there was
             Trainer.Step s = p.step();
-            double seconds = (System.nanoTime() - start) / 1e9;
+            double seconds = seconds();
             steps.add(s);
             line(LINES.createObjectNode().put("type", "step").put("step", s.step() + 1).put("loss", s.loss()).put("accuracy", s.accuracy())
                     .put("lr", s.learningRate()).put("grad_norm", s.gradNorm()).put("tokens", (s.step() + 1) * tokensPerStep)
@@ -303,13 +381,15 @@ final class TrainingRun {
             // Rewriting costs O(file); space the rewrites out as the file grows (2 s + 1 s per MB). After an
             // evaluation the curves and the page are rewritten too, so a run killed outright still has them.
             try {
+                // A checkpoint follows this step: the metrics reach the disk first, so a resume finds every step it continues after.
+                boolean checkpoint = (s.step() + 1) % checkpointEvery == 0 || s.step() + 1 == p.totalSteps();
                 if (p.eval() != null) {
                     Map<Path, AtomicFiles.Content> files = new LinkedHashMap<>();
                     putMetrics(files);
                     putReport(files, null, "In progress: written after step " + p.eval().step() + " of " + p.totalSteps() + ".");
                     AtomicFiles.writeAll(files);
                     lastWrite = System.nanoTime();
-                } else if (System.nanoTime() - lastWrite > 2_000_000_000L + lines.length() * 1_000L) {
+                } else if (checkpoint || System.nanoTime() - lastWrite > 2_000_000_000L + lines.length() * 1_000L) {
                     Map<Path, AtomicFiles.Content> files = new LinkedHashMap<>();
                     putMetrics(files);
                     AtomicFiles.writeAll(files);
@@ -318,6 +398,39 @@ final class TrainingRun {
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
+        }
+
+        private double seconds() { return earlierSeconds + (System.nanoTime() - start) / 1e9; }
+
+        /**
+         * Takes back the lines of {@value #METRICS} up to step {@code done} (the checkpoint's step;
+         * later lines belong to steps that will run again) and their steps and evaluations.
+         */
+        synchronized void reload(int done) throws IOException {
+            Path file = dir.resolve(METRICS);
+            if (!Files.exists(file)) throw new IllegalArgumentException("--resume: " + dir + " has a checkpoint but no " + METRICS);
+            for (String l : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+                if (l.isBlank()) continue;
+                JsonNode n = LINES.readTree(l);
+                int step = n.path("step").asInt();
+                if (step > done) continue;
+                if (n.path("type").asText().equals("step")) {
+                    steps.add(new Trainer.Step(step - 1, n.path("loss").asDouble(), n.path("accuracy").asDouble(),
+                            (float) n.path("lr").asDouble(), n.path("grad_norm").asDouble()));
+                } else {
+                    evals.add(new Trainer.Eval(step, n.path("loss").asDouble(), n.path("accuracy").asDouble()));
+                }
+                lines.append(l).append('\n');
+                earlierSeconds = Math.max(earlierSeconds, n.path("seconds").asDouble());
+            }
+            if (steps.size() != done) {
+                throw new IllegalArgumentException("--resume: " + METRICS + " in " + dir + " records " + steps.size()
+                        + " steps, the checkpoint " + done + "; the run cannot be continued consistently");
+            }
+        }
+
+        synchronized ObjectNode summary(Plan plan, long parameters) {
+            return TrainingRun.summary(plan, steps, evals, seconds(), parameters);
         }
 
         private void line(ObjectNode n) {

@@ -1,5 +1,6 @@
 package org.attn4j.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -16,6 +17,9 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
+import org.attn4j.core.tensor.Tensor;
+import org.attn4j.models.weights.ModelWeights;
+import org.attn4j.models.weights.SafetensorsWeights;
 import org.attn4j.variants.VariantFactory;
 import org.attn4j.variants.VariantRegistry;
 import org.attn4j.variants.trainable.TrainableRegistry;
@@ -75,6 +79,19 @@ class TrainCommandTest {
                 new Object[] {List.of("--attention", "full:window"), "--attention"},
                 new Object[] {List.of("--attention", "full:window=2", "--set", "window=3"), "window"}, // given twice
                 new Object[] {List.of("--text", "/no/such/file.txt"), "--text"},
+                new Object[] {List.of("--text", "."), "--text"},                  // mqar reads no text
+                new Object[] {List.of("--task", "lm"), "--text"},                 // lm needs one
+                new Object[] {List.of("--task", "lm", "--text", ".", "--tokenizer", "bpe:x"), "--tokenizer"},
+                new Object[] {List.of("--task", "selective-copy", "--copy-tokens", "0"), "--copy-tokens"},
+                new Object[] {List.of("--positions", "sinusoidal"), "--positions"},
+                new Object[] {List.of("--norm", "batch"), "--norm"},
+                new Object[] {List.of("--mlp", "relu"), "--mlp"},
+                new Object[] {List.of("--checkpoint-every", "0"), "--checkpoint-every"},
+                new Object[] {List.of("--init-std", "0"), "--init-std"},
+                new Object[] {List.of("--mlp-ratio", "0"), "--mlp-ratio"},
+                new Object[] {List.of("--positions", "none", "--export", "exported"), "--export"},   // GPT-2 needs learned positions
+                new Object[] {List.of("--norm", "rms", "--export", "exported"), "--export"},         // Llama needs SwiGLU and RoPE too
+                new Object[] {List.of("--attention", "linear", "--positions", "alibi"), "--positions"}, // ALiBi lives in full attention
                 new Object[] {List.of("--unknown-option", "1"), "--unknown-option"});
     }
 
@@ -161,9 +178,96 @@ class TrainCommandTest {
         assertFalse(html.replace("http://www.w3.org/2000/svg", "").contains("http"), "nothing fetched from elsewhere");
         assertTrue(html.contains("polyline"), "the curves are inline SVG");
         try (Stream<Path> files = Files.list(out)) {
-            assertEquals(List.of("config.json", "curves.png", "metrics.jsonl", "report.html", "summary.json"),
+            assertEquals(List.of("checkpoints", "config.json", "curves.png", "metrics.jsonl", "report.html", "summary.json"),
                     files.map(p -> p.getFileName().toString()).sorted().toList(), "no temporary files left");
         }
+    }
+
+    /**
+     * Llama's layers from the options (RoPE, RMSNorm, SwiGLU, untied), trained and exported in Llama's
+     * layout: the export's tensors are the final checkpoint's, split and renamed.
+     */
+    @Test
+    void llamaOptionsTrainAndExportInLlamaLayout() throws IOException {
+        Path out = dir.resolve("llama"), hf = dir.resolve("llama-hf");
+        CliTest.Run r = train(tiny("--d-model", "16", "--positions", "rope", "--norm", "rms", "--mlp", "swiglu", "--untied",
+                "--out", out.toString(), "--export", hf.toString()));
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("LLAMA layout"), r.err());
+
+        JsonNode model = JSON.readTree(out.resolve("config.json").toFile()).path("model");
+        assertTrue(model.path("rope").asBoolean());
+        assertFalse(model.path("learned_positions").asBoolean());
+        assertEquals("rms", model.path("norm").asText());
+        assertEquals("swiglu", model.path("mlp").asText());
+        assertFalse(model.path("tied_output").asBoolean());
+        // wte V·C + per block (two RMSNorm γ 2C, c_attn 3C²+3C, c_proj C²+C, SwiGLU c_fc 2·4C·C + 2·4C, c_proj 4C·C + C) + ln_f C + lm_head V·C
+        int c = 16, v = 32;
+        long params = (long) v * c + (2L * c + 3L * c * c + 3 * c + c * c + c + 8L * c * c + 8 * c + 4L * c * c + c) + c + (long) v * c;
+        assertEquals(params, model.path("parameters").asLong());
+
+        JsonNode config = JSON.readTree(hf.resolve("config.json").toFile());
+        assertEquals("llama", config.path("model_type").asText());
+        assertEquals(4 * c, config.path("intermediate_size").asInt());
+        assertFalse(config.path("tie_word_embeddings").asBoolean());
+        assertEquals(10000.0, config.path("rope_theta").asDouble());
+        assertFalse(Files.exists(hf.resolve("tokenizer.json")), "a synthetic task has no tokenizer");
+
+        ModelWeights trained = SafetensorsWeights.readTensors(out.resolve("checkpoints/step-000006/model.safetensors"));
+        ModelWeights exported = SafetensorsWeights.readTensors(hf.resolve("model.safetensors"));
+        float[] qkv = trained.get("h.0.attn.c_attn.weight", 3 * c, c).toArray(), fc = trained.get("h.0.mlp.c_fc.weight", 8 * c, c).toArray();
+        assertArrayEquals(Arrays.copyOfRange(qkv, 0, c * c), exported.get("model.layers.0.self_attn.q_proj.weight", c, c).toArray());
+        assertArrayEquals(Arrays.copyOfRange(qkv, 2 * c * c, 3 * c * c), exported.get("model.layers.0.self_attn.v_proj.weight", c, c).toArray());
+        assertArrayEquals(Arrays.copyOfRange(fc, 4 * c * c, 8 * c * c), exported.get("model.layers.0.mlp.up_proj.weight", 4 * c, c).toArray());
+        assertArrayEquals(trained.get("lm_head.weight").toArray(), exported.get("lm_head.weight", v, c).toArray());
+        assertArrayEquals(trained.get("wte").toArray(), exported.get("model.embed_tokens.weight", v, c).toArray());
+        Tensor norm = exported.get("model.norm.weight", c);
+        assertArrayEquals(trained.get("ln_f.weight").toArray(), norm.toArray());
+    }
+
+    /** The lm task from the command line: a text file, a BPE vocabulary learned from it, exported as GPT-2 with its tokenizer.json. */
+    @Test
+    void lmTaskOnATextFileWithBpeExportsGpt2WithTokenizer() throws IOException {
+        Path text = dir.resolve("text");
+        Files.createDirectories(text);
+        StringBuilder sb = new StringBuilder();
+        for (int d = 0; d < 10; d++) {
+            for (int i = 0; i < 40; i++) sb.append("the state of the union is strong, said speaker ").append(d).append(" in year ").append(1790 + i).append(". ");
+            Files.writeString(text.resolve("doc" + d + ".txt"), sb.toString());
+            sb.setLength(0);
+        }
+        Path out = dir.resolve("lm"), hf = dir.resolve("lm-hf");
+        CliTest.Run r = train(tiny("--task", "lm", "--text", text.toString(), "--tokenizer", "bpe:300", "--d-model", "16",
+                "--out", out.toString(), "--export", hf.toString()));
+        assertEquals(0, r.code(), r.err());
+        JsonNode task = JSON.readTree(out.resolve("config.json").toFile()).path("task");
+        assertEquals(300, task.path("vocab").asInt(), "the model's vocabulary is the tokenizer's");
+        assertEquals("bpe:300", task.path("tokenizer").asText());
+        JsonNode config = JSON.readTree(hf.resolve("config.json").toFile());
+        assertEquals("gpt2", config.path("model_type").asText());
+        assertEquals(300, config.path("vocab_size").asInt());
+        JsonNode tok = JSON.readTree(hf.resolve("tokenizer.json").toFile());
+        assertEquals("BPE", tok.path("model").path("type").asText());
+        assertEquals(300, tok.path("model").path("vocab").size() + tok.path("added_tokens").size()
+                - countAddedInVocab(tok), "every id of the model has a token");
+    }
+
+    private static int countAddedInVocab(JsonNode tok) {
+        int n = 0;
+        for (JsonNode a : tok.path("added_tokens")) if (tok.path("model").path("vocab").has(a.path("content").asText())) n++;
+        return n;
+    }
+
+    /** Selective copying takes --copy-tokens; the run records it. */
+    @Test
+    void selectiveCopyTakesCopyTokens() throws IOException {
+        Path out = dir.resolve("copy");
+        CliTest.Run r = train(tiny("--task", "selective-copy", "--copy-tokens", "4", "--out", out.toString()));
+        assertEquals(0, r.code(), r.err());
+        assertEquals(4, JSON.readTree(out.resolve("config.json").toFile()).path("task").path("copy_tokens").asInt());
+        CliTest.Run tooMany = train(tiny("--task", "selective-copy", "--copy-tokens", "9", "--out", dir.resolve("x").toString()));
+        assertEquals(2, tooMany.code());
+        assertTrue(tooMany.err().contains("--seq-len") || tooMany.err().contains("--copy-tokens"), tooMany.err());
     }
 
     @Test

@@ -52,7 +52,7 @@ class TrainInterruptTest {
         assertTrue(Files.readString(out.resolve("report.html")).contains("Interrupted"));
         assertNotNull(ImageIO.read(out.resolve("curves.png").toFile()));
         try (Stream<Path> files = Files.list(out)) {
-            assertEquals(List.of("config.json", "curves.png", "metrics.jsonl", "report.html"),
+            assertEquals(List.of("checkpoints", "config.json", "curves.png", "metrics.jsonl", "report.html"),
                     files.map(f -> f.getFileName().toString()).sorted().toList(), "no temporary files left");
         }
     }

@@ -20,6 +20,7 @@ import org.attn4j.models.tokenizer.bpe.ByteLevelBpe;
 import org.attn4j.models.tokenizer.bpe.TokenizerJson;
 import org.attn4j.models.weights.SafetensorsWriter;
 import org.attn4j.train.Parameters;
+import org.attn4j.train.layers.Rope;
 import org.attn4j.train.model.TransformerConfig;
 import org.attn4j.train.model.TransformerLM;
 
@@ -52,7 +53,8 @@ public final class HfExport {
 
     public enum Mlp { GELU, SWIGLU }
 
-    public enum Positions { LEARNED, ROPE, ALIBI, NONE }
+    /** How position enters: one signal, none, or {@code MIXED} (more than one, e.g. learned positions and RoPE). */
+    public enum Positions { LEARNED, ROPE, ALIBI, NONE, MIXED }
 
     /**
      * What the model computes, beyond what its tensor names say.
@@ -74,11 +76,19 @@ public final class HfExport {
     public record Architecture(int vocab, int seqLen, int layers, int dModel, int heads, int mlpHidden,
                                Norm norm, Mlp mlp, Positions positions, int window, float normEps, double ropeTheta, boolean tied) {
 
-        /** The architecture of a {@link TransformerLM} of this config (GPT-2 style: LayerNorm, GELU, tied output). */
+        /**
+         * What a {@link TransformerLM} of this config computes: its norm, MLP (hidden width of each of
+         * SwiGLU's gate and up), position signal, window and output tying. A model with more than one
+         * position signal (say learned positions and RoPE) is {@link Positions#MIXED}, which no layout holds.
+         */
         public static Architecture of(TransformerConfig c) {
-            Positions p = c.learnedPositions() ? Positions.LEARNED : c.alibi() ? Positions.ALIBI : Positions.NONE;
-            return new Architecture(c.vocab(), c.seqLen(), c.layers(), c.dModel(), c.heads(), c.mlpRatio() * c.dModel(),
-                    Norm.LAYER, Mlp.GELU, p, c.window(), c.lnEps(), 10000.0, true);
+            int signals = (c.learnedPositions() ? 1 : 0) + (c.rope() ? 1 : 0) + (c.alibi() ? 1 : 0);
+            Positions p = signals > 1 ? Positions.MIXED : c.learnedPositions() ? Positions.LEARNED : c.rope() ? Positions.ROPE
+                    : c.alibi() ? Positions.ALIBI : Positions.NONE;
+            return new Architecture(c.vocab(), c.seqLen(), c.layers(), c.dModel(), c.heads(), c.hidden(),
+                    c.norm() == TransformerConfig.Norm.RMS ? Norm.RMS : Norm.LAYER,
+                    c.mlp() == TransformerConfig.Mlp.SWIGLU ? Mlp.SWIGLU : Mlp.GELU,
+                    p, c.window(), c.lnEps(), Rope.BASE, c.tiedOutput());
         }
     }
 

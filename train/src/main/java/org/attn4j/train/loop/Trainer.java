@@ -151,6 +151,9 @@ public final class Trainer {
                 evals.add(eval);
                 reached = eval.accuracy() >= config.targetAccuracy();
             }
+            // The listener sees the step before its checkpoint is written, so whatever it records about the
+            // step (a metrics file) can be on disk before a checkpoint that a resume would continue after.
+            if (listener != null) listener.accept(new Progress(step, eval, config.steps()));
             if (checkpointRoot != null && ((s + 1) % checkpointEvery == 0 || s + 1 == config.steps() || reached)) {
                 try {
                     Checkpoint.save(checkpointRoot, model, optimiser, new Checkpoint.State(s + 1, drawn, seed, model.threads(), config), keep);
@@ -158,12 +161,18 @@ public final class Trainer {
                     throw new UncheckedIOException("checkpoint: could not write under " + checkpointRoot + ": " + e.getMessage(), e);
                 }
             }
-            if (listener != null) listener.accept(new Progress(step, eval, config.steps()));
         }
         startStep = 0;
         skipBatches = 0;
         return new Result(steps, evals, reached, (System.nanoTime() - start) / 1e9);
     }
+
+    /**
+     * The seed of a run's initial weights, derived from the run's seed (which seeds its data), so
+     * weights and data share no random stream. {@code attn4j train --seed S} initialises with
+     * {@code modelSeed(S)}.
+     */
+    public static long modelSeed(long runSeed) { return runSeed * 0x9E3779B97F4A7C15L + 0x2545F4914F6CDD1DL; }
 
     /** Loss (mean over all marked positions) and accuracy of {@code model} on {@code batches}, without gradients. */
     public static Eval evaluate(TransformerLM model, List<Batch> batches, int step) {
