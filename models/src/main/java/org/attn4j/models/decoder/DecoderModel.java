@@ -1,0 +1,212 @@
+package org.attn4j.models.decoder;
+
+import org.attn4j.core.attention.Attention;
+import org.attn4j.core.attention.AttentionSpec;
+import org.attn4j.core.attention.KernelChoice;
+import org.attn4j.core.mask.CausalAlignment;
+import org.attn4j.core.parallel.Parallel;
+import org.attn4j.core.simd.MicroKernels;
+import org.attn4j.core.tensor.Tensor;
+
+/**
+ * A decoder-only transformer (Llama 2/3, Mistral, SmolLM2, Qwen2, Qwen3, GPT-2) on float32 weights.
+ *
+ * <p>{@link #forward} runs {@code t} new tokens after the positions already in a {@link KvCache}:
+ * a prompt (prefill, through the engine's flash kernel with a bottom-right causal mask) or one token
+ * (a decode step, through the engine's split-KV decode kernel). Projections are {@code x·Wᵀ} on the
+ * shared micro-kernels ({@link MicroKernels#gemmTransB}), split over output rows across threads.
+ *
+ * <p>Block arithmetic, per token, {@code x} the residual stream:
+ * <pre>
+ *   h = norm(x);  q, k, v = h·Wqᵀ (+bq), h·Wkᵀ (+bk), h·Wvᵀ (+bv)
+ *   Qwen3: q, k = rmsnorm per head;  RoPE(q, k, position) unless GPT-2
+ *   x += softmax(q·kᵀ/√headDim, causal[, window]) · v · Woᵀ (+bo)
+ *   h = norm(x);  x += (silu(h·Wgateᵀ) ⊙ h·Wupᵀ)·Wdownᵀ      (GPT-2: gelu_tanh(h·Wupᵀ + bup)·Wdownᵀ + bdown)
+ * </pre>
+ * and the logits are {@code norm(x)·Woutᵀ} with {@code Wout} the token embedding when tied.
+ * Norm is RMSNorm ({@code x/√(mean(x²)+eps)·w}) except GPT-2's LayerNorm.
+ */
+public final class DecoderModel {
+    private static final int ROWS_PER_ITEM = 16;
+
+    private final DecoderConfig config;
+    private final DecoderWeights weights;
+    private final double[] invFreq;
+    private final MicroKernels mk = MicroKernels.get();
+    private int threads;
+
+    /** A model over {@code weights} (kept, not copied); throws IllegalArgumentException when they do not fit {@code config}. */
+    public DecoderModel(DecoderConfig config, DecoderWeights weights) {
+        if (config == null) throw new IllegalArgumentException("config: expected a DecoderConfig, got null");
+        if (weights == null) throw new IllegalArgumentException("weights: expected DecoderWeights, got null");
+        weights.check(config);
+        this.config = config;
+        this.weights = weights;
+        this.threads = Parallel.resolveThreads(0);
+        int half = config.rope() == DecoderConfig.RopeStyle.NONE ? 0 : config.ropeDim() / 2;
+        invFreq = new double[half];
+        for (int i = 0; i < half; i++) {
+            invFreq[i] = Math.pow(config.ropeTheta(), -2.0 * i / config.ropeDim());
+            if (config.ropeFactors() != null) invFreq[i] /= config.ropeFactors()[i];
+        }
+    }
+
+    public DecoderConfig config() { return config; }
+    public DecoderWeights weights() { return weights; }
+
+    /** Worker threads for projections and attention (>= 1, or 0 for every processor). */
+    public DecoderModel threads(int n) {
+        this.threads = Parallel.resolveThreads(n);
+        return this;
+    }
+
+    public int threads() { return threads; }
+
+    /** An empty cache for up to {@code capacity} positions (at most the model's context length for GPT-2). */
+    public KvCache newCache(int capacity) {
+        if (config.arch() == DecoderConfig.Arch.GPT2 && capacity > config.contextLength()) {
+            throw new IllegalArgumentException("capacity: GPT-2 has learned positions up to " + config.contextLength() + ", got " + capacity);
+        }
+        return new KvCache(config, capacity);
+    }
+
+    /**
+     * Runs {@code tokens} at positions {@code cache.length()..} and appends their keys and values to
+     * {@code cache}. Returns the logits of the last token ({@code [vocab]}), or with
+     * {@code allLogits} those of every token ({@code [tokens.length, vocab]} row-major).
+     */
+    public float[] forward(KvCache cache, int[] tokens, boolean allLogits) {
+        if (tokens == null || tokens.length == 0) throw new IllegalArgumentException("tokens: expected at least one token id, got none");
+        int t = tokens.length, dim = config.dim(), pos0 = cache.length();
+        if (pos0 + t > cache.capacity()) {
+            throw new IllegalArgumentException("tokens: " + t + " more tokens after " + pos0 + " exceed the cache capacity " + cache.capacity());
+        }
+        float[] x = new float[t * dim];
+        for (int i = 0; i < t; i++) {
+            int id = tokens[i];
+            if (id < 0 || id >= config.vocab()) throw new IllegalArgumentException("tokens[" + i + "]: expected an id in [0, " + config.vocab() + "), got " + id);
+            System.arraycopy(weights.tokenEmbedding(), id * dim, x, i * dim, dim);
+            if (weights.positionEmbedding() != null) {
+                int p = pos0 + i;
+                for (int d = 0; d < dim; d++) x[i * dim + d] += weights.positionEmbedding()[p * dim + d];
+            }
+        }
+        Scratch s = new Scratch(config, t);
+        for (int l = 0; l < config.layers(); l++) block(l, weights.layers()[l], cache, x, t, pos0, s);
+        cache.advance(t);
+        int rows = allLogits ? t : 1, first = t - rows;
+        float[] h = new float[rows * dim];
+        System.arraycopy(x, first * dim, h, 0, rows * dim);
+        for (int i = 0; i < rows; i++) norm(h, i * dim, dim, weights.outputNorm(), weights.outputNormBias());
+        float[] logits = new float[rows * config.vocab()];
+        linear(h, rows, dim, weights.outputMatrix(), null, config.vocab(), logits);
+        return logits;
+    }
+
+    /** Per-call buffers. */
+    private static final class Scratch {
+        final float[] h, q, k, v, att, o, gate, up;
+        Scratch(DecoderConfig c, int t) {
+            h = new float[t * c.dim()];
+            q = new float[t * c.heads() * c.headDim()];
+            k = new float[t * c.kvHeads() * c.headDim()];
+            v = new float[t * c.kvHeads() * c.headDim()];
+            att = new float[t * c.heads() * c.headDim()];
+            o = new float[t * c.dim()];
+            gate = new float[t * c.ffn()];
+            up = new float[t * c.ffn()];
+        }
+    }
+
+    private void block(int li, DecoderWeights.Layer l, KvCache cache, float[] x, int t, int pos0, Scratch s) {
+        int dim = config.dim(), hd = config.headDim(), nq = config.heads() * hd, nkv = config.kvHeads() * hd;
+        System.arraycopy(x, 0, s.h, 0, t * dim);
+        for (int i = 0; i < t; i++) norm(s.h, i * dim, dim, l.attnNorm(), l.attnNormBias());
+        linear(s.h, t, dim, l.wq(), l.bq(), nq, s.q);
+        linear(s.h, t, dim, l.wk(), l.bk(), nkv, s.k);
+        linear(s.h, t, dim, l.wv(), l.bv(), nkv, s.v);
+        if (l.qNorm() != null) {
+            for (int r = 0; r < t * config.heads(); r++) rmsNorm(s.q, r * hd, hd, l.qNorm());
+            for (int r = 0; r < t * config.kvHeads(); r++) rmsNorm(s.k, r * hd, hd, l.kNorm());
+        }
+        if (config.rope() != DecoderConfig.RopeStyle.NONE) {
+            for (int i = 0; i < t; i++) {
+                int p = pos0 + i;
+                for (int h = 0; h < config.heads(); h++) rope(s.q, (i * config.heads() + h) * hd, p);
+                for (int h = 0; h < config.kvHeads(); h++) rope(s.k, (i * config.kvHeads() + h) * hd, p);
+            }
+        }
+        cache.put(li, s.k, s.v, t);
+        int n = pos0 + t;
+        AttentionSpec.Builder spec = AttentionSpec.builder().causal(CausalAlignment.BOTTOM_RIGHT).threads(threads).validate(false)
+                .kernel(t == 1 ? KernelChoice.DECODE : KernelChoice.AUTO);
+        if (config.slidingWindow() > 0) spec.window(config.slidingWindow() - 1, 0);
+        Tensor q = Tensor.of(s.q, 1, t, config.heads(), hd).permute(0, 2, 1, 3);
+        Tensor out = Attention.sdpa(q, cache.keys(li, n), cache.values(li, n), spec.build()).output(); // [1, H, t, hd]
+        float[] od = out.data();
+        for (int h = 0; h < config.heads(); h++) {
+            for (int i = 0; i < t; i++) System.arraycopy(od, (h * t + i) * hd, s.att, i * nq + h * hd, hd);
+        }
+        linear(s.att, t, nq, l.wo(), l.bo(), dim, s.o);
+        for (int i = 0; i < t * dim; i++) x[i] += s.o[i];
+
+        System.arraycopy(x, 0, s.h, 0, t * dim);
+        for (int i = 0; i < t; i++) norm(s.h, i * dim, dim, l.ffnNorm(), l.ffnNormBias());
+        int ffn = config.ffn();
+        linear(s.h, t, dim, l.wUp(), l.bUp(), ffn, s.up);
+        if (l.wGate() != null) {
+            linear(s.h, t, dim, l.wGate(), null, ffn, s.gate);
+            for (int i = 0; i < t * ffn; i++) {
+                float g = s.gate[i];
+                s.up[i] *= g / (1f + (float) Math.exp(-g));
+            }
+        } else {
+            for (int i = 0; i < t * ffn; i++) s.up[i] = geluTanh(s.up[i]);
+        }
+        linear(s.up, t, ffn, l.wDown(), l.bDown(), dim, s.o);
+        for (int i = 0; i < t * dim; i++) x[i] += s.o[i];
+    }
+
+    /** GELU in its tanh form (GPT-2's {@code gelu_new}): {@code 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))}. */
+    static float geluTanh(float x) {
+        double v = x;
+        return (float) (0.5 * v * (1 + Math.tanh(0.7978845608028654 * (v + 0.044715 * v * v * v))));
+    }
+
+    private void rope(float[] a, int off, int pos) {
+        int half = invFreq.length;
+        boolean halves = config.rope() == DecoderConfig.RopeStyle.HALVES;
+        for (int i = 0; i < half; i++) {
+            double angle = pos * invFreq[i];
+            float cos = (float) Math.cos(angle), sin = (float) Math.sin(angle);
+            int i0 = halves ? off + i : off + 2 * i, i1 = halves ? off + i + half : i0 + 1;
+            float x0 = a[i0], x1 = a[i1];
+            a[i0] = x0 * cos - x1 * sin;
+            a[i1] = x0 * sin + x1 * cos;
+        }
+    }
+
+    private void norm(float[] a, int off, int n, float[] w, float[] b) {
+        if (config.arch() == DecoderConfig.Arch.GPT2) mk.addLayerNorm(a, off, null, 0, n, w, b, config.normEps());
+        else rmsNorm(a, off, n, w);
+    }
+
+    private void rmsNorm(float[] a, int off, int n, float[] w) {
+        double ss = 0;
+        for (int i = 0; i < n; i++) ss += (double) a[off + i] * a[off + i];
+        float r = (float) (1.0 / Math.sqrt(ss / n + config.normEps()));
+        for (int i = 0; i < n; i++) a[off + i] = a[off + i] * r * w[i];
+    }
+
+    /** {@code y[t, out] = x[t, in]·Wᵀ (+ b)}, W row-major {@code [out, in]}; output rows split across threads. */
+    private void linear(float[] x, int t, int in, float[] w, float[] b, int out, float[] y) {
+        int items = (out + ROWS_PER_ITEM - 1) / ROWS_PER_ITEM;
+        Parallel.forEach(threads, items, worker -> null, (item, st) -> {
+            int j0 = item * ROWS_PER_ITEM, n = Math.min(ROWS_PER_ITEM, out - j0);
+            mk.gemmTransB(t, n, in, x, 0, in, w, j0 * in, in, y, j0, out);
+            if (b != null) {
+                for (int i = 0; i < t; i++) for (int j = j0; j < j0 + n; j++) y[i * out + j] += b[j];
+            }
+        });
+    }
+}

@@ -1,0 +1,81 @@
+package org.attn4j.models.decoder;
+
+/**
+ * The float32 weights of a decoder. Every matrix is row-major {@code [out, in]} (one row per output,
+ * the layout of GGUF tensors and of {@code nn.Linear}); vectors have their natural length. A null
+ * field is absent in the architecture (e.g. biases of Llama, learned positions outside GPT-2).
+ *
+ * @param tokenEmbedding {@code [vocab, dim]}
+ * @param positionEmbedding {@code [contextLength, dim]} (GPT-2) or null
+ * @param layers one entry per block
+ * @param outputNorm final norm weight {@code [dim]}
+ * @param outputNormBias final LayerNorm bias {@code [dim]} (GPT-2) or null
+ * @param output {@code [vocab, dim]}, or null when tied to {@code tokenEmbedding}
+ */
+public record DecoderWeights(float[] tokenEmbedding, float[] positionEmbedding, Layer[] layers, float[] outputNorm,
+                             float[] outputNormBias, float[] output) {
+
+    /**
+     * One block. {@code wq [heads·headDim, dim]}, {@code wk, wv [kvHeads·headDim, dim]},
+     * {@code wo [dim, heads·headDim]}, {@code wGate, wUp [ffn, dim]}, {@code wDown [dim, ffn]}; norms
+     * {@code [dim]}; {@code qNorm, kNorm [headDim]} (Qwen3).
+     */
+    public record Layer(float[] attnNorm, float[] attnNormBias,
+                        float[] wq, float[] bq, float[] wk, float[] bk, float[] wv, float[] bv,
+                        float[] qNorm, float[] kNorm,
+                        float[] wo, float[] bo,
+                        float[] ffnNorm, float[] ffnNormBias,
+                        float[] wGate, float[] wUp, float[] bUp, float[] wDown, float[] bDown) {}
+
+    /** The output matrix, the token embedding when tied. */
+    public float[] outputMatrix() { return output != null ? output : tokenEmbedding; }
+
+    /**
+     * Checks every array against {@code c}; throws IllegalArgumentException naming the tensor,
+     * the expected and the actual length.
+     */
+    public void check(DecoderConfig c) {
+        int q = c.heads() * c.headDim(), kv = c.kvHeads() * c.headDim();
+        boolean gpt2 = c.arch() == DecoderConfig.Arch.GPT2;
+        need("token_embd", tokenEmbedding, (long) c.vocab() * c.dim(), true);
+        need("position_embd", positionEmbedding, (long) c.contextLength() * c.dim(), gpt2);
+        need("output_norm", outputNorm, c.dim(), true);
+        need("output_norm.bias", outputNormBias, c.dim(), gpt2);
+        need("output", output, (long) c.vocab() * c.dim(), false);
+        if (layers == null || layers.length != c.layers()) {
+            throw new IllegalArgumentException("layers: expected " + c.layers() + " blocks, got " + (layers == null ? "none" : layers.length));
+        }
+        boolean qkvBias = gpt2 || c.arch() == DecoderConfig.Arch.QWEN2;
+        for (int i = 0; i < layers.length; i++) {
+            Layer l = layers[i];
+            String p = "blk." + i + ".";
+            need(p + "attn_norm", l.attnNorm, c.dim(), true);
+            need(p + "attn_norm.bias", l.attnNormBias, c.dim(), gpt2);
+            need(p + "attn_q", l.wq, (long) q * c.dim(), true);
+            need(p + "attn_k", l.wk, (long) kv * c.dim(), true);
+            need(p + "attn_v", l.wv, (long) kv * c.dim(), true);
+            need(p + "attn_q.bias", l.bq, q, qkvBias);
+            need(p + "attn_k.bias", l.bk, kv, qkvBias);
+            need(p + "attn_v.bias", l.bv, kv, qkvBias);
+            need(p + "attn_q_norm", l.qNorm, c.headDim(), c.arch() == DecoderConfig.Arch.QWEN3);
+            need(p + "attn_k_norm", l.kNorm, c.headDim(), c.arch() == DecoderConfig.Arch.QWEN3);
+            need(p + "attn_output", l.wo, (long) c.dim() * q, true);
+            need(p + "attn_output.bias", l.bo, c.dim(), gpt2);
+            need(p + "ffn_norm", l.ffnNorm, c.dim(), true);
+            need(p + "ffn_norm.bias", l.ffnNormBias, c.dim(), gpt2);
+            need(p + "ffn_gate", l.wGate, (long) c.ffn() * c.dim(), !gpt2);
+            need(p + "ffn_up", l.wUp, (long) c.ffn() * c.dim(), true);
+            need(p + "ffn_up.bias", l.bUp, c.ffn(), gpt2);
+            need(p + "ffn_down", l.wDown, (long) c.dim() * c.ffn(), true);
+            need(p + "ffn_down.bias", l.bDown, c.dim(), gpt2);
+        }
+    }
+
+    private static void need(String name, float[] a, long length, boolean required) {
+        if (a == null) {
+            if (required) throw new IllegalArgumentException(name + ": expected " + length + " values, the tensor is missing");
+            return;
+        }
+        if (a.length != length) throw new IllegalArgumentException(name + ": expected " + length + " values, got " + a.length);
+    }
+}

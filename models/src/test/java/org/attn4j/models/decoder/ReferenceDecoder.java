@@ -1,0 +1,130 @@
+package org.attn4j.models.decoder;
+
+/**
+ * An independent float64 forward of a decoder, written from the architectures' definitions and
+ * sharing no code with {@link DecoderModel}: full-sequence attention with explicit softmax, no cache,
+ * naive loops. Returns the logits of every position {@code [t][vocab]}.
+ */
+final class ReferenceDecoder {
+    private ReferenceDecoder() {}
+
+    static double[][] logits(DecoderConfig c, DecoderWeights w, int[] tokens) {
+        int t = tokens.length, d = c.dim(), hd = c.headDim();
+        boolean gpt2 = c.arch() == DecoderConfig.Arch.GPT2;
+        double[][] x = new double[t][d];
+        for (int i = 0; i < t; i++) {
+            for (int j = 0; j < d; j++) {
+                x[i][j] = w.tokenEmbedding()[tokens[i] * d + j];
+                if (gpt2) x[i][j] += w.positionEmbedding()[i * d + j];
+            }
+        }
+        for (DecoderWeights.Layer l : w.layers()) {
+            double[][] h = new double[t][];
+            for (int i = 0; i < t; i++) h[i] = norm(c, x[i], l.attnNorm(), l.attnNormBias());
+            double[][] q = new double[t][], k = new double[t][], v = new double[t][];
+            for (int i = 0; i < t; i++) {
+                q[i] = matvec(l.wq(), l.bq(), h[i], c.heads() * hd);
+                k[i] = matvec(l.wk(), l.bk(), h[i], c.kvHeads() * hd);
+                v[i] = matvec(l.wv(), l.bv(), h[i], c.kvHeads() * hd);
+                for (int hh = 0; hh < c.heads(); hh++) headTransform(c, q[i], hh * hd, l.qNorm(), i);
+                for (int hh = 0; hh < c.kvHeads(); hh++) headTransform(c, k[i], hh * hd, l.kNorm(), i);
+            }
+            double[][] att = new double[t][c.heads() * hd];
+            double scale = 1 / Math.sqrt(hd);
+            for (int i = 0; i < t; i++) {
+                for (int hh = 0; hh < c.heads(); hh++) {
+                    int kh = hh / c.group();
+                    int lo = c.slidingWindow() > 0 ? Math.max(0, i - c.slidingWindow() + 1) : 0;
+                    double[] s = new double[i + 1];
+                    double max = Double.NEGATIVE_INFINITY;
+                    for (int j = lo; j <= i; j++) {
+                        double dot = 0;
+                        for (int e = 0; e < hd; e++) dot += q[i][hh * hd + e] * k[j][kh * hd + e];
+                        s[j] = dot * scale;
+                        max = Math.max(max, s[j]);
+                    }
+                    double sum = 0;
+                    for (int j = lo; j <= i; j++) sum += s[j] = Math.exp(s[j] - max);
+                    for (int j = lo; j <= i; j++) {
+                        for (int e = 0; e < hd; e++) att[i][hh * hd + e] += s[j] / sum * v[j][kh * hd + e];
+                    }
+                }
+            }
+            for (int i = 0; i < t; i++) {
+                double[] o = matvec(l.wo(), l.bo(), att[i], d);
+                for (int j = 0; j < d; j++) x[i][j] += o[j];
+                double[] h2 = norm(c, x[i], l.ffnNorm(), l.ffnNormBias());
+                double[] up = matvec(l.wUp(), l.bUp(), h2, c.ffn());
+                if (gpt2) {
+                    for (int j = 0; j < up.length; j++) {
+                        double u = up[j];
+                        up[j] = 0.5 * u * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (u + 0.044715 * u * u * u)));
+                    }
+                } else {
+                    double[] g = matvec(l.wGate(), null, h2, c.ffn());
+                    for (int j = 0; j < up.length; j++) up[j] *= g[j] / (1 + Math.exp(-g[j]));
+                }
+                double[] down = matvec(l.wDown(), l.bDown(), up, d);
+                for (int j = 0; j < d; j++) x[i][j] += down[j];
+            }
+        }
+        double[][] out = new double[t][];
+        float[] wout = w.output() != null ? w.output() : w.tokenEmbedding();
+        for (int i = 0; i < t; i++) out[i] = matvec(wout, null, norm(c, x[i], w.outputNorm(), w.outputNormBias()), c.vocab());
+        return out;
+    }
+
+    /** Qwen3's per-head RMSNorm, then RoPE at position {@code pos}. */
+    private static void headTransform(DecoderConfig c, double[] a, int off, float[] headNorm, int pos) {
+        int hd = c.headDim();
+        if (headNorm != null) {
+            double ss = 0;
+            for (int e = 0; e < hd; e++) ss += a[off + e] * a[off + e];
+            double r = 1 / Math.sqrt(ss / hd + c.normEps());
+            for (int e = 0; e < hd; e++) a[off + e] *= r * headNorm[e];
+        }
+        if (c.rope() == DecoderConfig.RopeStyle.NONE) return;
+        int n = c.ropeDim();
+        double[] in = java.util.Arrays.copyOfRange(a, off, off + n);
+        for (int i = 0; i < n / 2; i++) {
+            double freq = 1 / Math.pow(c.ropeTheta(), (2.0 * i) / n);
+            if (c.ropeFactors() != null) freq /= c.ropeFactors()[i];
+            double cs = Math.cos(pos * freq), sn = Math.sin(pos * freq);
+            // A complex rotation of the pair (re, im) by pos·freq.
+            int re = c.rope() == DecoderConfig.RopeStyle.INTERLEAVED ? 2 * i : i;
+            int im = c.rope() == DecoderConfig.RopeStyle.INTERLEAVED ? 2 * i + 1 : i + n / 2;
+            a[off + re] = in[re] * cs - in[im] * sn;
+            a[off + im] = in[re] * sn + in[im] * cs;
+        }
+    }
+
+    private static double[] norm(DecoderConfig c, double[] x, float[] w, float[] b) {
+        int n = x.length;
+        double[] y = new double[n];
+        if (c.arch() == DecoderConfig.Arch.GPT2) {
+            double mean = 0, var = 0;
+            for (double v : x) mean += v;
+            mean /= n;
+            for (double v : x) var += (v - mean) * (v - mean);
+            var /= n;
+            for (int i = 0; i < n; i++) y[i] = (x[i] - mean) / Math.sqrt(var + c.normEps()) * w[i] + b[i];
+        } else {
+            double ss = 0;
+            for (double v : x) ss += v * v;
+            double r = 1 / Math.sqrt(ss / n + c.normEps());
+            for (int i = 0; i < n; i++) y[i] = x[i] * r * w[i];
+        }
+        return y;
+    }
+
+    /** {@code W·x + b} with W row-major {@code [out, x.length]}. */
+    private static double[] matvec(float[] w, float[] b, double[] x, int out) {
+        double[] y = new double[out];
+        for (int o = 0; o < out; o++) {
+            double s = b == null ? 0 : b[o];
+            for (int i = 0; i < x.length; i++) s += w[o * x.length + i] * x[i];
+            y[o] = s;
+        }
+        return y;
+    }
+}
