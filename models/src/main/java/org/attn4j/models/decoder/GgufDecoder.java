@@ -163,6 +163,103 @@ public final class GgufDecoder {
         }
     }
 
+    /**
+     * Writes {@code config} and {@code weights} as a GGUF file that llama.cpp and {@link #load} read:
+     * llama.cpp's metadata keys and tensor names, matrices stored as {@code matrixType} (F32, F16 or
+     * Q8_0; vectors stay F32), and a stand-in byte-level BPE vocabulary of {@code config.vocab()}
+     * tokens (GPT-2's 256 byte symbols, the merges {@code "Ġ t"} and {@code "h e"}, filler tokens,
+     * and {@code <|endoftext|>} last) so that any text can be tokenised. For random-weight test and
+     * benchmark models; Llama must use the interleaved RoPE pairing (GGUF's layout).
+     */
+    public static void write(Path path, DecoderConfig c, DecoderWeights w, org.attn4j.models.gguf.GgmlType matrixType) throws IOException {
+        w.check(c);
+        if (c.vocab() < 259) throw new IllegalArgumentException("config.vocab: the stand-in vocabulary needs >= 259 tokens, got " + c.vocab());
+        String a = switch (c.arch()) {
+            case LLAMA -> "llama";
+            case QWEN2 -> "qwen2";
+            case QWEN3 -> "qwen3";
+            case GPT2 -> "gpt2";
+        };
+        if (c.arch() == DecoderConfig.Arch.LLAMA && c.rope() != DecoderConfig.RopeStyle.INTERLEAVED) {
+            throw new IllegalArgumentException("config.rope: GGUF's llama layout pairs dimensions (2i, 2i+1) (INTERLEAVED), got " + c.rope());
+        }
+        var g = new org.attn4j.models.gguf.GgufWriter();
+        g.put("general.architecture", a).put("general.alignment", 32);
+        g.put(a + ".context_length", c.contextLength()).put(a + ".embedding_length", c.dim()).put(a + ".block_count", c.layers())
+                .put(a + ".feed_forward_length", c.ffn()).put(a + ".attention.head_count", c.heads())
+                .put(a + ".attention.head_count_kv", c.kvHeads());
+        if (c.arch() == DecoderConfig.Arch.GPT2) g.put(a + ".attention.layer_norm_epsilon", c.normEps());
+        else {
+            g.put(a + ".attention.layer_norm_rms_epsilon", c.normEps()).put(a + ".rope.freq_base", c.ropeTheta())
+                    .put(a + ".rope.dimension_count", c.ropeDim());
+        }
+        if (c.headDim() * c.heads() != c.dim()) g.put(a + ".attention.key_length", c.headDim()).put(a + ".attention.value_length", c.headDim());
+        if (c.slidingWindow() > 0) g.put(a + ".attention.sliding_window", c.slidingWindow());
+        String[] tokens = new String[c.vocab()];
+        int[] types = new int[c.vocab()];
+        for (int i = 0; i < tokens.length; i++) {
+            tokens[i] = i < 256 ? String.valueOf(org.attn4j.models.tokenizer.bpe.ByteLevel.charOf(i)) : "<|filler_" + i + "|>";
+            types[i] = 1;
+        }
+        tokens[256] = "Ġt";
+        tokens[257] = "he";
+        tokens[tokens.length - 1] = "<|endoftext|>";
+        types[tokens.length - 1] = 3;
+        g.put("tokenizer.ggml.model", "gpt2").put("tokenizer.ggml.pre", "gpt-2").put("tokenizer.ggml.tokens", tokens)
+                .put("tokenizer.ggml.token_type", types).put("tokenizer.ggml.merges", new String[] {"Ġ t", "h e"})
+                .put("tokenizer.ggml.eos_token_id", c.vocab() - 1).put("tokenizer.ggml.bos_token_id", c.vocab() - 1)
+                .put("tokenizer.ggml.add_bos_token", false);
+        var F32 = org.attn4j.models.gguf.GgmlType.F32;
+        int q = c.heads() * c.headDim(), kv = c.kvHeads() * c.headDim();
+        g.tensor("token_embd.weight", matrixType, w.tokenEmbedding(), c.dim(), c.vocab());
+        if (w.positionEmbedding() != null) g.tensor("position_embd.weight", F32, w.positionEmbedding(), c.dim(), c.contextLength());
+        if (c.ropeFactors() != null) g.tensor("rope_freqs.weight", F32, c.ropeFactors(), c.ropeDim() / 2);
+        for (int i = 0; i < c.layers(); i++) {
+            DecoderWeights.Layer l = w.layers()[i];
+            String p = "blk." + i + ".";
+            g.tensor(p + "attn_norm.weight", F32, l.attnNorm(), c.dim());
+            if (l.attnNormBias() != null) g.tensor(p + "attn_norm.bias", F32, l.attnNormBias(), c.dim());
+            if (c.arch() == DecoderConfig.Arch.GPT2) {
+                g.tensor(p + "attn_qkv.weight", matrixType, concat(l.wq(), l.wk(), l.wv()), c.dim(), q + 2L * kv);
+                g.tensor(p + "attn_qkv.bias", F32, concat(l.bq(), l.bk(), l.bv()), q + 2L * kv);
+            } else {
+                g.tensor(p + "attn_q.weight", matrixType, l.wq(), c.dim(), q);
+                g.tensor(p + "attn_k.weight", matrixType, l.wk(), c.dim(), kv);
+                g.tensor(p + "attn_v.weight", matrixType, l.wv(), c.dim(), kv);
+                if (l.bq() != null) g.tensor(p + "attn_q.bias", F32, l.bq(), q);
+                if (l.bk() != null) g.tensor(p + "attn_k.bias", F32, l.bk(), kv);
+                if (l.bv() != null) g.tensor(p + "attn_v.bias", F32, l.bv(), kv);
+            }
+            if (l.qNorm() != null) g.tensor(p + "attn_q_norm.weight", F32, l.qNorm(), c.headDim());
+            if (l.kNorm() != null) g.tensor(p + "attn_k_norm.weight", F32, l.kNorm(), c.headDim());
+            g.tensor(p + "attn_output.weight", matrixType, l.wo(), q, c.dim());
+            if (l.bo() != null) g.tensor(p + "attn_output.bias", F32, l.bo(), c.dim());
+            g.tensor(p + "ffn_norm.weight", F32, l.ffnNorm(), c.dim());
+            if (l.ffnNormBias() != null) g.tensor(p + "ffn_norm.bias", F32, l.ffnNormBias(), c.dim());
+            if (l.wGate() != null) g.tensor(p + "ffn_gate.weight", matrixType, l.wGate(), c.dim(), c.ffn());
+            g.tensor(p + "ffn_up.weight", matrixType, l.wUp(), c.dim(), c.ffn());
+            if (l.bUp() != null) g.tensor(p + "ffn_up.bias", F32, l.bUp(), c.ffn());
+            g.tensor(p + "ffn_down.weight", matrixType, l.wDown(), c.ffn(), c.dim());
+            if (l.bDown() != null) g.tensor(p + "ffn_down.bias", F32, l.bDown(), c.dim());
+        }
+        g.tensor("output_norm.weight", F32, w.outputNorm(), c.dim());
+        if (w.outputNormBias() != null) g.tensor("output_norm.bias", F32, w.outputNormBias(), c.dim());
+        if (w.output() != null) g.tensor("output.weight", matrixType, w.output(), c.dim(), c.vocab());
+        g.write(path);
+    }
+
+    private static float[] concat(float[]... parts) {
+        int n = 0;
+        for (float[] p : parts) n += p.length;
+        float[] out = new float[n];
+        int o = 0;
+        for (float[] p : parts) {
+            System.arraycopy(p, 0, out, o, p.length);
+            o += p.length;
+        }
+        return out;
+    }
+
     private static float[] slice(float[] a, int from, int n) {
         return java.util.Arrays.copyOfRange(a, from, from + n);
     }
