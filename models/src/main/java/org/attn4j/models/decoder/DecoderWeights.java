@@ -78,4 +78,52 @@ public record DecoderWeights(float[] tokenEmbedding, float[] positionEmbedding, 
         }
         if (a.length != length) throw new IllegalArgumentException(name + ": expected " + length + " values, got " + a.length);
     }
+
+    /**
+     * Random weights for {@code c} (test and benchmark models; they prove equality between
+     * implementations and measure speed, never quality): matrices uniform in ±√(3/in) so that
+     * activations stay O(1) through the layers, norms near 1, small biases, N(0,1) embeddings;
+     * {@code tied} leaves the output matrix out. The same seed gives the same weights.
+     */
+    public static DecoderWeights random(DecoderConfig c, boolean tied, long seed) {
+        boolean untied = !tied;
+        java.util.Random r = new java.util.Random(seed);
+        boolean gpt2 = c.arch() == DecoderConfig.Arch.GPT2, qwen2 = c.arch() == DecoderConfig.Arch.QWEN2, qwen3 = c.arch() == DecoderConfig.Arch.QWEN3;
+        int d = c.dim(), q = c.heads() * c.headDim(), kv = c.kvHeads() * c.headDim(), f = c.ffn();
+        DecoderWeights.Layer[] ls = new DecoderWeights.Layer[c.layers()];
+        for (int i = 0; i < ls.length; i++) {
+            ls[i] = new DecoderWeights.Layer(norm(r, d), gpt2 ? vec(r, d, 0.1) : null,
+                    mat(r, q, d), gpt2 || qwen2 ? vec(r, q, 0.2) : null,
+                    mat(r, kv, d), gpt2 || qwen2 ? vec(r, kv, 0.2) : null,
+                    mat(r, kv, d), gpt2 || qwen2 ? vec(r, kv, 0.2) : null,
+                    qwen3 ? norm(r, c.headDim()) : null, qwen3 ? norm(r, c.headDim()) : null,
+                    mat(r, d, q), gpt2 ? vec(r, d, 0.1) : null,
+                    norm(r, d), gpt2 ? vec(r, d, 0.1) : null,
+                    gpt2 ? null : mat(r, f, d), mat(r, f, d), gpt2 ? vec(r, f, 0.1) : null,
+                    mat(r, d, f), gpt2 ? vec(r, d, 0.1) : null);
+        }
+        return new DecoderWeights(vec(r, Math.multiplyExact(c.vocab(), d), 1.0), gpt2 ? vec(r, c.contextLength() * d, 0.3) : null, ls,
+                norm(r, d), gpt2 ? vec(r, d, 0.1) : null, untied ? mat(r, c.vocab(), d) : null);
+    }
+
+    /** Uniform in ±√(3/in): unit-variance outputs for unit-variance inputs, so activations stay O(1). */
+    private static float[] mat(java.util.Random r, int out, int in) {
+        float[] a = new float[out * in];
+        double s = Math.sqrt(3.0 / in);
+        for (int i = 0; i < a.length; i++) a[i] = (float) ((2 * r.nextDouble() - 1) * s);
+        return a;
+    }
+
+    private static float[] vec(java.util.Random r, int n, double s) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) (r.nextGaussian() * s);
+        return a;
+    }
+
+    private static float[] norm(java.util.Random r, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) (1 + 0.2 * r.nextGaussian());
+        return a;
+    }
+
 }

@@ -36,43 +36,7 @@ final class TinyDecoders {
     }
 
     static DecoderWeights weights(DecoderConfig c, boolean untied, long seed) {
-        Random r = new Random(seed);
-        boolean gpt2 = c.arch() == DecoderConfig.Arch.GPT2, qwen2 = c.arch() == DecoderConfig.Arch.QWEN2, qwen3 = c.arch() == DecoderConfig.Arch.QWEN3;
-        int d = c.dim(), q = c.heads() * c.headDim(), kv = c.kvHeads() * c.headDim(), f = c.ffn();
-        DecoderWeights.Layer[] ls = new DecoderWeights.Layer[c.layers()];
-        for (int i = 0; i < ls.length; i++) {
-            ls[i] = new DecoderWeights.Layer(norm(r, d), gpt2 ? vec(r, d, 0.1) : null,
-                    mat(r, q, d), gpt2 || qwen2 ? vec(r, q, 0.2) : null,
-                    mat(r, kv, d), gpt2 || qwen2 ? vec(r, kv, 0.2) : null,
-                    mat(r, kv, d), gpt2 || qwen2 ? vec(r, kv, 0.2) : null,
-                    qwen3 ? norm(r, c.headDim()) : null, qwen3 ? norm(r, c.headDim()) : null,
-                    mat(r, d, q), gpt2 ? vec(r, d, 0.1) : null,
-                    norm(r, d), gpt2 ? vec(r, d, 0.1) : null,
-                    gpt2 ? null : mat(r, f, d), mat(r, f, d), gpt2 ? vec(r, f, 0.1) : null,
-                    mat(r, d, f), gpt2 ? vec(r, d, 0.1) : null);
-        }
-        return new DecoderWeights(vec(r, c.vocab() * d, 1.0), gpt2 ? vec(r, c.contextLength() * d, 0.3) : null, ls,
-                norm(r, d), gpt2 ? vec(r, d, 0.1) : null, untied ? mat(r, c.vocab(), d) : null);
-    }
-
-    /** Uniform in ±√(3/in): unit-variance outputs for unit-variance inputs, so activations stay O(1). */
-    private static float[] mat(Random r, int out, int in) {
-        float[] a = new float[out * in];
-        double s = Math.sqrt(3.0 / in);
-        for (int i = 0; i < a.length; i++) a[i] = (float) ((2 * r.nextDouble() - 1) * s);
-        return a;
-    }
-
-    private static float[] vec(Random r, int n, double s) {
-        float[] a = new float[n];
-        for (int i = 0; i < n; i++) a[i] = (float) (r.nextGaussian() * s);
-        return a;
-    }
-
-    private static float[] norm(Random r, int n) {
-        float[] a = new float[n];
-        for (int i = 0; i < n; i++) a[i] = (float) (1 + 0.2 * r.nextGaussian());
-        return a;
+        return DecoderWeights.random(c, !untied, seed);
     }
 
     static int[] tokens(int n, int vocab, long seed) {
