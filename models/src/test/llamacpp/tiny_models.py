@@ -36,6 +36,9 @@ CASES = {
     "qwen2": ("qwen2", 64, 2, 4, 2, 16, 96, False, {"theta": 1000000.0}),
     "qwen3": ("qwen3", 64, 2, 4, 2, 32, 96, True, {"theta": 1000000.0}),
     "gpt2": ("gpt2", 64, 2, 4, 4, 16, 256, False, {}),
+    # Benchmark shapes (random weights; not written unless named):
+    "smollm2_360m": ("llama", 960, 32, 15, 5, 64, 2560, True, {"theta": 100000.0, "vocab": 49152, "ctx": 8192, "bench": True}),
+    "llama32_1b": ("llama", 2048, 16, 32, 8, 64, 8192, True, {"theta": 500000.0, "vocab": 128256, "ctx": 8192, "bench": True}),
 }
 
 TYPES = {
@@ -65,12 +68,14 @@ def write(path, case, tname, seed):
     arch, dim, layers, heads, kv_heads, head_dim, ffn, tied, extras = CASES[case]
     qtype = TYPES[tname]
     rng = np.random.default_rng(seed)
-    tokens = byte_symbols() + ["Ġt", "he", "<|endoftext|>"]
+    tokens = byte_symbols() + ["Ġt", "he"]
+    tokens += [f"<|filler_{i}|>" for i in range(len(tokens), extras.get("vocab", 259) - 1)] + ["<|endoftext|>"]
     types = [1] * (len(tokens) - 1) + [3]
     vocab = len(tokens)
 
     w = gguf.GGUFWriter(path, arch)
-    w.add_context_length(N_CTX)
+    n_ctx = extras.get("ctx", N_CTX)
+    w.add_context_length(n_ctx)
     w.add_embedding_length(dim)
     w.add_block_count(layers)
     w.add_feed_forward_length(ffn)
@@ -96,7 +101,7 @@ def write(path, case, tname, seed):
 
     def mat(out_dim, in_dim):
         s = np.sqrt(3.0 / in_dim)
-        return rng.uniform(-s, s, size=(out_dim, in_dim)).astype(np.float32)
+        return (rng.random((out_dim, in_dim), dtype=np.float32) * np.float32(2 * s) - np.float32(s))
 
     def vec(n, s):
         return (rng.standard_normal(n) * s).astype(np.float32)
@@ -116,9 +121,9 @@ def write(path, case, tname, seed):
             w.add_tensor(name, a)
 
     q_dim, kv_dim = heads * head_dim, kv_heads * head_dim
-    add("token_embd.weight", rng.standard_normal((vocab, dim)).astype(np.float32))
+    add("token_embd.weight", rng.standard_normal((vocab, dim), dtype=np.float32))
     if arch == "gpt2":
-        add("position_embd.weight", (0.3 * rng.standard_normal((N_CTX, dim))).astype(np.float32))
+        add("position_embd.weight", (0.3 * rng.standard_normal((n_ctx, dim))).astype(np.float32))
     if extras.get("rope_freqs"):
         add("rope_freqs.weight", llama3_factors(head_dim, extras["theta"]))
     for i in range(layers):
@@ -166,7 +171,7 @@ def write(path, case, tname, seed):
 
 def main():
     out = sys.argv[1]
-    names = sys.argv[2:] or [f"{c}-{t}" for c in CASES for t in TYPES]
+    names = sys.argv[2:] or [f"{c}-{t}" for c in CASES for t in TYPES if not CASES[c][8].get("bench")]
     for seed, name in enumerate(names):
         case, tname = name.rsplit("-", 1)
         write(f"{out}/{name}.gguf", case, tname, 1000 + seed)
