@@ -85,7 +85,7 @@ public final class DecoderModel {
         for (int i = 0; i < t; i++) {
             int id = tokens[i];
             if (id < 0 || id >= config.vocab()) throw new IllegalArgumentException("tokens[" + i + "]: expected an id in [0, " + config.vocab() + "), got " + id);
-            System.arraycopy(weights.tokenEmbedding(), id * dim, x, i * dim, dim);
+            weights.tokenEmbedding().row(id, x, i * dim);
             if (weights.positionEmbedding() != null) {
                 int p = pos0 + i;
                 for (int d = 0; d < dim; d++) x[i * dim + d] += weights.positionEmbedding()[p * dim + d];
@@ -198,14 +198,14 @@ public final class DecoderModel {
         for (int i = 0; i < n; i++) a[off + i] = a[off + i] * r * w[i];
     }
 
-    /** {@code y[t, out] = x[t, in]·Wᵀ (+ b)}, W row-major {@code [out, in]}; output rows split across threads. */
-    private void linear(float[] x, int t, int in, float[] w, float[] b, int out, float[] y) {
+    /** {@code y[t, out] = x[t, in]·Wᵀ (+ b)}, W {@code [out, in]}; output rows split across threads. */
+    private void linear(float[] x, int t, int in, Matrix w, float[] b, int out, float[] y) {
         int items = (out + ROWS_PER_ITEM - 1) / ROWS_PER_ITEM;
         Parallel.forEach(threads, items, worker -> null, (item, st) -> {
-            int j0 = item * ROWS_PER_ITEM, n = Math.min(ROWS_PER_ITEM, out - j0);
-            mk.gemmTransB(t, n, in, x, 0, in, w, j0 * in, in, y, j0, out);
+            int j0 = item * ROWS_PER_ITEM, j1 = Math.min(out, j0 + ROWS_PER_ITEM);
+            w.multiply(x, t, y, out, j0, j1);
             if (b != null) {
-                for (int i = 0; i < t; i++) for (int j = j0; j < j0 + n; j++) y[i * out + j] += b[j];
+                for (int i = 0; i < t; i++) for (int j = j0; j < j1; j++) y[i * out + j] += b[j];
             }
         });
     }

@@ -1,9 +1,10 @@
 package org.attn4j.models.decoder;
 
 /**
- * The float32 weights of a decoder. Every matrix is row-major {@code [out, in]} (one row per output,
- * the layout of GGUF tensors and of {@code nn.Linear}); vectors have their natural length. A null
- * field is absent in the architecture (e.g. biases of Llama, learned positions outside GPT-2).
+ * The weights of a decoder. Every matrix is a {@link Matrix} {@code [out, in]} (one row per output,
+ * the layout of GGUF tensors and of {@code nn.Linear}), float32 or Q8_0; vectors are float32 of
+ * their natural length. A null field is absent in the architecture (e.g. biases of Llama, learned
+ * positions outside GPT-2).
  *
  * @param tokenEmbedding {@code [vocab, dim]}
  * @param positionEmbedding {@code [contextLength, dim]} (GPT-2) or null
@@ -12,8 +13,8 @@ package org.attn4j.models.decoder;
  * @param outputNormBias final LayerNorm bias {@code [dim]} (GPT-2) or null
  * @param output {@code [vocab, dim]}, or null when tied to {@code tokenEmbedding}
  */
-public record DecoderWeights(float[] tokenEmbedding, float[] positionEmbedding, Layer[] layers, float[] outputNorm,
-                             float[] outputNormBias, float[] output) {
+public record DecoderWeights(Matrix tokenEmbedding, float[] positionEmbedding, Layer[] layers, float[] outputNorm,
+                             float[] outputNormBias, Matrix output) {
 
     /**
      * One block. {@code wq [heads·headDim, dim]}, {@code wk, wv [kvHeads·headDim, dim]},
@@ -21,14 +22,14 @@ public record DecoderWeights(float[] tokenEmbedding, float[] positionEmbedding, 
      * {@code [dim]}; {@code qNorm, kNorm [headDim]} (Qwen3).
      */
     public record Layer(float[] attnNorm, float[] attnNormBias,
-                        float[] wq, float[] bq, float[] wk, float[] bk, float[] wv, float[] bv,
+                        Matrix wq, float[] bq, Matrix wk, float[] bk, Matrix wv, float[] bv,
                         float[] qNorm, float[] kNorm,
-                        float[] wo, float[] bo,
+                        Matrix wo, float[] bo,
                         float[] ffnNorm, float[] ffnNormBias,
-                        float[] wGate, float[] wUp, float[] bUp, float[] wDown, float[] bDown) {}
+                        Matrix wGate, Matrix wUp, float[] bUp, Matrix wDown, float[] bDown) {}
 
     /** The output matrix, the token embedding when tied. */
-    public float[] outputMatrix() { return output != null ? output : tokenEmbedding; }
+    public Matrix outputMatrix() { return output != null ? output : tokenEmbedding; }
 
     /**
      * Checks every array against {@code c}; throws IllegalArgumentException naming the tensor,
@@ -37,11 +38,11 @@ public record DecoderWeights(float[] tokenEmbedding, float[] positionEmbedding, 
     public void check(DecoderConfig c) {
         int q = c.heads() * c.headDim(), kv = c.kvHeads() * c.headDim();
         boolean gpt2 = c.arch() == DecoderConfig.Arch.GPT2;
-        need("token_embd", tokenEmbedding, (long) c.vocab() * c.dim(), true);
+        need("token_embd", tokenEmbedding, c.vocab(), c.dim(), true);
         need("position_embd", positionEmbedding, (long) c.contextLength() * c.dim(), gpt2);
         need("output_norm", outputNorm, c.dim(), true);
         need("output_norm.bias", outputNormBias, c.dim(), gpt2);
-        need("output", output, (long) c.vocab() * c.dim(), false);
+        need("output", output, c.vocab(), c.dim(), false);
         if (layers == null || layers.length != c.layers()) {
             throw new IllegalArgumentException("layers: expected " + c.layers() + " blocks, got " + (layers == null ? "none" : layers.length));
         }
@@ -51,24 +52,59 @@ public record DecoderWeights(float[] tokenEmbedding, float[] positionEmbedding, 
             String p = "blk." + i + ".";
             need(p + "attn_norm", l.attnNorm, c.dim(), true);
             need(p + "attn_norm.bias", l.attnNormBias, c.dim(), gpt2);
-            need(p + "attn_q", l.wq, (long) q * c.dim(), true);
-            need(p + "attn_k", l.wk, (long) kv * c.dim(), true);
-            need(p + "attn_v", l.wv, (long) kv * c.dim(), true);
+            need(p + "attn_q", l.wq, q, c.dim(), true);
+            need(p + "attn_k", l.wk, kv, c.dim(), true);
+            need(p + "attn_v", l.wv, kv, c.dim(), true);
             need(p + "attn_q.bias", l.bq, q, qkvBias);
             need(p + "attn_k.bias", l.bk, kv, qkvBias);
             need(p + "attn_v.bias", l.bv, kv, qkvBias);
             need(p + "attn_q_norm", l.qNorm, c.headDim(), c.arch() == DecoderConfig.Arch.QWEN3);
             need(p + "attn_k_norm", l.kNorm, c.headDim(), c.arch() == DecoderConfig.Arch.QWEN3);
-            need(p + "attn_output", l.wo, (long) c.dim() * q, true);
+            need(p + "attn_output", l.wo, c.dim(), q, true);
             need(p + "attn_output.bias", l.bo, c.dim(), gpt2);
             need(p + "ffn_norm", l.ffnNorm, c.dim(), true);
             need(p + "ffn_norm.bias", l.ffnNormBias, c.dim(), gpt2);
-            need(p + "ffn_gate", l.wGate, (long) c.ffn() * c.dim(), !gpt2);
-            need(p + "ffn_up", l.wUp, (long) c.ffn() * c.dim(), true);
+            need(p + "ffn_gate", l.wGate, c.ffn(), c.dim(), !gpt2);
+            need(p + "ffn_up", l.wUp, c.ffn(), c.dim(), true);
             need(p + "ffn_up.bias", l.bUp, c.ffn(), gpt2);
-            need(p + "ffn_down", l.wDown, (long) c.dim() * c.ffn(), true);
+            need(p + "ffn_down", l.wDown, c.dim(), c.ffn(), true);
             need(p + "ffn_down.bias", l.bDown, c.dim(), gpt2);
         }
+    }
+
+    private static void need(String name, Matrix m, int rows, int cols, boolean required) {
+        if (m == null) {
+            if (required) throw new IllegalArgumentException(name + ": expected a [" + rows + ", " + cols + "] matrix, the tensor is missing");
+            return;
+        }
+        if (m.rows() != rows || m.cols() != cols) {
+            throw new IllegalArgumentException(name + ": expected a [" + rows + ", " + cols + "] matrix, got [" + m.rows() + ", " + m.cols() + "]");
+        }
+    }
+
+    /** A copy with every matrix quantised to Q8_0 (those whose width is a multiple of 32). */
+    public DecoderWeights toQ8() {
+        Layer[] ls = new Layer[layers.length];
+        for (int i = 0; i < ls.length; i++) {
+            Layer l = layers[i];
+            ls[i] = new Layer(l.attnNorm, l.attnNormBias, q8(l.wq), l.bq, q8(l.wk), l.bk, q8(l.wv), l.bv, l.qNorm, l.kNorm,
+                    q8(l.wo), l.bo, l.ffnNorm, l.ffnNormBias, q8(l.wGate), q8(l.wUp), l.bUp, q8(l.wDown), l.bDown);
+        }
+        return new DecoderWeights(q8(tokenEmbedding), positionEmbedding, ls, outputNorm, outputNormBias, q8(output));
+    }
+
+    private static Matrix q8(Matrix m) {
+        if (m == null || m instanceof Q8Matrix || m.cols() % 32 != 0) return m;
+        return Q8Matrix.quantize(m.toFloats(), m.rows(), m.cols());
+    }
+
+    /** Bytes the weights occupy in memory. */
+    public long bytes() {
+        long n = tokenEmbedding.bytes() + (output == null ? 0 : output.bytes());
+        for (Layer l : layers) {
+            for (Matrix m : new Matrix[] {l.wq, l.wk, l.wv, l.wo, l.wGate, l.wUp, l.wDown}) if (m != null) n += m.bytes();
+        }
+        return n;
     }
 
     private static void need(String name, float[] a, long length, boolean required) {
@@ -102,16 +138,16 @@ public record DecoderWeights(float[] tokenEmbedding, float[] positionEmbedding, 
                     gpt2 ? null : mat(r, f, d), mat(r, f, d), gpt2 ? vec(r, f, 0.1) : null,
                     mat(r, d, f), gpt2 ? vec(r, d, 0.1) : null);
         }
-        return new DecoderWeights(vec(r, Math.multiplyExact(c.vocab(), d), 1.0), gpt2 ? vec(r, c.contextLength() * d, 0.3) : null, ls,
+        return new DecoderWeights(new FloatMatrix(vec(r, Math.multiplyExact(c.vocab(), d), 1.0), c.vocab(), d), gpt2 ? vec(r, c.contextLength() * d, 0.3) : null, ls,
                 norm(r, d), gpt2 ? vec(r, d, 0.1) : null, untied ? mat(r, c.vocab(), d) : null);
     }
 
     /** Uniform in ±√(3/in): unit-variance outputs for unit-variance inputs, so activations stay O(1). */
-    private static float[] mat(java.util.Random r, int out, int in) {
-        float[] a = new float[out * in];
+    private static Matrix mat(java.util.Random r, int out, int in) {
+        float[] a = new float[Math.multiplyExact(out, in)];
         double s = Math.sqrt(3.0 / in);
         for (int i = 0; i < a.length; i++) a[i] = (float) ((2 * r.nextDouble() - 1) * s);
-        return a;
+        return new FloatMatrix(a, out, in);
     }
 
     private static float[] vec(java.util.Random r, int n, double s) {

@@ -40,22 +40,23 @@ public final class GgufDecoder {
         int q = c.heads() * c.headDim(), kv = c.kvHeads() * c.headDim();
         for (int i = 0; i < layers; i++) {
             String p = "blk." + i + ".";
-            float[] wq, wk, wv, bq = null, bk = null, bv = null;
+            Matrix wq, wk, wv;
+            float[] bq = null, bk = null, bv = null;
             if (g.tensors().containsKey(p + "attn_qkv.weight")) {
-                float[] w = floats(g, p + "attn_qkv.weight", true, (long) c.dim(), (long) q + 2L * kv);
-                wq = slice(w, 0, q * c.dim());
-                wk = slice(w, q * c.dim(), kv * c.dim());
-                wv = slice(w, (q + kv) * c.dim(), kv * c.dim());
+                Matrix w = matrix(g, p + "attn_qkv.weight", true, c.dim(), q + 2 * kv);
+                wq = w.rows(0, q);
+                wk = w.rows(q, q + kv);
+                wv = w.rows(q + kv, q + 2 * kv);
                 float[] b = floats(g, p + "attn_qkv.bias", false, (long) q + 2L * kv);
                 if (b != null) {
-                    bq = slice(b, 0, q);
-                    bk = slice(b, q, kv);
-                    bv = slice(b, q + kv, kv);
+                    bq = java.util.Arrays.copyOfRange(b, 0, q);
+                    bk = java.util.Arrays.copyOfRange(b, q, q + kv);
+                    bv = java.util.Arrays.copyOfRange(b, q + kv, q + 2 * kv);
                 }
             } else {
-                wq = floats(g, p + "attn_q.weight", true, c.dim(), q);
-                wk = floats(g, p + "attn_k.weight", true, c.dim(), kv);
-                wv = floats(g, p + "attn_v.weight", true, c.dim(), kv);
+                wq = matrix(g, p + "attn_q.weight", true, c.dim(), q);
+                wk = matrix(g, p + "attn_k.weight", true, c.dim(), kv);
+                wv = matrix(g, p + "attn_v.weight", true, c.dim(), kv);
                 bq = floats(g, p + "attn_q.bias", false, q);
                 bk = floats(g, p + "attn_k.bias", false, kv);
                 bv = floats(g, p + "attn_v.bias", false, kv);
@@ -65,19 +66,19 @@ public final class GgufDecoder {
                     wq, bq, wk, bk, wv, bv,
                     floats(g, p + "attn_q_norm.weight", c.arch() == DecoderConfig.Arch.QWEN3, c.headDim()),
                     floats(g, p + "attn_k_norm.weight", c.arch() == DecoderConfig.Arch.QWEN3, c.headDim()),
-                    floats(g, p + "attn_output.weight", true, q, c.dim()), floats(g, p + "attn_output.bias", gpt2, c.dim()),
+                    matrix(g, p + "attn_output.weight", true, q, c.dim()), floats(g, p + "attn_output.bias", gpt2, c.dim()),
                     floats(g, p + "ffn_norm.weight", true, c.dim()), floats(g, p + "ffn_norm.bias", gpt2, c.dim()),
-                    floats(g, p + "ffn_gate.weight", !gpt2, c.dim(), c.ffn()),
-                    floats(g, p + "ffn_up.weight", true, c.dim(), c.ffn()), floats(g, p + "ffn_up.bias", gpt2, c.ffn()),
-                    floats(g, p + "ffn_down.weight", true, c.ffn(), c.dim()), floats(g, p + "ffn_down.bias", gpt2, c.dim()));
+                    matrix(g, p + "ffn_gate.weight", !gpt2, c.dim(), c.ffn()),
+                    matrix(g, p + "ffn_up.weight", true, c.dim(), c.ffn()), floats(g, p + "ffn_up.bias", gpt2, c.ffn()),
+                    matrix(g, p + "ffn_down.weight", true, c.ffn(), c.dim()), floats(g, p + "ffn_down.bias", gpt2, c.dim()));
         }
         DecoderWeights w = new DecoderWeights(
-                floats(g, "token_embd.weight", true, c.dim(), c.vocab()),
+                matrix(g, "token_embd.weight", true, c.dim(), c.vocab()),
                 floats(g, "position_embd.weight", gpt2, c.dim(), c.contextLength()),
                 ls,
                 floats(g, "output_norm.weight", true, c.dim()),
                 floats(g, "output_norm.bias", gpt2, c.dim()),
-                floats(g, "output.weight", false, c.dim(), c.vocab()));
+                matrix(g, "output.weight", false, c.dim(), c.vocab()));
         try {
             return new DecoderModel(c, w);
         } catch (IllegalArgumentException e) {
@@ -139,6 +140,13 @@ public final class GgufDecoder {
         throw new GgufFormatException(g.path() + ": metadata '" + key + "': expected a number, got " + g.metadataType(key));
     }
 
+    private static void floatsCheck(GgufFile g, GgufTensor t, String name, long... ne) throws GgufFormatException {
+        long[] have = t.ne();
+        boolean ok = have.length >= ne.length;
+        for (int i = 0; ok && i < have.length; i++) ok = have[i] == (i < ne.length ? ne[i] : 1);
+        if (!ok) throw new GgufFormatException(g.path() + ": tensor '" + name + "': expected ne " + java.util.Arrays.toString(ne) + ", got " + java.util.Arrays.toString(have));
+    }
+
     /**
      * Tensor {@code name} as floats, checked to have ggml shape {@code ne} (innermost first); null when
      * absent and not required.
@@ -149,10 +157,7 @@ public final class GgufDecoder {
             if (required) throw new GgufFormatException(g.path() + ": tensor '" + name + "': missing");
             return null;
         }
-        long[] have = t.ne();
-        boolean ok = have.length >= ne.length;
-        for (int i = 0; ok && i < have.length; i++) ok = have[i] == (i < ne.length ? ne[i] : 1);
-        if (!ok) throw new GgufFormatException(g.path() + ": tensor '" + name + "': expected ne " + java.util.Arrays.toString(ne) + ", got " + java.util.Arrays.toString(have));
+        floatsCheck(g, t, name, ne);
         if (!t.type().dequantizable()) {
             throw new GgufFormatException(g.path() + ": tensor '" + name + "': quantisation " + t.type() + " is not supported (F32, F16, BF16, Q8_0, Q4_0)");
         }
@@ -211,7 +216,7 @@ public final class GgufDecoder {
                 .put("tokenizer.ggml.add_bos_token", false);
         var F32 = org.attn4j.models.gguf.GgmlType.F32;
         int q = c.heads() * c.headDim(), kv = c.kvHeads() * c.headDim();
-        g.tensor("token_embd.weight", matrixType, w.tokenEmbedding(), c.dim(), c.vocab());
+        g.tensor("token_embd.weight", matrixType, w.tokenEmbedding().toFloats(), c.dim(), c.vocab());
         if (w.positionEmbedding() != null) g.tensor("position_embd.weight", F32, w.positionEmbedding(), c.dim(), c.contextLength());
         if (c.ropeFactors() != null) g.tensor("rope_freqs.weight", F32, c.ropeFactors(), c.ropeDim() / 2);
         for (int i = 0; i < c.layers(); i++) {
@@ -220,31 +225,31 @@ public final class GgufDecoder {
             g.tensor(p + "attn_norm.weight", F32, l.attnNorm(), c.dim());
             if (l.attnNormBias() != null) g.tensor(p + "attn_norm.bias", F32, l.attnNormBias(), c.dim());
             if (c.arch() == DecoderConfig.Arch.GPT2) {
-                g.tensor(p + "attn_qkv.weight", matrixType, concat(l.wq(), l.wk(), l.wv()), c.dim(), q + 2L * kv);
+                g.tensor(p + "attn_qkv.weight", matrixType, concat(l.wq().toFloats(), l.wk().toFloats(), l.wv().toFloats()), c.dim(), q + 2L * kv);
                 g.tensor(p + "attn_qkv.bias", F32, concat(l.bq(), l.bk(), l.bv()), q + 2L * kv);
             } else {
-                g.tensor(p + "attn_q.weight", matrixType, l.wq(), c.dim(), q);
-                g.tensor(p + "attn_k.weight", matrixType, l.wk(), c.dim(), kv);
-                g.tensor(p + "attn_v.weight", matrixType, l.wv(), c.dim(), kv);
+                g.tensor(p + "attn_q.weight", matrixType, l.wq().toFloats(), c.dim(), q);
+                g.tensor(p + "attn_k.weight", matrixType, l.wk().toFloats(), c.dim(), kv);
+                g.tensor(p + "attn_v.weight", matrixType, l.wv().toFloats(), c.dim(), kv);
                 if (l.bq() != null) g.tensor(p + "attn_q.bias", F32, l.bq(), q);
                 if (l.bk() != null) g.tensor(p + "attn_k.bias", F32, l.bk(), kv);
                 if (l.bv() != null) g.tensor(p + "attn_v.bias", F32, l.bv(), kv);
             }
             if (l.qNorm() != null) g.tensor(p + "attn_q_norm.weight", F32, l.qNorm(), c.headDim());
             if (l.kNorm() != null) g.tensor(p + "attn_k_norm.weight", F32, l.kNorm(), c.headDim());
-            g.tensor(p + "attn_output.weight", matrixType, l.wo(), q, c.dim());
+            g.tensor(p + "attn_output.weight", matrixType, l.wo().toFloats(), q, c.dim());
             if (l.bo() != null) g.tensor(p + "attn_output.bias", F32, l.bo(), c.dim());
             g.tensor(p + "ffn_norm.weight", F32, l.ffnNorm(), c.dim());
             if (l.ffnNormBias() != null) g.tensor(p + "ffn_norm.bias", F32, l.ffnNormBias(), c.dim());
-            if (l.wGate() != null) g.tensor(p + "ffn_gate.weight", matrixType, l.wGate(), c.dim(), c.ffn());
-            g.tensor(p + "ffn_up.weight", matrixType, l.wUp(), c.dim(), c.ffn());
+            if (l.wGate() != null) g.tensor(p + "ffn_gate.weight", matrixType, l.wGate().toFloats(), c.dim(), c.ffn());
+            g.tensor(p + "ffn_up.weight", matrixType, l.wUp().toFloats(), c.dim(), c.ffn());
             if (l.bUp() != null) g.tensor(p + "ffn_up.bias", F32, l.bUp(), c.ffn());
-            g.tensor(p + "ffn_down.weight", matrixType, l.wDown(), c.ffn(), c.dim());
+            g.tensor(p + "ffn_down.weight", matrixType, l.wDown().toFloats(), c.ffn(), c.dim());
             if (l.bDown() != null) g.tensor(p + "ffn_down.bias", F32, l.bDown(), c.dim());
         }
         g.tensor("output_norm.weight", F32, w.outputNorm(), c.dim());
         if (w.outputNormBias() != null) g.tensor("output_norm.bias", F32, w.outputNormBias(), c.dim());
-        if (w.output() != null) g.tensor("output.weight", matrixType, w.output(), c.dim(), c.vocab());
+        if (w.output() != null) g.tensor("output.weight", matrixType, w.output().toFloats(), c.dim(), c.vocab());
         g.write(path);
     }
 
@@ -260,7 +265,17 @@ public final class GgufDecoder {
         return out;
     }
 
-    private static float[] slice(float[] a, int from, int n) {
-        return java.util.Arrays.copyOfRange(a, from, from + n);
+    /**
+     * Tensor {@code name} of ggml shape {@code [cols, rows]} as a matrix: Q8_0 stays quantised
+     * ({@link Q8Matrix}), the other types are dequantised to float32.
+     */
+    private static Matrix matrix(GgufFile g, String name, boolean required, int cols, int rows) throws GgufFormatException {
+        GgufTensor t = g.tensors().get(name);
+        if (t != null && t.type() == org.attn4j.models.gguf.GgmlType.Q8_0) {
+            floatsCheck(g, t, name, cols, rows);
+            return Q8Matrix.fromGgml(t.data(), rows, cols);
+        }
+        float[] f = floats(g, name, required, cols, rows);
+        return f == null ? null : new FloatMatrix(f, rows, cols);
     }
 }

@@ -48,6 +48,28 @@ class DecoderModelTest {
         assertEquals(tokens.length, cache.length());
     }
 
+    @ParameterizedTest
+    @EnumSource(TinyDecoders.Kind.class)
+    void q8WeightsMatchDequantiseThenFloat(TinyDecoders.Kind kind) {
+        // Q8 products run on int8 rows through the Q8 micro-kernel; the reference multiplies the
+        // dequantised weights in float64.
+        DecoderModel f = TinyDecoders.model(kind, 15);
+        DecoderConfig c = new DecoderConfig(f.config().arch(), f.config().vocab(), 64, 2, 4, f.config().kvHeads() == 4 ? 4 : 2, 16, 96,
+                f.config().contextLength(), f.config().normEps(), f.config().ropeTheta(), 16, f.config().rope(),
+                f.config().ropeFactors() == null ? null : DecoderConfig.llama3Factors(16, f.config().ropeTheta(), 8f, 1f, 4f, 16), f.config().slidingWindow());
+        DecoderWeights q8 = TinyDecoders.weights(c, kind != TinyDecoders.Kind.LLAMA_TIED, 16).toQ8();
+        assertInstanceOf(Q8Matrix.class, q8.layers()[1].wDown());
+        assertInstanceOf(Q8Matrix.class, q8.tokenEmbedding());
+        DecoderModel m = new DecoderModel(c, q8).threads(2);
+        int[] tokens = TinyDecoders.tokens(10, c.vocab(), 8);
+        double[][] ref = ReferenceDecoder.logits(c, q8, tokens);
+        KvCache cache = m.newCache(10);
+        float[] all = m.forward(cache, java.util.Arrays.copyOf(tokens, 9), true);
+        for (int i = 0; i < 9; i++) assertTrue(relativeError(all, i * c.vocab(), ref[i]) < 1e-5, kind + " position " + i);
+        float[] last = m.forward(cache, new int[] {tokens[9]}, false);
+        assertTrue(relativeError(last, 0, ref[9]) < 1e-5, kind + " decode step");
+    }
+
     @Test
     void ropePairingMatters() {
         // The same weights read with the other pairing must give other logits: the check is not blind to it.

@@ -54,7 +54,8 @@ class GgufDecoderTest {
         }
         // Q8_0's error: half a step, d/2 = max|x|/254 per block of 32, plus d's rounding to f16
         // (relative 2^-11) carried by |q| <= 127 steps, at most max|x|·2^-11.
-        float[] w = m.weights().layers()[0].wq(), wb = back.weights().layers()[0].wq();
+        float[] w = m.weights().layers()[0].wq().toFloats(), wb = back.weights().layers()[0].wq().toFloats();
+        assertInstanceOf(Q8Matrix.class, back.weights().layers()[0].wq());
         for (int b = 0; b < w.length; b += 32) {
             float amax = 0;
             for (int j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(w[b + j]));

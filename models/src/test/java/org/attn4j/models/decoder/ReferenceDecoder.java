@@ -12,9 +12,10 @@ final class ReferenceDecoder {
         int t = tokens.length, d = c.dim(), hd = c.headDim();
         boolean gpt2 = c.arch() == DecoderConfig.Arch.GPT2;
         double[][] x = new double[t][d];
+        float[] emb = w.tokenEmbedding().toFloats();
         for (int i = 0; i < t; i++) {
             for (int j = 0; j < d; j++) {
-                x[i][j] = w.tokenEmbedding()[tokens[i] * d + j];
+                x[i][j] = emb[tokens[i] * d + j];
                 if (gpt2) x[i][j] += w.positionEmbedding()[i * d + j];
             }
         }
@@ -69,7 +70,7 @@ final class ReferenceDecoder {
             }
         }
         double[][] out = new double[t][];
-        float[] wout = w.output() != null ? w.output() : w.tokenEmbedding();
+        Matrix wout = w.output() != null ? w.output() : w.tokenEmbedding();
         for (int i = 0; i < t; i++) out[i] = matvec(wout, null, norm(c, x[i], w.outputNorm(), w.outputNormBias()), c.vocab());
         return out;
     }
@@ -118,7 +119,8 @@ final class ReferenceDecoder {
     }
 
     /** {@code W·x + b} with W row-major {@code [out, x.length]}. */
-    private static double[] matvec(float[] w, float[] b, double[] x, int out) {
+    private static double[] matvec(Matrix m, float[] b, double[] x, int out) {
+        float[] w = m.toFloats();
         double[] y = new double[out];
         for (int o = 0; o < out; o++) {
             double s = b == null ? 0 : b[o];
