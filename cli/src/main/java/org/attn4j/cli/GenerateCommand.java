@@ -27,7 +27,7 @@ import picocli.CommandLine.Model.CommandSpec;
 final class GenerateCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "PATH", description = "a .gguf file (F32, F16, BF16, Q8_0, Q4_0 weights)") Path model;
+    @Option(names = "--model", required = true, paramLabel = "PATH", description = "a .gguf file (F32, F16, BF16, Q8_0, Q4_0 weights) or a Hugging Face directory (config.json, model.safetensors, tokenizer.json)") Path model;
     @Parameters(index = "0", paramLabel = "PROMPT", description = "the text to continue") String prompt;
     @Option(names = "--max-tokens", paramLabel = "N", description = "tokens to generate (default 64; 0 with --logits when not given)") Integer maxTokens;
     @Option(names = "--temperature", paramLabel = "T", defaultValue = "0.8", description = "sampling temperature; 0 = greedy (default ${DEFAULT-VALUE})") float temperature;

@@ -56,9 +56,23 @@ public record Q8Matrix(byte[] q, float[] d, int rows, int cols) implements Matri
         return new Q8Matrix(q, d, rows, cols);
     }
 
+    /** Per-thread rows dequantised for a prompt's GEMM. */
+    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
+    private static final org.attn4j.core.simd.MicroKernels MK = org.attn4j.core.simd.MicroKernels.get();
+    /** From this many tokens on, dequantising the rows once beats one Q8 GEMV per token. */
+    static final int GEMM_TOKENS = 4;
+
     @Override
     public void multiply(float[] x, int t, float[] y, int ldy, int r0, int r1) {
-        for (int i = 0; i < t; i++) K.gemv(r1 - r0, cols, q, r0 * cols, d, r0 * (cols / 32), x, i * cols, y, i * ldy + r0);
+        if (t < GEMM_TOKENS) {
+            for (int i = 0; i < t; i++) K.gemv(r1 - r0, cols, q, r0 * cols, d, r0 * (cols / 32), x, i * cols, y, i * ldy + r0);
+            return;
+        }
+        int n = (r1 - r0) * cols;
+        float[] w = SCRATCH.get();
+        if (w.length < n) SCRATCH.set(w = new float[n]);
+        for (int i = 0; i < n; i++) w[i] = d[(r0 * cols + i) / 32] * q[r0 * cols + i];
+        MK.gemmTransB(t, r1 - r0, cols, x, 0, cols, w, 0, cols, y, r0, ldy);
     }
 
     @Override
