@@ -12,6 +12,7 @@ import org.attn4j.core.tensor.Tensor;
 import org.attn4j.models.decoder.DecoderFiles;
 import org.attn4j.models.decoder.DecoderModel;
 import org.attn4j.models.decoder.KvCache;
+import org.attn4j.models.decoder.KvPolicy;
 import org.attn4j.models.decoder.Sampler;
 import org.attn4j.models.gguf.GgufFormatException;
 import picocli.CommandLine.Command;
@@ -35,6 +36,9 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--top-p", paramLabel = "P", defaultValue = "0.95", description = "then among the smallest set with probability >= P (default ${DEFAULT-VALUE})") float topP;
     @Option(names = "--seed", paramLabel = "S", description = "random seed (default: from the clock)") Long seed;
     @Option(names = "--threads", paramLabel = "T", defaultValue = "0", description = "worker threads; 0 = all processors (default)") int threads;
+    @Option(names = "--kv-policy", paramLabel = "NAME", defaultValue = "full",
+            description = "KV cache policy: full, window (the last TOKENS keys), sinks (4 attention sinks + recent keys, StreamingLLM) (default ${DEFAULT-VALUE})") String kvPolicy;
+    @Option(names = "--kv-budget", paramLabel = "TOKENS", description = "keys a query attends to under window/sinks (required with them)") Integer kvBudget;
     @Option(names = "--stream", description = "print each token as it is generated") boolean stream;
     @Option(names = "--logits", paramLabel = "OUT.npy", description = "write the prompt's last-position logits [vocab] as float32 .npy") Path logitsOut;
 
@@ -48,6 +52,13 @@ final class GenerateCommand implements Callable<Integer> {
             sampler = new Sampler(temperature, topK, topP, seed != null ? seed : System.nanoTime());
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("--" + e.getMessage().replace("temperature:", "temperature:").replace("topK:", "top-k:").replace("topP:", "top-p:"), e);
+        }
+        KvPolicy policy;
+        if (!kvPolicy.equals("full") && kvBudget == null) throw new IllegalArgumentException("--kv-budget: required with --kv-policy " + kvPolicy);
+        try {
+            policy = KvPolicy.of(kvPolicy, kvBudget == null ? Integer.MAX_VALUE : kvBudget);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--" + e.getMessage().replace("kv policy:", "kv-policy:").replace("kv budget:", "kv-budget:"), e);
         }
         PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
         long t0 = System.nanoTime();
@@ -69,11 +80,11 @@ final class GenerateCommand implements Callable<Integer> {
         }
         if (ids.length == 0) throw new IllegalArgumentException("PROMPT: expected text that gives at least one token, got an empty prompt");
         int capacity = ids.length + Math.max(max, 1);
-        if (capacity > m.config().contextLength()) {
+        if (policy.budget() == Integer.MAX_VALUE && capacity > m.config().contextLength()) {
             throw new IllegalArgumentException("--max-tokens: the prompt's " + ids.length + " tokens plus " + max + " exceed the model's context of "
                     + m.config().contextLength() + " tokens");
         }
-        KvCache cache = m.newCache(capacity);
+        KvCache cache = new KvCache(m.config(), capacity, policy);
         long t1 = System.nanoTime();
         float[] logits = m.forward(cache, ids, false);
         long t2 = System.nanoTime();

@@ -65,6 +65,24 @@ class GenerateCommandTest {
     }
 
     @Test
+    void kvPoliciesRunAndBadOnesAreNamed() throws Exception {
+        Path model = tinyModel();
+        TokenizeCommandTest.Run full = TokenizeCommandTest.run("generate", "--model", model.toString(), "--temperature", "0", "--max-tokens", "5", "hello");
+        TokenizeCommandTest.Run big = TokenizeCommandTest.run("generate", "--model", model.toString(), "--temperature", "0", "--max-tokens", "5",
+                "--kv-policy", "sinks", "--kv-budget", "100", "hello");
+        assertEquals(0, big.code(), big.err());
+        assertEquals(full.out(), big.out());
+        TokenizeCommandTest.Run small = TokenizeCommandTest.run("generate", "--model", model.toString(), "--temperature", "0", "--max-tokens", "5",
+                "--kv-policy", "window", "--kv-budget", "3", "hello");
+        assertEquals(0, small.code(), small.err());
+        TokenizeCommandTest.Run bad = TokenizeCommandTest.run("generate", "--model", model.toString(), "--kv-policy", "sinks", "x");
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("--kv-budget: required with --kv-policy sinks"), bad.err());
+        bad = TokenizeCommandTest.run("generate", "--model", model.toString(), "--kv-policy", "h2o", "--kv-budget", "8", "x");
+        assertTrue(bad.err().contains("--kv-policy: expected one of full, window, sinks, got 'h2o'"), bad.err());
+    }
+
+    @Test
     void sameSeedSameText() throws Exception {
         Path model = tinyModel();
         String[] args = {"generate", "--model", model.toString(), "--seed", "7", "--max-tokens", "8", "--temperature", "1.5", "abc"};

@@ -77,9 +77,40 @@ public final class DecoderModel {
      */
     public float[] forward(KvCache cache, int[] tokens, boolean allLogits) {
         if (tokens == null || tokens.length == 0) throw new IllegalArgumentException("tokens: expected at least one token id, got none");
-        int t = tokens.length, dim = config.dim(), pos0 = cache.length();
-        if (pos0 + t > cache.capacity()) {
-            throw new IllegalArgumentException("tokens: " + t + " more tokens after " + pos0 + " exceed the cache capacity " + cache.capacity());
+        KvPolicy policy = cache.policy();
+        if (cache.length() + tokens.length > policy.budget()) {
+            // Past the budget the policy decides per token: evict, then run one token.
+            int v = config.vocab();
+            float[] all = allLogits ? new float[tokens.length * v] : null, last = null;
+            int i = 0;
+            int fits = Math.max(0, policy.budget() - cache.length());
+            if (fits > 0) {
+                float[] head = run(cache, java.util.Arrays.copyOf(tokens, fits), allLogits);
+                if (allLogits) System.arraycopy(head, 0, all, 0, head.length);
+                i = fits;
+            }
+            for (; i < tokens.length; i++) {
+                int excess = cache.length() + 1 - policy.budget();
+                if (excess > 0) {
+                    int shift = excess;
+                    cache.evict(policy.sinks(), excess, policy.cachePositions() && config.rope() != DecoderConfig.RopeStyle.NONE
+                            ? (arr, off) -> rope(arr, off, -shift) : null);
+                }
+                last = run(cache, new int[] {tokens[i]}, false);
+                if (allLogits) System.arraycopy(last, 0, all, i * v, v);
+            }
+            return allLogits ? all : last;
+        }
+        return run(cache, tokens, allLogits);
+    }
+
+    private float[] run(KvCache cache, int[] tokens, boolean allLogits) {
+        int t = tokens.length, dim = config.dim(), pos0 = cache.nextPosition();
+        if (cache.length() + t > cache.capacity()) {
+            throw new IllegalArgumentException("tokens: " + t + " more tokens after " + cache.length() + " exceed the cache capacity " + cache.capacity());
+        }
+        if (config.arch() == DecoderConfig.Arch.GPT2 && pos0 + t > config.contextLength()) {
+            throw new IllegalArgumentException("tokens: positions up to " + (pos0 + t) + " exceed GPT-2's " + config.contextLength() + " learned positions");
         }
         float[] x = new float[t * dim];
         for (int i = 0; i < t; i++) {
@@ -92,7 +123,7 @@ public final class DecoderModel {
             }
         }
         Scratch s = new Scratch(config, t);
-        for (int l = 0; l < config.layers(); l++) block(l, weights.layers()[l], cache, x, t, pos0, s);
+        for (int l = 0; l < config.layers(); l++) block(l, weights.layers()[l], cache, x, t, pos0, cache.length(), s);
         cache.advance(t);
         int rows = allLogits ? t : 1, first = t - rows;
         float[] h = new float[rows * dim];
@@ -118,7 +149,7 @@ public final class DecoderModel {
         }
     }
 
-    private void block(int li, DecoderWeights.Layer l, KvCache cache, float[] x, int t, int pos0, Scratch s) {
+    private void block(int li, DecoderWeights.Layer l, KvCache cache, float[] x, int t, int pos0, int held, Scratch s) {
         int dim = config.dim(), hd = config.headDim(), nq = config.heads() * hd, nkv = config.kvHeads() * hd;
         System.arraycopy(x, 0, s.h, 0, t * dim);
         for (int i = 0; i < t; i++) norm(s.h, i * dim, dim, l.attnNorm(), l.attnNormBias());
@@ -137,7 +168,7 @@ public final class DecoderModel {
             }
         }
         cache.put(li, s.k, s.v, t);
-        int n = pos0 + t;
+        int n = held + t;
         AttentionSpec.Builder spec = AttentionSpec.builder().causal(CausalAlignment.BOTTOM_RIGHT).threads(threads).validate(false)
                 .kernel(t == 1 ? KernelChoice.DECODE : KernelChoice.AUTO);
         if (config.slidingWindow() > 0) spec.window(config.slidingWindow() - 1, 0);

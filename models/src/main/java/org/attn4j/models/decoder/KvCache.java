@@ -10,10 +10,25 @@ import org.attn4j.core.tensor.Tensor;
 public final class KvCache {
     private final int kvHeads, headDim, capacity;
     private final float[][] k, v;
+    private final KvPolicy policy;
     private int length;
+    /** Tokens seen (the next token's position in the text). */
+    private int seen;
 
-    /** A cache for {@code capacity} positions of a model with {@code c}'s shape. */
+    /** A cache for {@code capacity} positions of a model with {@code c}'s shape that keeps everything. */
     public KvCache(DecoderConfig c, int capacity) {
+        this(c, capacity, new KvPolicy.Full());
+    }
+
+    /**
+     * A cache under {@code policy}: it holds at most {@code min(capacity, policy.budget())} keys per
+     * layer; {@code capacity} bounds the tokens of one {@link DecoderModel#forward} call while the
+     * budget is not reached.
+     */
+    public KvCache(DecoderConfig c, int capacity, KvPolicy policy) {
+        if (policy == null) throw new IllegalArgumentException("policy: expected a KvPolicy, got null");
+        this.policy = policy;
+        capacity = Math.min(capacity, policy.budget());
         if (capacity <= 0) throw new IllegalArgumentException("capacity: expected > 0 positions, got " + capacity);
         long perLayer = (long) c.kvHeads() * capacity * c.headDim();
         if (perLayer > Integer.MAX_VALUE - 8) throw new IllegalArgumentException("capacity: " + capacity + " positions need " + perLayer + " floats per layer, more than one array holds");
@@ -27,19 +42,46 @@ public final class KvCache {
     /** Positions held. */
     public int length() { return length; }
 
+    /** Tokens seen so far (evicted ones included). */
+    public int seen() { return seen; }
+
+    public KvPolicy policy() { return policy; }
+
+    /** The position the next token takes: its slot under a cache-position policy, else its place in the text. */
+    int nextPosition() { return policy.cachePositions() ? length : seen; }
+
     /** Positions it can hold. */
     public int capacity() { return capacity; }
 
     /** Forgets every position (the arrays are reused). */
-    public void clear() { length = 0; }
+    public void clear() { length = 0; seen = 0; }
 
     /** Drops positions {@code >= n} (e.g. to re-run a shorter prompt). */
     public void truncate(int n) {
         if (n < 0 || n > length) throw new IllegalArgumentException("n: expected 0.." + length + ", got " + n);
+        if (length != seen) throw new IllegalStateException("truncate: positions were evicted; only a cache that kept every token can be truncated");
         length = n;
+        seen = n;
     }
 
-    void advance(int n) { length += n; }
+    void advance(int n) { length += n; seen += n; }
+
+    /**
+     * Drops slots {@code [from, from + n)} of every layer, moving the later ones down; with
+     * {@code rotate}, each moved key is passed to it (layer array, offset of its head-dim run).
+     */
+    void evict(int from, int n, java.util.function.ObjIntConsumer<float[]> rotate) {
+        int tail = length - from - n;
+        for (int l = 0; l < k.length; l++) {
+            for (int h = 0; h < kvHeads; h++) {
+                int base = h * capacity * headDim;
+                System.arraycopy(k[l], base + (from + n) * headDim, k[l], base + from * headDim, tail * headDim);
+                System.arraycopy(v[l], base + (from + n) * headDim, v[l], base + from * headDim, tail * headDim);
+                if (rotate != null) for (int s = from; s < from + tail; s++) rotate.accept(k[l], base + s * headDim);
+            }
+        }
+        length -= n;
+    }
 
     /**
      * Stores {@code t} rows of keys and values for {@code layer} at positions {@code length..length+t-1};

@@ -75,7 +75,63 @@ final class ReferenceDecoder {
         return out;
     }
 
-    /** Qwen3's per-head RMSNorm, then RoPE at position {@code pos}. */
+    /**
+     * StreamingLLM as its paper describes it, one token at a time: each layer keeps a list of
+     * (key before RoPE, value); past {@code budget} entries the oldest entry after the first
+     * {@code sinks} is dropped; keys get RoPE at their index in the list and the query at the index
+     * of the new entry. Returns the logits of every token.
+     */
+    static double[][] streaming(DecoderConfig c, DecoderWeights w, int[] tokens, int sinks, int budget) {
+        int d = c.dim(), hd = c.headDim();
+        float[] emb = w.tokenEmbedding().toFloats();
+        java.util.List<java.util.List<double[][]>> kept = new java.util.ArrayList<>();
+        for (int l = 0; l < c.layers(); l++) kept.add(new java.util.ArrayList<>());
+        double[][] out = new double[tokens.length][];
+        for (int i = 0; i < tokens.length; i++) {
+            double[] x = new double[d];
+            for (int j = 0; j < d; j++) x[j] = emb[tokens[i] * d + j];
+            for (int li = 0; li < c.layers(); li++) {
+                DecoderWeights.Layer l = w.layers()[li];
+                java.util.List<double[][]> cache = kept.get(li);
+                double[] h = norm(c, x, l.attnNorm(), l.attnNormBias());
+                double[] q = matvec(l.wq(), l.bq(), h, c.heads() * hd), k = matvec(l.wk(), l.bk(), h, c.kvHeads() * hd), v = matvec(l.wv(), l.bv(), h, c.kvHeads() * hd);
+                for (int hh = 0; hh < c.kvHeads(); hh++) headTransform(c, k, hh * hd, l.kNorm(), -1);
+                cache.add(new double[][] {k, v});
+                if (cache.size() > budget) cache.remove(sinks);
+                int slot = cache.size() - 1;
+                for (int hh = 0; hh < c.heads(); hh++) headTransform(c, q, hh * hd, l.qNorm(), slot);
+                double[][] keys = new double[cache.size()][];
+                for (int j = 0; j < keys.length; j++) {
+                    keys[j] = cache.get(j)[0].clone();
+                    for (int hh = 0; hh < c.kvHeads(); hh++) headTransform(c, keys[j], hh * hd, null, j);
+                }
+                double[] att = new double[c.heads() * hd];
+                for (int hh = 0; hh < c.heads(); hh++) {
+                    int kh = hh / c.group();
+                    double[] sc = new double[keys.length];
+                    double max = Double.NEGATIVE_INFINITY, sum = 0;
+                    for (int j = 0; j < keys.length; j++) {
+                        for (int e = 0; e < hd; e++) sc[j] += q[hh * hd + e] * keys[j][kh * hd + e];
+                        sc[j] /= Math.sqrt(hd);
+                        max = Math.max(max, sc[j]);
+                    }
+                    for (int j = 0; j < keys.length; j++) sum += sc[j] = Math.exp(sc[j] - max);
+                    for (int j = 0; j < keys.length; j++) for (int e = 0; e < hd; e++) att[hh * hd + e] += sc[j] / sum * cache.get(j)[1][kh * hd + e];
+                }
+                double[] o = matvec(l.wo(), l.bo(), att, d);
+                for (int j = 0; j < d; j++) x[j] += o[j];
+                double[] h2 = norm(c, x, l.ffnNorm(), l.ffnNormBias());
+                double[] up = matvec(l.wUp(), l.bUp(), h2, c.ffn()), g = matvec(l.wGate(), null, h2, c.ffn());
+                for (int j = 0; j < up.length; j++) up[j] *= g[j] / (1 + Math.exp(-g[j]));
+                double[] down = matvec(l.wDown(), l.bDown(), up, d);
+                for (int j = 0; j < d; j++) x[j] += down[j];
+            }
+            out[i] = matvec(w.output() != null ? w.output() : w.tokenEmbedding(), null, norm(c, x, w.outputNorm(), w.outputNormBias()), c.vocab());
+        }
+        return out;
+    }
+
+    /** Qwen3's per-head RMSNorm, then RoPE at position {@code pos} (none when pos < 0). */
     private static void headTransform(DecoderConfig c, double[] a, int off, float[] headNorm, int pos) {
         int hd = c.headDim();
         if (headNorm != null) {
@@ -84,7 +140,7 @@ final class ReferenceDecoder {
             double r = 1 / Math.sqrt(ss / hd + c.normEps());
             for (int e = 0; e < hd; e++) a[off + e] *= r * headNorm[e];
         }
-        if (c.rope() == DecoderConfig.RopeStyle.NONE) return;
+        if (c.rope() == DecoderConfig.RopeStyle.NONE || pos < 0) return;
         int n = c.ropeDim();
         double[] in = java.util.Arrays.copyOfRange(a, off, off + n);
         for (int i = 0; i < n / 2; i++) {
