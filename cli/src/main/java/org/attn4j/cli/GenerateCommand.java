@@ -119,8 +119,12 @@ final class GenerateCommand implements Callable<Integer> {
         out.flush();
         double prefill = (t2 - t1) / 1e9, decode = (t3 - t2) / 1e9;
         int steps = Math.max(0, n - 1);
-        err.println(String.format(Locale.ROOT, "load %.2f s; prompt %d tokens in %.3f s (%.1f tokens/s); generated %d tokens, %d decode steps in %.3f s (%.1f tokens/s); %d threads",
-                (t1 - t0) / 1e9, ids.length, prefill, ids.length / prefill, n, steps, decode, steps == 0 ? 0.0 : steps / decode, m.threads()));
+        double perSecond = steps == 0 ? 0.0 : steps / decode;
+        long bytes = m.weights().bytes();
+        // A decode step reads every weight once: bytes x steps/s is the memory bandwidth it achieved.
+        err.println(String.format(Locale.ROOT, "load %.2f s; prompt %d tokens in %.3f s (%.1f tokens/s); generated %d tokens, %d decode steps in %.3f s "
+                        + "(%.2f tokens/s, weights %.0f MB -> %.2f GB/s); %d threads",
+                (t1 - t0) / 1e9, ids.length, prefill, ids.length / prefill, n, steps, decode, perSecond, bytes / 1e6, bytes * perSecond / 1e9, m.threads()));
         err.flush();
         return 0;
     }
