@@ -37,7 +37,7 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "S", description = "random seed (default: from the clock)") Long seed;
     @Option(names = "--threads", paramLabel = "T", defaultValue = "0", description = "worker threads; 0 = all processors (default)") int threads;
     @Option(names = "--kv-policy", paramLabel = "NAME", defaultValue = "full",
-            description = "KV cache policy: full, window (the last TOKENS keys), sinks (4 attention sinks + recent keys, StreamingLLM) (default ${DEFAULT-VALUE})") String kvPolicy;
+            description = "KV cache policy: full, window (the last TOKENS keys), sinks (4 attention sinks + recent keys, StreamingLLM), h2o (heavy hitters + TOKENS/2 recent keys) (default ${DEFAULT-VALUE})") String kvPolicy;
     @Option(names = "--kv-budget", paramLabel = "TOKENS", description = "keys a query attends to under window/sinks (required with them)") Integer kvBudget;
     @Option(names = "--stream", description = "print each token as it is generated") boolean stream;
     @Option(names = "--logits", paramLabel = "OUT.npy", description = "write the prompt's last-position logits [vocab] as float32 .npy") Path logitsOut;

@@ -91,7 +91,9 @@ public final class DecoderModel {
             }
             for (; i < tokens.length; i++) {
                 int excess = cache.length() + 1 - policy.budget();
-                if (excess > 0) {
+                if (excess > 0 && policy instanceof KvPolicy.HeavyHitters hh) {
+                    for (int e = 0; e < excess; e++) cache.evictLowestScore(hh.recent());
+                } else if (excess > 0) {
                     int shift = excess;
                     cache.evict(policy.sinks(), excess, policy.cachePositions() && config.rope() != DecoderConfig.RopeStyle.NONE
                             ? (arr, off) -> rope(arr, off, -shift) : null);
@@ -173,7 +175,19 @@ public final class DecoderModel {
                 .kernel(t == 1 ? KernelChoice.DECODE : KernelChoice.AUTO);
         if (config.slidingWindow() > 0) spec.window(config.slidingWindow() - 1, 0);
         Tensor q = Tensor.of(s.q, 1, t, config.heads(), hd).permute(0, 2, 1, 3);
-        Tensor out = Attention.sdpa(q, cache.keys(li, n), cache.values(li, n), spec.build()).output(); // [1, H, t, hd]
+        boolean scores = cache.policy().perHeadScores();
+        // H2O needs the probabilities each key receives: only the reference kernel materialises them.
+        if (scores) spec.kernel(KernelChoice.REFERENCE).returnProbs(true);
+        var result = Attention.sdpa(q, cache.keys(li, n), cache.values(li, n), spec.build());
+        Tensor out = result.output(); // [1, H, t, hd]
+        if (scores) {
+            float[] p = result.probs().data(); // [1, H, t, n]
+            for (int h = 0; h < config.heads(); h++) {
+                for (int i = 0; i < t; i++) {
+                    for (int j = 0; j < n; j++) cache.addScore(li, h / config.group(), j, p[((h * t) + i) * n + j]);
+                }
+            }
+        }
         float[] od = out.data();
         for (int h = 0; h < config.heads(); h++) {
             for (int i = 0; i < t; i++) System.arraycopy(od, (h * t + i) * hd, s.att, i * nq + h * hd, hd);

@@ -11,6 +11,8 @@ public final class KvCache {
     private final int kvHeads, headDim, capacity;
     private final float[][] k, v;
     private final KvPolicy policy;
+    /** Accumulated attention per layer, key/value head and slot (H2O), or null. */
+    private final float[][] scores;
     private int length;
     /** Tokens seen (the next token's position in the text). */
     private int seen;
@@ -35,6 +37,7 @@ public final class KvCache {
         this.kvHeads = c.kvHeads();
         this.headDim = c.headDim();
         this.capacity = capacity;
+        this.scores = policy.perHeadScores() ? new float[c.layers()][c.kvHeads() * capacity] : null;
         this.k = new float[c.layers()][(int) perLayer];
         this.v = new float[c.layers()][(int) perLayer];
     }
@@ -62,6 +65,29 @@ public final class KvCache {
         if (length != seen) throw new IllegalStateException("truncate: positions were evicted; only a cache that kept every token can be truncated");
         length = n;
         seen = n;
+    }
+
+    /** Adds {@code p} to the score of {@code slot} of key/value head {@code h} in {@code layer}. */
+    void addScore(int layer, int h, int slot, float p) { scores[layer][h * capacity + slot] += p; }
+
+    /**
+     * H2O's eviction of one slot per layer and key/value head: the lowest accumulated score among
+     * slots {@code [0, length − recent)}, the earliest on ties; later slots (keys, values, scores) move down.
+     */
+    void evictLowestScore(int recent) {
+        int candidates = length - recent;
+        for (int l = 0; l < k.length; l++) {
+            for (int h = 0; h < kvHeads; h++) {
+                int sBase = h * capacity, best = 0;
+                for (int s = 1; s < candidates; s++) if (scores[l][sBase + s] < scores[l][sBase + best]) best = s;
+                int tail = length - best - 1, base = h * capacity * headDim;
+                System.arraycopy(k[l], base + (best + 1) * headDim, k[l], base + best * headDim, tail * headDim);
+                System.arraycopy(v[l], base + (best + 1) * headDim, v[l], base + best * headDim, tail * headDim);
+                System.arraycopy(scores[l], sBase + best + 1, scores[l], sBase + best, tail);
+                scores[l][sBase + length - 1] = 0f;
+            }
+        }
+        length--;
     }
 
     void advance(int n) { length += n; seen += n; }

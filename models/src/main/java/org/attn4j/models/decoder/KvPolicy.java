@@ -5,7 +5,7 @@ package org.attn4j.models.decoder;
  * budget makes {@link DecoderModel#forward} run token by token past the budget, evicting before each
  * token so that every query attends to at most {@code budget} keys, itself included.
  */
-public sealed interface KvPolicy permits KvPolicy.Full, KvPolicy.Window, KvPolicy.Sinks {
+public sealed interface KvPolicy permits KvPolicy.Full, KvPolicy.Window, KvPolicy.Sinks, KvPolicy.HeavyHitters {
 
     /** Keys a query attends to at most, itself included; {@code Integer.MAX_VALUE} for no limit. */
     int budget();
@@ -16,13 +16,17 @@ public sealed interface KvPolicy permits KvPolicy.Full, KvPolicy.Window, KvPolic
     /** Whether positions are slots inside the cache (StreamingLLM) rather than positions in the text. */
     default boolean cachePositions() { return false; }
 
-    /** The policy named {@code name} ({@code full}, {@code window}, {@code sinks}) with {@code budget} keys. */
+    /** Whether eviction is decided per key/value head from accumulated attention (H2O). */
+    default boolean perHeadScores() { return false; }
+
+    /** The policy named {@code name} ({@code full}, {@code window}, {@code sinks}, {@code h2o}) with {@code budget} keys. */
     static KvPolicy of(String name, int budget) {
         return switch (name) {
             case "full" -> new Full();
             case "window" -> new Window(budget);
             case "sinks" -> new Sinks(4, budget);
-            default -> throw new IllegalArgumentException("kv policy: expected one of full, window, sinks, got '" + name + "'");
+            case "h2o" -> new HeavyHitters(budget, budget / 2);
+            default -> throw new IllegalArgumentException("kv policy: expected one of full, window, sinks, h2o, got '" + name + "'");
         };
     }
 
@@ -57,5 +61,22 @@ public sealed interface KvPolicy permits KvPolicy.Full, KvPolicy.Window, KvPolic
         }
 
         @Override public boolean cachePositions() { return true; }
+    }
+
+    /**
+     * Heavy hitters plus recent keys (Zhang et al., "H2O: Heavy-Hitter Oracle for Efficient Generative
+     * Inference of Large Language Models", NeurIPS 2023, arXiv:2306.14048): every cached key
+     * accumulates the attention probability it receives (per layer and key/value head, summed over the
+     * query heads of its group); past the budget, the key with the lowest accumulated score outside
+     * the {@code recent} newest is evicted, head by head. Keys keep their positions in the text.
+     */
+    record HeavyHitters(int budget, int recent) implements KvPolicy {
+        public HeavyHitters {
+            if (recent < 1 || budget < recent + 1) {
+                throw new IllegalArgumentException("kv budget: expected >= 2 keys for the h2o policy (recent " + recent + " + at least one heavy hitter), got " + budget);
+            }
+        }
+
+        @Override public boolean perHeadScores() { return true; }
     }
 }

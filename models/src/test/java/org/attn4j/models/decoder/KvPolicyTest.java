@@ -47,6 +47,25 @@ class KvPolicyTest {
         assertTrue(DecoderModelTest.relativeError(win, 0, ref[tokens.length - 1]) > 1e-4);
     }
 
+    @ParameterizedTest
+    @EnumSource(value = TinyDecoders.Kind.class, names = {"LLAMA_GQA", "QWEN2", "QWEN3"})
+    void h2oEqualsHeavyHittersAsThePaperDescribesIt(TinyDecoders.Kind kind) {
+        DecoderModel m = TinyDecoders.model(kind, 54).threads(2);
+        int[] tokens = TinyDecoders.tokens(20, m.config().vocab(), 12);
+        double[][] ref = ReferenceDecoder.heavyHitters(m.config(), m.weights(), tokens, 8, 3);
+        KvCache cache = new KvCache(m.config(), 64, new KvPolicy.HeavyHitters(8, 3));
+        float[] all = m.forward(cache, tokens, true);
+        for (int i = 0; i < tokens.length; i++) {
+            double err = DecoderModelTest.relativeError(all, i * m.config().vocab(), ref[i]);
+            assertTrue(err < 1e-5, kind + " position " + i + ": " + err);
+        }
+        assertEquals(8, cache.length());
+        // Evicting by score is not evicting by age.
+        DecoderModel w = TinyDecoders.model(kind, 54);
+        float[] win = w.forward(new KvCache(w.config(), 64, new KvPolicy.Window(8)), tokens, false);
+        assertTrue(DecoderModelTest.relativeError(win, 0, ref[tokens.length - 1]) > 1e-4);
+    }
+
     @Test
     void aBudgetThatIsNeverReachedChangesNothing() {
         DecoderModel m = TinyDecoders.model(TinyDecoders.Kind.QWEN2, 53);
@@ -58,8 +77,8 @@ class KvPolicyTest {
 
     @Test
     void badPoliciesAreNamed() {
-        assertEquals("kv policy: expected one of full, window, sinks, got 'h2o'",
-                assertThrows(IllegalArgumentException.class, () -> KvPolicy.of("h2o", 8)).getMessage());
+        assertEquals("kv policy: expected one of full, window, sinks, h2o, got 'lru'",
+                assertThrows(IllegalArgumentException.class, () -> KvPolicy.of("lru", 8)).getMessage());
         assertEquals("kv budget: expected >= sinks + 1 = 5 keys for the sinks policy, got 4",
                 assertThrows(IllegalArgumentException.class, () -> KvPolicy.of("sinks", 4)).getMessage());
     }

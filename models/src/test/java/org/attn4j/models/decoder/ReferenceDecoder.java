@@ -131,6 +131,71 @@ final class ReferenceDecoder {
         return out;
     }
 
+    /**
+     * H2O as its paper describes it, one token at a time, per layer and key/value head: a list of
+     * (key with RoPE at its text position, value, accumulated attention); before a token is added to a
+     * full list ({@code budget} entries), the entry with the lowest accumulated attention among all
+     * but the {@code recent} newest is dropped (the earliest on ties); after attending, every entry
+     * adds the probability it received from each query head of its group.
+     */
+    static double[][] heavyHitters(DecoderConfig c, DecoderWeights w, int[] tokens, int budget, int recent) {
+        int d = c.dim(), hd = c.headDim();
+        float[] emb = w.tokenEmbedding().toFloats();
+        // kept[layer][kvHead] = list of {key, value, {score}}
+        java.util.List<java.util.List<java.util.List<double[][]>>> kept = new java.util.ArrayList<>();
+        for (int l = 0; l < c.layers(); l++) {
+            java.util.List<java.util.List<double[][]>> heads = new java.util.ArrayList<>();
+            for (int h = 0; h < c.kvHeads(); h++) heads.add(new java.util.ArrayList<>());
+            kept.add(heads);
+        }
+        double[][] out = new double[tokens.length][];
+        for (int i = 0; i < tokens.length; i++) {
+            double[] x = new double[d];
+            for (int j = 0; j < d; j++) x[j] = emb[tokens[i] * d + j];
+            for (int li = 0; li < c.layers(); li++) {
+                DecoderWeights.Layer l = w.layers()[li];
+                double[] h = norm(c, x, l.attnNorm(), l.attnNormBias());
+                double[] q = matvec(l.wq(), l.bq(), h, c.heads() * hd), k = matvec(l.wk(), l.bk(), h, c.kvHeads() * hd), v = matvec(l.wv(), l.bv(), h, c.kvHeads() * hd);
+                for (int hh = 0; hh < c.heads(); hh++) headTransform(c, q, hh * hd, l.qNorm(), i);
+                for (int hh = 0; hh < c.kvHeads(); hh++) headTransform(c, k, hh * hd, l.kNorm(), i);
+                double[] att = new double[c.heads() * hd];
+                for (int kh = 0; kh < c.kvHeads(); kh++) {
+                    java.util.List<double[][]> list = kept.get(li).get(kh);
+                    if (list.size() + 1 > budget) {
+                        int best = 0;
+                        for (int j = 1; j < list.size() - recent; j++) if (list.get(j)[2][0] < list.get(best)[2][0]) best = j;
+                        list.remove(best);
+                    }
+                    list.add(new double[][] {java.util.Arrays.copyOfRange(k, kh * hd, kh * hd + hd), java.util.Arrays.copyOfRange(v, kh * hd, kh * hd + hd), {0}});
+                    for (int hh = kh * c.group(); hh < (kh + 1) * c.group(); hh++) {
+                        double[] sc = new double[list.size()];
+                        double max = Double.NEGATIVE_INFINITY, sum = 0;
+                        for (int j = 0; j < sc.length; j++) {
+                            for (int e = 0; e < hd; e++) sc[j] += q[hh * hd + e] * list.get(j)[0][e];
+                            sc[j] /= Math.sqrt(hd);
+                            max = Math.max(max, sc[j]);
+                        }
+                        for (int j = 0; j < sc.length; j++) sum += sc[j] = Math.exp(sc[j] - max);
+                        for (int j = 0; j < sc.length; j++) {
+                            double p = sc[j] / sum;
+                            list.get(j)[2][0] += p;
+                            for (int e = 0; e < hd; e++) att[hh * hd + e] += p * list.get(j)[1][e];
+                        }
+                    }
+                }
+                double[] o = matvec(l.wo(), l.bo(), att, d);
+                for (int j = 0; j < d; j++) x[j] += o[j];
+                double[] h2 = norm(c, x, l.ffnNorm(), l.ffnNormBias());
+                double[] up = matvec(l.wUp(), l.bUp(), h2, c.ffn()), g = matvec(l.wGate(), null, h2, c.ffn());
+                for (int j = 0; j < up.length; j++) up[j] *= g[j] / (1 + Math.exp(-g[j]));
+                double[] down = matvec(l.wDown(), l.bDown(), up, d);
+                for (int j = 0; j < d; j++) x[j] += down[j];
+            }
+            out[i] = matvec(w.output() != null ? w.output() : w.tokenEmbedding(), null, norm(c, x, w.outputNorm(), w.outputNormBias()), c.vocab());
+        }
+        return out;
+    }
+
     /** Qwen3's per-head RMSNorm, then RoPE at position {@code pos} (none when pos < 0). */
     private static void headTransform(DecoderConfig c, double[] a, int off, float[] headNorm, int pos) {
         int hd = c.headDim();
