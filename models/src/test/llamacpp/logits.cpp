@@ -4,10 +4,12 @@
 //
 // Runs the ids before '+' as one batch (prefill) and writes the last position's logits, then runs
 // each id after '+' as its own decode step and appends that step's logits. OUT.bin holds
-// little-endian float32 rows of n_vocab values. The KV cache is float32 and flash attention is off,
+// little-endian float32 rows of n_vocab values. stderr gets the time of the prefill and the decode
+// tokens/s (the same llama_decode calls llama-bench times for text generation). The KV cache is float32 and flash attention is off,
 // so nothing is rounded to f16 on the way.
 #include "llama.h"
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -33,6 +35,7 @@ int main(int argc, char ** argv) {
     ggml_backend_load_all();
     llama_model_params mp = llama_model_default_params();
     mp.n_gpu_layers = 0;
+    mp.progress_callback = [](float, void *) { return true; };
     llama_model * model = llama_model_load_from_file(argv[1], mp);
     if (!model) { fprintf(stderr, "cannot load %s\n", argv[1]); return 1; }
     int threads = atoi(argv[2]);
@@ -51,12 +54,21 @@ int main(int argc, char ** argv) {
     const int n_vocab = llama_vocab_n_tokens(llama_model_get_vocab(model));
     FILE * out = fopen(argv[3], "wb");
     if (!out) { fprintf(stderr, "cannot write %s\n", argv[3]); return 1; }
+    auto t0 = std::chrono::steady_clock::now();
     if (llama_decode(ctx, llama_batch_get_one(prompt.data(), (int32_t) prompt.size()))) { fprintf(stderr, "decode failed\n"); return 1; }
+    auto t1 = std::chrono::steady_clock::now();
     fwrite(llama_get_logits_ith(ctx, -1), sizeof(float), n_vocab, out);
+    double decode_s = 0;
     for (llama_token t : steps) {
+        auto s0 = std::chrono::steady_clock::now();
         if (llama_decode(ctx, llama_batch_get_one(&t, 1))) { fprintf(stderr, "decode step failed\n"); return 1; }
-        fwrite(llama_get_logits_ith(ctx, -1), sizeof(float), n_vocab, out);
+        const float * l = llama_get_logits_ith(ctx, -1);
+        decode_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - s0).count();
+        fwrite(l, sizeof(float), n_vocab, out);
     }
+    double prefill_s = std::chrono::duration<double>(t1 - t0).count();
+    fprintf(stderr, "llama.cpp: prompt %zu tokens in %.3f s (%.1f tokens/s); %zu decode steps in %.3f s (%.2f tokens/s); %d threads\n",
+            prompt.size(), prefill_s, prompt.size() / prefill_s, steps.size(), decode_s, steps.empty() ? 0.0 : steps.size() / decode_s, threads);
     fclose(out);
     llama_free(ctx);
     llama_model_free(model);
