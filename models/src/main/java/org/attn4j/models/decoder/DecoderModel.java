@@ -90,14 +90,7 @@ public final class DecoderModel {
                 i = fits;
             }
             for (; i < tokens.length; i++) {
-                int excess = cache.length() + 1 - policy.budget();
-                if (excess > 0 && policy instanceof KvPolicy.HeavyHitters hh) {
-                    for (int e = 0; e < excess; e++) cache.evictLowestScore(hh.recent());
-                } else if (excess > 0) {
-                    int shift = excess;
-                    cache.evict(policy.sinks(), excess, policy.cachePositions() && config.rope() != DecoderConfig.RopeStyle.NONE
-                            ? (arr, off) -> rope(arr, off, -shift) : null);
-                }
+                makeRoom(cache);
                 last = run(cache, new int[] {tokens[i]}, false);
                 if (allLogits) System.arraycopy(last, 0, all, i * v, v);
             }
@@ -106,13 +99,66 @@ public final class DecoderModel {
         return run(cache, tokens, allLogits);
     }
 
-    private float[] run(KvCache cache, int[] tokens, boolean allLogits) {
-        int t = tokens.length, dim = config.dim(), pos0 = cache.nextPosition();
-        if (cache.length() + t > cache.capacity()) {
-            throw new IllegalArgumentException("tokens: " + t + " more tokens after " + cache.length() + " exceed the cache capacity " + cache.capacity());
+    /** Evicts what the cache's policy says so that one more token fits its budget. */
+    private void makeRoom(KvCache cache) {
+        KvPolicy policy = cache.policy();
+        int excess = cache.length() + 1 - policy.budget();
+        if (excess <= 0) return;
+        if (policy instanceof KvPolicy.HeavyHitters hh) {
+            for (int e = 0; e < excess; e++) cache.evictLowestScore(hh.recent());
+        } else {
+            cache.evict(policy.sinks(), excess, policy.cachePositions() && config.rope() != DecoderConfig.RopeStyle.NONE
+                    ? (arr, off) -> rope(arr, off, -excess) : null);
         }
-        if (config.arch() == DecoderConfig.Arch.GPT2 && pos0 + t > config.contextLength()) {
-            throw new IllegalArgumentException("tokens: positions up to " + (pos0 + t) + " exceed GPT-2's " + config.contextLength() + " learned positions");
+    }
+
+    /**
+     * One decode step for several sequences at once (continuous batching: any set of caches, so
+     * sequences join and leave between steps): token {@code tokens[s]} is appended to
+     * {@code caches[s]}. The projections run once on all rows, so the weights are read once per step
+     * for every sequence; attention runs per sequence on its own cache. Returns
+     * {@code [caches.length, vocab]} logits, row s equal to {@code forward(caches[s], {tokens[s]}, false)}.
+     */
+    public float[] step(KvCache[] caches, int[] tokens) {
+        if (caches == null || tokens == null || caches.length != tokens.length || caches.length == 0) {
+            throw new IllegalArgumentException("caches, tokens: expected one token per cache and at least one, got "
+                    + (caches == null ? "null" : caches.length) + " caches and " + (tokens == null ? "null" : tokens.length) + " tokens");
+        }
+        for (int i = 0; i < caches.length; i++) {
+            for (int j = 0; j < i; j++) {
+                if (caches[i] == caches[j]) throw new IllegalArgumentException("caches[" + i + "]: the same cache as caches[" + j + "]; one token per sequence");
+            }
+            makeRoom(caches[i]);
+        }
+        Segment[] segs = new Segment[caches.length];
+        for (int i = 0; i < segs.length; i++) segs[i] = new Segment(caches[i], i, 1);
+        return run(segs, tokens, true);
+    }
+
+    private float[] run(KvCache cache, int[] tokens, boolean allLogits) {
+        float[] logits = run(new Segment[] {new Segment(cache, 0, tokens.length)}, tokens, allLogits);
+        return logits;
+    }
+
+    /** Rows {@code [row0, row0 + t)} of a call belong to {@code cache}. */
+    private record Segment(KvCache cache, int row0, int t) {}
+
+    /** Runs the rows of every segment; logits of every row, or of each segment's last row. */
+    private float[] run(Segment[] segs, int[] tokens, boolean allLogits) {
+        int t = tokens.length, dim = config.dim();
+        int[] pos = new int[t], held = new int[segs.length];
+        for (int g = 0; g < segs.length; g++) {
+            Segment sg = segs[g];
+            KvCache cache = sg.cache;
+            int pos0 = cache.nextPosition();
+            if (cache.length() + sg.t > cache.capacity()) {
+                throw new IllegalArgumentException("tokens: " + sg.t + " more tokens after " + cache.length() + " exceed the cache capacity " + cache.capacity());
+            }
+            if (config.arch() == DecoderConfig.Arch.GPT2 && pos0 + sg.t > config.contextLength()) {
+                throw new IllegalArgumentException("tokens: positions up to " + (pos0 + sg.t) + " exceed GPT-2's " + config.contextLength() + " learned positions");
+            }
+            for (int i = 0; i < sg.t; i++) pos[sg.row0 + i] = pos0 + i;
+            held[g] = cache.length();
         }
         float[] x = new float[t * dim];
         for (int i = 0; i < t; i++) {
@@ -120,16 +166,18 @@ public final class DecoderModel {
             if (id < 0 || id >= config.vocab()) throw new IllegalArgumentException("tokens[" + i + "]: expected an id in [0, " + config.vocab() + "), got " + id);
             weights.tokenEmbedding().row(id, x, i * dim);
             if (weights.positionEmbedding() != null) {
-                int p = pos0 + i;
-                for (int d = 0; d < dim; d++) x[i * dim + d] += weights.positionEmbedding()[p * dim + d];
+                for (int d = 0; d < dim; d++) x[i * dim + d] += weights.positionEmbedding()[pos[i] * dim + d];
             }
         }
         Scratch s = new Scratch(config, t);
-        for (int l = 0; l < config.layers(); l++) block(l, weights.layers()[l], cache, x, t, pos0, cache.length(), s);
-        cache.advance(t);
-        int rows = allLogits ? t : 1, first = t - rows;
+        for (int l = 0; l < config.layers(); l++) block(l, weights.layers()[l], segs, held, pos, x, t, s);
+        for (Segment sg : segs) sg.cache.advance(sg.t);
+        int rows = allLogits ? t : segs.length;
         float[] h = new float[rows * dim];
-        System.arraycopy(x, first * dim, h, 0, rows * dim);
+        for (int r = 0; r < rows; r++) {
+            int src = allLogits ? r : segs[r].row0 + segs[r].t - 1;
+            System.arraycopy(x, src * dim, h, r * dim, dim);
+        }
         for (int i = 0; i < rows; i++) norm(h, i * dim, dim, weights.outputNorm(), weights.outputNormBias());
         float[] logits = new float[rows * config.vocab()];
         linear(h, rows, dim, weights.outputMatrix(), null, config.vocab(), logits);
@@ -151,7 +199,7 @@ public final class DecoderModel {
         }
     }
 
-    private void block(int li, DecoderWeights.Layer l, KvCache cache, float[] x, int t, int pos0, int held, Scratch s) {
+    private void block(int li, DecoderWeights.Layer l, Segment[] segs, int[] held, int[] pos, float[] x, int t, Scratch s) {
         int dim = config.dim(), hd = config.headDim(), nq = config.heads() * hd, nkv = config.kvHeads() * hd;
         System.arraycopy(x, 0, s.h, 0, t * dim);
         for (int i = 0; i < t; i++) norm(s.h, i * dim, dim, l.attnNorm(), l.attnNormBias());
@@ -164,34 +212,12 @@ public final class DecoderModel {
         }
         if (config.rope() != DecoderConfig.RopeStyle.NONE) {
             for (int i = 0; i < t; i++) {
-                int p = pos0 + i;
+                int p = pos[i];
                 for (int h = 0; h < config.heads(); h++) rope(s.q, (i * config.heads() + h) * hd, p);
                 for (int h = 0; h < config.kvHeads(); h++) rope(s.k, (i * config.kvHeads() + h) * hd, p);
             }
         }
-        cache.put(li, s.k, s.v, t);
-        int n = held + t;
-        AttentionSpec.Builder spec = AttentionSpec.builder().causal(CausalAlignment.BOTTOM_RIGHT).threads(threads).validate(false)
-                .kernel(t == 1 ? KernelChoice.DECODE : KernelChoice.AUTO);
-        if (config.slidingWindow() > 0) spec.window(config.slidingWindow() - 1, 0);
-        Tensor q = Tensor.of(s.q, 1, t, config.heads(), hd).permute(0, 2, 1, 3);
-        boolean scores = cache.policy().perHeadScores();
-        // H2O needs the probabilities each key receives: only the reference kernel materialises them.
-        if (scores) spec.kernel(KernelChoice.REFERENCE).returnProbs(true);
-        var result = Attention.sdpa(q, cache.keys(li, n), cache.values(li, n), spec.build());
-        Tensor out = result.output(); // [1, H, t, hd]
-        if (scores) {
-            float[] p = result.probs().data(); // [1, H, t, n]
-            for (int h = 0; h < config.heads(); h++) {
-                for (int i = 0; i < t; i++) {
-                    for (int j = 0; j < n; j++) cache.addScore(li, h / config.group(), j, p[((h * t) + i) * n + j]);
-                }
-            }
-        }
-        float[] od = out.data();
-        for (int h = 0; h < config.heads(); h++) {
-            for (int i = 0; i < t; i++) System.arraycopy(od, (h * t + i) * hd, s.att, i * nq + h * hd, hd);
-        }
+        for (int g = 0; g < segs.length; g++) attend(li, segs[g], held[g], s);
         linear(s.att, t, nq, l.wo(), l.bo(), dim, s.o);
         for (int i = 0; i < t * dim; i++) x[i] += s.o[i];
 
@@ -210,6 +236,36 @@ public final class DecoderModel {
         }
         linear(s.up, t, ffn, l.wDown(), l.bDown(), dim, s.o);
         for (int i = 0; i < t * dim; i++) x[i] += s.o[i];
+    }
+
+    /** Appends a segment's keys and values to its cache and writes its attention output rows to {@code s.att}. */
+    private void attend(int li, Segment sg, int held, Scratch s) {
+        int hd = config.headDim(), nq = config.heads() * hd, nkv = config.kvHeads() * hd, t = sg.t, r0 = sg.row0;
+        KvCache cache = sg.cache;
+        cache.put(li, s.k, s.v, r0, t);
+        int n = held + t;
+        AttentionSpec.Builder spec = AttentionSpec.builder().causal(CausalAlignment.BOTTOM_RIGHT).threads(threads).validate(false)
+                .kernel(t == 1 ? KernelChoice.DECODE : KernelChoice.AUTO);
+        if (config.slidingWindow() > 0) spec.window(config.slidingWindow() - 1, 0);
+        // Rows r0..r0+t of q [T, H, hd] as [1, H, t, hd].
+        Tensor q = Tensor.view(s.q, r0 * nq, new int[] {1, config.heads(), t, hd}, new int[] {config.heads() * t * hd, hd, nq, 1});
+        boolean scores = cache.policy().perHeadScores();
+        // H2O needs the probabilities each key receives: only the reference kernel materialises them.
+        if (scores) spec.kernel(KernelChoice.REFERENCE).returnProbs(true);
+        var result = Attention.sdpa(q, cache.keys(li, n), cache.values(li, n), spec.build());
+        Tensor out = result.output(); // [1, H, t, hd]
+        if (scores) {
+            float[] p = result.probs().data(); // [1, H, t, n]
+            for (int h = 0; h < config.heads(); h++) {
+                for (int i = 0; i < t; i++) {
+                    for (int j = 0; j < n; j++) cache.addScore(li, h / config.group(), j, p[((h * t) + i) * n + j]);
+                }
+            }
+        }
+        float[] od = out.data();
+        for (int h = 0; h < config.heads(); h++) {
+            for (int i = 0; i < t; i++) System.arraycopy(od, (h * t + i) * hd, s.att, (r0 + i) * nq + h * hd, hd);
+        }
     }
 
     /** GELU in its tanh form (GPT-2's {@code gelu_new}): {@code 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))}. */

@@ -110,17 +110,17 @@ public final class KvCache {
     }
 
     /**
-     * Stores {@code t} rows of keys and values for {@code layer} at positions {@code length..length+t-1};
-     * {@code kRows, vRows} are {@code [t, kvHeads·headDim]}.
+     * Stores rows {@code [row0, row0 + t)} of keys and values for {@code layer} at slots
+     * {@code length..length+t-1}; {@code kRows, vRows} are {@code [rows, kvHeads·headDim]}.
      */
-    void put(int layer, float[] kRows, float[] vRows, int t) {
+    void put(int layer, float[] kRows, float[] vRows, int row0, int t) {
         if (length + t > capacity) throw new IllegalStateException("KV cache full: " + length + " + " + t + " positions > capacity " + capacity);
         int w = kvHeads * headDim;
         for (int i = 0; i < t; i++) {
             for (int h = 0; h < kvHeads; h++) {
                 int dst = (h * capacity + length + i) * headDim;
-                System.arraycopy(kRows, i * w + h * headDim, k[layer], dst, headDim);
-                System.arraycopy(vRows, i * w + h * headDim, v[layer], dst, headDim);
+                System.arraycopy(kRows, (row0 + i) * w + h * headDim, k[layer], dst, headDim);
+                System.arraycopy(vRows, (row0 + i) * w + h * headDim, v[layer], dst, headDim);
             }
         }
     }

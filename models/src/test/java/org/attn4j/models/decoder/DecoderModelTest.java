@@ -70,6 +70,45 @@ class DecoderModelTest {
         assertTrue(relativeError(last, 0, ref[9]) < 1e-5, kind + " decode step");
     }
 
+    @ParameterizedTest
+    @EnumSource(value = TinyDecoders.Kind.class, names = {"LLAMA_GQA", "QWEN2", "QWEN3", "GPT2"})
+    void batchedStepsEqualEachSequenceAlone(TinyDecoders.Kind kind) {
+        // Five sequences of different lengths; sequence 4 joins after two steps, sequence 1 leaves after three.
+        DecoderModel m = TinyDecoders.model(kind, 17).threads(2);
+        int v = m.config().vocab();
+        int[][] seqs = new int[5][];
+        for (int i = 0; i < 5; i++) seqs[i] = TinyDecoders.tokens(3 + 2 * i + 6, v, 20 + i);
+        int[] prompt = {3, 5, 7, 9, 11};
+        KvCache[] caches = new KvCache[5];
+        for (int i = 0; i < 5; i++) {
+            caches[i] = m.newCache(seqs[i].length);
+            m.forward(caches[i], java.util.Arrays.copyOf(seqs[i], prompt[i]), false);
+        }
+        int[] next = prompt.clone();
+        for (int stepNo = 0; stepNo < 6; stepNo++) {
+            java.util.List<Integer> live = new java.util.ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                if (i == 4 && stepNo < 2) continue;
+                if (i == 1 && stepNo >= 3) continue;
+                if (next[i] < seqs[i].length) live.add(i);
+            }
+            KvCache[] cs = new KvCache[live.size()];
+            int[] toks = new int[live.size()];
+            for (int j = 0; j < cs.length; j++) {
+                cs[j] = caches[live.get(j)];
+                toks[j] = seqs[live.get(j)][next[live.get(j)]];
+            }
+            float[] logits = m.step(cs, toks);
+            for (int j = 0; j < cs.length; j++) {
+                int i = live.get(j);
+                double[] ref = ReferenceDecoder.logits(m.config(), m.weights(), java.util.Arrays.copyOf(seqs[i], next[i] + 1))[next[i]];
+                double err = relativeError(logits, j * v, ref);
+                assertTrue(err < 1e-5, kind + " step " + stepNo + " sequence " + i + ": " + err);
+                next[i]++;
+            }
+        }
+    }
+
     @Test
     void ropePairingMatters() {
         // The same weights read with the other pairing must give other logits: the check is not blind to it.
