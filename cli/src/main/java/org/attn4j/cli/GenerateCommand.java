@@ -39,6 +39,8 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--kv-policy", paramLabel = "NAME", defaultValue = "full",
             description = "KV cache policy: full, window (the last TOKENS keys), sinks (4 attention sinks + recent keys, StreamingLLM), h2o (heavy hitters + TOKENS/2 recent keys) (default ${DEFAULT-VALUE})") String kvPolicy;
     @Option(names = "--kv-budget", paramLabel = "TOKENS", description = "keys a query attends to under window/sinks (required with them)") Integer kvBudget;
+    @Option(names = "--parallel", paramLabel = "N", defaultValue = "1",
+            description = "generate N continuations at once (seeds S..S+N-1), decoded together in one batch per step; prints one line per continuation (default ${DEFAULT-VALUE})") int parallel;
     @Option(names = "--stream", description = "print each token as it is generated") boolean stream;
     @Option(names = "--logits", paramLabel = "OUT.npy", description = "write the prompt's last-position logits [vocab] as float32 .npy") Path logitsOut;
 
@@ -84,6 +86,11 @@ final class GenerateCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--max-tokens: the prompt's " + ids.length + " tokens plus " + max + " exceed the model's context of "
                     + m.config().contextLength() + " tokens");
         }
+        if (parallel < 1) throw new IllegalArgumentException("--parallel: expected >= 1, got " + parallel);
+        if (parallel > 1) {
+            if (stream) throw new IllegalArgumentException("--stream: not available with --parallel " + parallel);
+            return parallel(loaded, m, ids, max, capacity, policy, seed != null ? seed : System.nanoTime(), out, err, t0, System.nanoTime());
+        }
         KvCache cache = new KvCache(m.config(), capacity, policy);
         long t1 = System.nanoTime();
         float[] logits = m.forward(cache, ids, false);
@@ -125,6 +132,56 @@ final class GenerateCommand implements Callable<Integer> {
         err.println(String.format(Locale.ROOT, "load %.2f s; prompt %d tokens in %.3f s (%.1f tokens/s); generated %d tokens, %d decode steps in %.3f s "
                         + "(%.2f tokens/s, weights %.0f MB -> %.2f GB/s); %d threads",
                 (t1 - t0) / 1e9, ids.length, prefill, ids.length / prefill, n, steps, decode, perSecond, bytes / 1e6, bytes * perSecond / 1e9, m.threads()));
+        err.flush();
+        return 0;
+    }
+
+    /** {@code --parallel N}: N sequences prefilled one by one, then decoded together, one batched step per token. */
+    private int parallel(DecoderFiles.Loaded loaded, DecoderModel m, int[] ids, int max, int capacity, KvPolicy policy, long seed,
+                         PrintWriter out, PrintWriter err, long t0, long t1) {
+        int n = parallel;
+        KvCache[] caches = new KvCache[n];
+        Sampler[] samplers = new Sampler[n];
+        float[][] logits = new float[n][];
+        for (int i = 0; i < n; i++) {
+            caches[i] = new KvCache(m.config(), capacity, policy);
+            samplers[i] = new Sampler(temperature, topK, topP, seed + i);
+            logits[i] = m.forward(caches[i], ids, false);
+        }
+        long t2 = System.nanoTime();
+        int[][] generated = new int[n][max];
+        int[] count = new int[n];
+        boolean[] done = new boolean[n];
+        int batchedTokens = 0, steps = 0;
+        while (true) {
+            java.util.List<Integer> live = new java.util.ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                if (done[i]) continue;
+                int next = samplers[i].sample(logits[i]);
+                if (next == loaded.eos() || count[i] == max) { done[i] = true; continue; }
+                generated[i][count[i]++] = next;
+                if (count[i] == max) done[i] = true;
+                else live.add(i);
+            }
+            if (live.isEmpty()) break;
+            KvCache[] cs = new KvCache[live.size()];
+            int[] toks = new int[live.size()];
+            for (int j = 0; j < cs.length; j++) {
+                cs[j] = caches[live.get(j)];
+                toks[j] = generated[live.get(j)][count[live.get(j)] - 1];
+            }
+            float[] all = m.step(cs, toks);
+            int v = m.config().vocab();
+            for (int j = 0; j < cs.length; j++) logits[live.get(j)] = Arrays.copyOfRange(all, j * v, (j + 1) * v);
+            batchedTokens += cs.length;
+            steps++;
+        }
+        long t3 = System.nanoTime();
+        for (int i = 0; i < n; i++) out.println(loaded.tokenizer().decode(Arrays.copyOf(generated[i], count[i])).replace("\n", "\\n"));
+        out.flush();
+        double decode = (t3 - t2) / 1e9;
+        err.println(String.format(Locale.ROOT, "load %.2f s; %d sequences: prompts of %d tokens in %.3f s; %d batched steps, %d tokens in %.3f s (%.2f tokens/s in all); %d threads",
+                (t1 - t0) / 1e9, n, ids.length, (t2 - t1) / 1e9, steps, batchedTokens, decode, decode == 0 ? 0.0 : batchedTokens / decode, m.threads()));
         err.flush();
         return 0;
     }

@@ -83,6 +83,22 @@ class GenerateCommandTest {
     }
 
     @Test
+    void parallelSequencesEqualSeparateRunsWithTheirSeeds() throws Exception {
+        Path model = tinyModel();
+        TokenizeCommandTest.Run par = TokenizeCommandTest.run("generate", "--model", model.toString(), "--seed", "5", "--parallel", "3",
+                "--max-tokens", "6", "--temperature", "1.2", "abc");
+        assertEquals(0, par.code(), par.err());
+        String[] lines = par.out().replace("\r\n", "\n").split("\n");
+        assertEquals(3, lines.length, par.out());
+        for (int i = 0; i < 3; i++) {
+            TokenizeCommandTest.Run one = TokenizeCommandTest.run("generate", "--model", model.toString(), "--seed", String.valueOf(5 + i),
+                    "--max-tokens", "6", "--temperature", "1.2", "abc");
+            assertEquals(one.out().replace("\r\n", "\n").strip(), lines[i].strip(), "sequence " + i);
+        }
+        assertTrue(par.err().contains("3 sequences"), par.err());
+    }
+
+    @Test
     void sameSeedSameText() throws Exception {
         Path model = tinyModel();
         String[] args = {"generate", "--model", model.toString(), "--seed", "7", "--max-tokens", "8", "--temperature", "1.5", "abc"};
