@@ -3,20 +3,21 @@ package org.attn4j.core.simd;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Vector API Q8 products: bytes widened to floats ({@code B2F}, one vector of L lanes from L bytes),
- * multiplied by the activations per block of 32, the block sum scaled by its {@code d} into a
- * running vector, reduced once per row. Two rows at a time share the activation loads.
+ * Vector API Q8 products: a block's 32 bytes loaded as one vector and widened to floats part by part
+ * ({@code B2F}; one load per block measured about twice as fast as one 8-byte load per part),
+ * multiplied by the activations, the block sum scaled by its {@code d} into a running vector,
+ * reduced once per row. Two rows at a time share the activation loads.
  */
 final class VectorQ8Kernels implements Q8Kernels {
     static final VectorQ8Kernels INSTANCE = new VectorQ8Kernels();
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED.length() > 16 ? FloatVector.SPECIES_512 : FloatVector.SPECIES_PREFERRED;
     private static final int L = F.length();
-    private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
+    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_256;
+    private static final int PARTS = BLOCK / L;
 
     private VectorQ8Kernels() {}
 
@@ -33,12 +34,11 @@ final class VectorQ8Kernels implements Q8Kernels {
             for (int b = 0; b < blocks; b++) {
                 FloatVector s0 = FloatVector.zero(F), s1 = s0;
                 int base = b * BLOCK;
-                for (int j = 0; j < BLOCK; j += L) {
-                    FloatVector xv = FloatVector.fromArray(F, x, xOff + base + j);
-                    FloatVector w0 = (FloatVector) ByteVector.fromArray(B, q, q0 + base + j).convertShape(VectorOperators.B2F, F, 0);
-                    FloatVector w1 = (FloatVector) ByteVector.fromArray(B, q, q1 + base + j).convertShape(VectorOperators.B2F, F, 0);
-                    s0 = w0.fma(xv, s0);
-                    s1 = w1.fma(xv, s1);
+                ByteVector b0 = ByteVector.fromArray(B, q, q0 + base), b1 = ByteVector.fromArray(B, q, q1 + base);
+                for (int part = 0; part < PARTS; part++) {
+                    FloatVector xv = FloatVector.fromArray(F, x, xOff + base + part * L);
+                    s0 = ((FloatVector) b0.convertShape(VectorOperators.B2F, F, part)).fma(xv, s0);
+                    s1 = ((FloatVector) b1.convertShape(VectorOperators.B2F, F, part)).fma(xv, s1);
                 }
                 acc0 = s0.fma(FloatVector.broadcast(F, d[d0 + b]), acc0);
                 acc1 = s1.fma(FloatVector.broadcast(F, d[d1 + b]), acc1);
@@ -52,9 +52,9 @@ final class VectorQ8Kernels implements Q8Kernels {
             for (int b = 0; b < blocks; b++) {
                 FloatVector s0 = FloatVector.zero(F);
                 int base = b * BLOCK;
-                for (int j = 0; j < BLOCK; j += L) {
-                    FloatVector w0 = (FloatVector) ByteVector.fromArray(B, q, q0 + base + j).convertShape(VectorOperators.B2F, F, 0);
-                    s0 = w0.fma(FloatVector.fromArray(F, x, xOff + base + j), s0);
+                ByteVector b0 = ByteVector.fromArray(B, q, q0 + base);
+                for (int part = 0; part < PARTS; part++) {
+                    s0 = ((FloatVector) b0.convertShape(VectorOperators.B2F, F, part)).fma(FloatVector.fromArray(F, x, xOff + base + part * L), s0);
                 }
                 acc0 = s0.fma(FloatVector.broadcast(F, d[d0 + b]), acc0);
             }
