@@ -53,7 +53,8 @@ final class GenerateCommand implements Callable<Integer> {
         try {
             sampler = new Sampler(temperature, topK, topP, seed != null ? seed : System.nanoTime());
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--" + e.getMessage().replace("temperature:", "temperature:").replace("topK:", "top-k:").replace("topP:", "top-p:"), e);
+            // The sampler names its parameters; the command line spells them as options.
+            throw new IllegalArgumentException("--" + e.getMessage().replace("topK:", "top-k:").replace("topP:", "top-p:"), e);
         }
         KvPolicy policy;
         if (!kvPolicy.equals("full") && kvBudget == null) throw new IllegalArgumentException("--kv-budget: required with --kv-policy " + kvPolicy);

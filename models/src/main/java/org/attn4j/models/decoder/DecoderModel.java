@@ -136,8 +136,7 @@ public final class DecoderModel {
     }
 
     private float[] run(KvCache cache, int[] tokens, boolean allLogits) {
-        float[] logits = run(new Segment[] {new Segment(cache, 0, tokens.length)}, tokens, allLogits);
-        return logits;
+        return run(new Segment[] {new Segment(cache, 0, tokens.length)}, tokens, allLogits);
     }
 
     /** Rows {@code [row0, row0 + t)} of a call belong to {@code cache}. */
