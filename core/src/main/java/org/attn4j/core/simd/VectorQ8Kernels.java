@@ -7,7 +7,8 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Vector API Q8 products: a block's 32 bytes loaded as one vector and widened to floats part by part
- * ({@code B2F}; one load per block measured about twice as fast as one 8-byte load per part),
+ * ({@code B2F}; one load per block ran about twice as fast as one 8-byte load per part in a noisy
+ * 256-bit microbenchmark, while whole-model decode with 512-bit vectors did not change measurably),
  * multiplied by the activations, the block sum scaled by its {@code d} into a running vector,
  * reduced once per row. Two rows at a time share the activation loads.
  */
