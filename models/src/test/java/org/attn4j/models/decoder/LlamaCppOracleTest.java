@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * llama.cpp's own gguf-py ({@code src/test/llamacpp/tiny_models.py}): a 12-token prompt (prefill),
  * then 4 single-token decode steps, each compared row by row as max|a − b| / max|b|.
  *
- * <p>Tagged {@code llamacpp}: the first run builds llama.cpp (about 15 minutes on 2 busy cores),
+ * <p>Tagged {@code llamacpp}: the first run builds llama.cpp (about 35 minutes on a shared 2-core machine),
  * so the default suite leaves it out. Run it with
  * {@code ./mvnw -o -q -pl models test -Dtest=LlamaCppOracleTest -DexcludedGroups=none}; the build
  * is cached in {@code ~/.cache/attn4j-llamacpp} (or {@code -Dattn4j.llamacpp.dir=DIR}). Skips when
