@@ -71,9 +71,7 @@ public enum GgmlType {
         }
         long base = first / blockSize * blockBytes;
         switch (this) {
-            case F32 -> {
-                for (int i = 0; i < n; i++) out[outOffset + i] = data.get(F32_LE, base + 4L * i);
-            }
+            case F32 -> MemorySegment.copy(data, F32_LE, base, out, outOffset, n); // one bulk copy, byte-swapped if needed
             case F16 -> {
                 for (int i = 0; i < n; i++) out[outOffset + i] = Float.float16ToFloat(data.get(I16_LE, base + 2L * i));
             }

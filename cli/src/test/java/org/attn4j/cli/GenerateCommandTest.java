@@ -1,0 +1,133 @@
+package org.attn4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.attn4j.core.io.Npy;
+import org.attn4j.models.decoder.DecoderConfig;
+import org.attn4j.models.decoder.DecoderModel;
+import org.attn4j.models.decoder.DecoderWeights;
+import org.attn4j.models.decoder.GgufDecoder;
+import org.attn4j.models.gguf.GgmlType;
+import org.attn4j.models.tokenizer.Tokenizers;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class GenerateCommandTest {
+    @TempDir Path dir;
+
+    private static final DecoderConfig CONFIG = new DecoderConfig(DecoderConfig.Arch.QWEN2, 300, 32, 2, 4, 2, 8, 64, 256, 1e-6f,
+            1e6f, 8, DecoderConfig.RopeStyle.HALVES, null, 0);
+
+    private Path tinyModel() throws Exception {
+        Path f = dir.resolve("tiny-qwen2.gguf");
+        GgufDecoder.write(f, CONFIG, DecoderWeights.random(CONFIG, false, 31), GgmlType.F32);
+        return f;
+    }
+
+    @Test
+    void logitsAreThoseOfTheModelForThePromptsTokens() throws Exception {
+        Path model = tinyModel(), npy = dir.resolve("logits.npy");
+        TokenizeCommandTest.Run r = TokenizeCommandTest.run("generate", "--model", model.toString(), "--logits", npy.toString(), "hello there");
+        assertEquals(0, r.code(), r.err());
+        assertEquals("", r.out());
+        assertTrue(r.err().contains("prompt "), r.err());
+        int[] ids = Tokenizers.load(model).encode("hello there", true);
+        DecoderModel m = GgufDecoder.load(model);
+        float[] expected = m.forward(m.newCache(ids.length), ids, false);
+        assertArrayEquals(expected, Npy.readFloat(npy).toArray());
+    }
+
+    @Test
+    void greedyGenerationIsTheArgmaxChainAndStreamingPrintsTheSameText() throws Exception {
+        Path model = tinyModel();
+        TokenizeCommandTest.Run plain = TokenizeCommandTest.run("generate", "--model", model.toString(), "--temperature", "0", "--max-tokens", "6", "--threads", "1", "hi");
+        assertEquals(0, plain.code(), plain.err());
+        TokenizeCommandTest.Run streamed = TokenizeCommandTest.run("generate", "--model", model.toString(), "--temperature", "0", "--max-tokens", "6", "--stream", "hi");
+        assertEquals(plain.out(), streamed.out());
+        var tok = Tokenizers.load(model);
+        DecoderModel m = GgufDecoder.load(model);
+        var cache = m.newCache(16);
+        float[] logits = m.forward(cache, tok.encode("hi", true), false);
+        int[] out = new int[6];
+        for (int i = 0; i < 6; i++) {
+            int best = 0;
+            for (int j = 1; j < logits.length; j++) if (logits[j] > logits[best]) best = j;
+            out[i] = best;
+            if (best == CONFIG.vocab() - 1) { out = java.util.Arrays.copyOf(out, i); break; }
+            logits = m.forward(cache, new int[] {best}, false);
+        }
+        assertEquals(tok.decode(out) + System.lineSeparator(), plain.out().replace("\r\n", "\n").replace("\n", System.lineSeparator()));
+        assertTrue(plain.err().matches("(?s).*generated \\d+ tokens.*tokens/s.*"), plain.err());
+    }
+
+    @Test
+    void kvPoliciesRunAndBadOnesAreNamed() throws Exception {
+        Path model = tinyModel();
+        TokenizeCommandTest.Run full = TokenizeCommandTest.run("generate", "--model", model.toString(), "--temperature", "0", "--max-tokens", "5", "hello");
+        TokenizeCommandTest.Run big = TokenizeCommandTest.run("generate", "--model", model.toString(), "--temperature", "0", "--max-tokens", "5",
+                "--kv-policy", "sinks", "--kv-budget", "100", "hello");
+        assertEquals(0, big.code(), big.err());
+        assertEquals(full.out(), big.out());
+        TokenizeCommandTest.Run small = TokenizeCommandTest.run("generate", "--model", model.toString(), "--temperature", "0", "--max-tokens", "5",
+                "--kv-policy", "window", "--kv-budget", "3", "hello");
+        assertEquals(0, small.code(), small.err());
+        TokenizeCommandTest.Run bad = TokenizeCommandTest.run("generate", "--model", model.toString(), "--kv-policy", "sinks", "x");
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("--kv-budget: required with --kv-policy sinks"), bad.err());
+        bad = TokenizeCommandTest.run("generate", "--model", model.toString(), "--kv-policy", "lru", "--kv-budget", "8", "x");
+        assertTrue(bad.err().contains("--kv-policy: expected one of full, window, sinks, h2o, got 'lru'"), bad.err());
+    }
+
+    @Test
+    void parallelSequencesEqualSeparateRunsWithTheirSeeds() throws Exception {
+        Path model = tinyModel();
+        TokenizeCommandTest.Run par = TokenizeCommandTest.run("generate", "--model", model.toString(), "--seed", "5", "--parallel", "3",
+                "--max-tokens", "6", "--temperature", "1.2", "abc");
+        assertEquals(0, par.code(), par.err());
+        String[] lines = par.out().replace("\r\n", "\n").split("\n");
+        assertEquals(3, lines.length, par.out());
+        for (int i = 0; i < 3; i++) {
+            TokenizeCommandTest.Run one = TokenizeCommandTest.run("generate", "--model", model.toString(), "--seed", String.valueOf(5 + i),
+                    "--max-tokens", "6", "--temperature", "1.2", "abc");
+            assertEquals(one.out().replace("\r\n", "\n").strip(), lines[i].strip(), "sequence " + i);
+        }
+        assertTrue(par.err().contains("3 sequences"), par.err());
+    }
+
+    @Test
+    void sameSeedSameText() throws Exception {
+        Path model = tinyModel();
+        String[] args = {"generate", "--model", model.toString(), "--seed", "7", "--max-tokens", "8", "--temperature", "1.5", "abc"};
+        assertEquals(TokenizeCommandTest.run(args).out(), TokenizeCommandTest.run(args).out());
+    }
+
+    @Test
+    void badFilesAndOptionsExit2WithOneLine() throws Exception {
+        Path junk = dir.resolve("junk.gguf");
+        Files.writeString(junk, "not a gguf file at all");
+        TokenizeCommandTest.Run r = TokenizeCommandTest.run("generate", "--model", junk.toString(), "x");
+        assertEquals(2, r.code());
+        assertTrue(r.err().startsWith("attn4j: error: " + junk), r.err());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+        Path model = tinyModel();
+        Path cut = dir.resolve("cut.gguf");
+        byte[] all = Files.readAllBytes(model);
+        Files.write(cut, java.util.Arrays.copyOf(all, all.length - 100));
+        r = TokenizeCommandTest.run("generate", "--model", cut.toString(), "x");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains(cut.toString()) && r.err().contains("truncated"), r.err());
+        r = TokenizeCommandTest.run("generate", "--model", dir.resolve("none.gguf").toString(), "x");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--model: ") && r.err().contains("does not exist"), r.err());
+        r = TokenizeCommandTest.run("generate", "--model", model.toString(), "--top-p", "0", "x");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--top-p: expected a number in (0, 1], got 0.0"), r.err());
+        r = TokenizeCommandTest.run("generate", "--model", model.toString(), "--max-tokens", "1000", "x");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--max-tokens: the prompt's 1 tokens plus 1000 exceed the model's context of 256 tokens"), r.err());
+    }
+}

@@ -1,0 +1,312 @@
+package org.attn4j.models.decoder;
+
+import org.attn4j.core.attention.Attention;
+import org.attn4j.core.attention.AttentionSpec;
+import org.attn4j.core.attention.KernelChoice;
+import org.attn4j.core.mask.CausalAlignment;
+import org.attn4j.core.parallel.Parallel;
+import org.attn4j.core.simd.MicroKernels;
+import org.attn4j.core.tensor.Tensor;
+
+/**
+ * A decoder-only transformer (Llama 2/3, Mistral, SmolLM2, Qwen2, Qwen3, GPT-2) on float32 weights.
+ *
+ * <p>{@link #forward} runs {@code t} new tokens after the positions already in a {@link KvCache}:
+ * a prompt (prefill, through the engine's flash kernel with a bottom-right causal mask) or one token
+ * (a decode step, through the engine's split-KV decode kernel). Projections are {@code x·Wᵀ} on the
+ * shared micro-kernels ({@link MicroKernels#gemmTransB}), split over output rows across threads.
+ *
+ * <p>Block arithmetic, per token, {@code x} the residual stream:
+ * <pre>
+ *   h = norm(x);  q, k, v = h·Wqᵀ (+bq), h·Wkᵀ (+bk), h·Wvᵀ (+bv)
+ *   Qwen3: q, k = rmsnorm per head;  RoPE(q, k, position) unless GPT-2
+ *   x += softmax(q·kᵀ/√headDim, causal[, window]) · v · Woᵀ (+bo)
+ *   h = norm(x);  x += (silu(h·Wgateᵀ) ⊙ h·Wupᵀ)·Wdownᵀ      (GPT-2: gelu_tanh(h·Wupᵀ + bup)·Wdownᵀ + bdown)
+ * </pre>
+ * and the logits are {@code norm(x)·Woutᵀ} with {@code Wout} the token embedding when tied.
+ * Norm is RMSNorm ({@code x/√(mean(x²)+eps)·w}) except GPT-2's LayerNorm.
+ */
+public final class DecoderModel {
+    private static final int ROWS_PER_ITEM = 16;
+
+    private final DecoderConfig config;
+    private final DecoderWeights weights;
+    private final double[] invFreq;
+    private final MicroKernels mk = MicroKernels.get();
+    private int threads;
+
+    /** A model over {@code weights} (kept, not copied); throws IllegalArgumentException when they do not fit {@code config}. */
+    public DecoderModel(DecoderConfig config, DecoderWeights weights) {
+        if (config == null) throw new IllegalArgumentException("config: expected a DecoderConfig, got null");
+        if (weights == null) throw new IllegalArgumentException("weights: expected DecoderWeights, got null");
+        weights.check(config);
+        this.config = config;
+        this.weights = weights;
+        this.threads = Parallel.resolveThreads(0);
+        int half = config.rope() == DecoderConfig.RopeStyle.NONE ? 0 : config.ropeDim() / 2;
+        invFreq = new double[half];
+        for (int i = 0; i < half; i++) {
+            invFreq[i] = Math.pow(config.ropeTheta(), -2.0 * i / config.ropeDim());
+            if (config.ropeFactors() != null) invFreq[i] /= config.ropeFactors()[i];
+        }
+    }
+
+    public DecoderConfig config() { return config; }
+    public DecoderWeights weights() { return weights; }
+
+    /** Worker threads for projections and attention (>= 1, or 0 for every processor). */
+    public DecoderModel threads(int n) {
+        this.threads = Parallel.resolveThreads(n);
+        return this;
+    }
+
+    public int threads() { return threads; }
+
+    /** An empty cache for up to {@code capacity} positions (at most the model's context length for GPT-2). */
+    public KvCache newCache(int capacity) {
+        if (config.arch() == DecoderConfig.Arch.GPT2 && capacity > config.contextLength()) {
+            throw new IllegalArgumentException("capacity: GPT-2 has learned positions up to " + config.contextLength() + ", got " + capacity);
+        }
+        return new KvCache(config, capacity);
+    }
+
+    /**
+     * Runs {@code tokens} at positions {@code cache.length()..} and appends their keys and values to
+     * {@code cache}. Returns the logits of the last token ({@code [vocab]}), or with
+     * {@code allLogits} those of every token ({@code [tokens.length, vocab]} row-major).
+     */
+    public float[] forward(KvCache cache, int[] tokens, boolean allLogits) {
+        if (tokens == null || tokens.length == 0) throw new IllegalArgumentException("tokens: expected at least one token id, got none");
+        KvPolicy policy = cache.policy();
+        if (cache.length() + tokens.length > policy.budget()) {
+            // Past the budget the policy decides per token: evict, then run one token.
+            int v = config.vocab();
+            float[] all = allLogits ? new float[tokens.length * v] : null, last = null;
+            int i = 0;
+            int fits = Math.max(0, policy.budget() - cache.length());
+            if (fits > 0) {
+                float[] head = run(cache, java.util.Arrays.copyOf(tokens, fits), allLogits);
+                if (allLogits) System.arraycopy(head, 0, all, 0, head.length);
+                i = fits;
+            }
+            for (; i < tokens.length; i++) {
+                makeRoom(cache);
+                last = run(cache, new int[] {tokens[i]}, false);
+                if (allLogits) System.arraycopy(last, 0, all, i * v, v);
+            }
+            return allLogits ? all : last;
+        }
+        return run(cache, tokens, allLogits);
+    }
+
+    /** Evicts what the cache's policy says so that one more token fits its budget. */
+    private void makeRoom(KvCache cache) {
+        KvPolicy policy = cache.policy();
+        int excess = cache.length() + 1 - policy.budget();
+        if (excess <= 0) return;
+        if (policy instanceof KvPolicy.HeavyHitters hh) {
+            for (int e = 0; e < excess; e++) cache.evictLowestScore(hh.recent());
+        } else {
+            cache.evict(policy.sinks(), excess, policy.cachePositions() && config.rope() != DecoderConfig.RopeStyle.NONE
+                    ? (arr, off) -> rope(arr, off, -excess) : null);
+        }
+    }
+
+    /**
+     * One decode step for several sequences at once (continuous batching: any set of caches, so
+     * sequences join and leave between steps): token {@code tokens[s]} is appended to
+     * {@code caches[s]}. The projections run once on all rows, so the weights are read once per step
+     * for every sequence; attention runs per sequence on its own cache. Returns
+     * {@code [caches.length, vocab]} logits, row s equal to {@code forward(caches[s], {tokens[s]}, false)}.
+     */
+    public float[] step(KvCache[] caches, int[] tokens) {
+        if (caches == null || tokens == null || caches.length != tokens.length || caches.length == 0) {
+            throw new IllegalArgumentException("caches, tokens: expected one token per cache and at least one, got "
+                    + (caches == null ? "null" : caches.length) + " caches and " + (tokens == null ? "null" : tokens.length) + " tokens");
+        }
+        for (int i = 0; i < caches.length; i++) {
+            for (int j = 0; j < i; j++) {
+                if (caches[i] == caches[j]) throw new IllegalArgumentException("caches[" + i + "]: the same cache as caches[" + j + "]; one token per sequence");
+            }
+            makeRoom(caches[i]);
+        }
+        Segment[] segs = new Segment[caches.length];
+        for (int i = 0; i < segs.length; i++) segs[i] = new Segment(caches[i], i, 1);
+        return run(segs, tokens, true);
+    }
+
+    private float[] run(KvCache cache, int[] tokens, boolean allLogits) {
+        return run(new Segment[] {new Segment(cache, 0, tokens.length)}, tokens, allLogits);
+    }
+
+    /** Rows {@code [row0, row0 + t)} of a call belong to {@code cache}. */
+    private record Segment(KvCache cache, int row0, int t) {}
+
+    /** Runs the rows of every segment; logits of every row, or of each segment's last row. */
+    private float[] run(Segment[] segs, int[] tokens, boolean allLogits) {
+        int t = tokens.length, dim = config.dim();
+        int[] pos = new int[t], held = new int[segs.length];
+        for (int g = 0; g < segs.length; g++) {
+            Segment sg = segs[g];
+            KvCache cache = sg.cache;
+            int pos0 = cache.nextPosition();
+            if (cache.length() + sg.t > cache.capacity()) {
+                throw new IllegalArgumentException("tokens: " + sg.t + " more tokens after " + cache.length() + " exceed the cache capacity " + cache.capacity());
+            }
+            if (config.arch() == DecoderConfig.Arch.GPT2 && pos0 + sg.t > config.contextLength()) {
+                throw new IllegalArgumentException("tokens: positions up to " + (pos0 + sg.t) + " exceed GPT-2's " + config.contextLength() + " learned positions");
+            }
+            for (int i = 0; i < sg.t; i++) pos[sg.row0 + i] = pos0 + i;
+            held[g] = cache.length();
+        }
+        float[] x = new float[t * dim];
+        for (int i = 0; i < t; i++) {
+            int id = tokens[i];
+            if (id < 0 || id >= config.vocab()) throw new IllegalArgumentException("tokens[" + i + "]: expected an id in [0, " + config.vocab() + "), got " + id);
+            weights.tokenEmbedding().row(id, x, i * dim);
+            if (weights.positionEmbedding() != null) {
+                for (int d = 0; d < dim; d++) x[i * dim + d] += weights.positionEmbedding()[pos[i] * dim + d];
+            }
+        }
+        Scratch s = new Scratch(config, t);
+        for (int l = 0; l < config.layers(); l++) block(l, weights.layers()[l], segs, held, pos, x, t, s);
+        for (Segment sg : segs) sg.cache.advance(sg.t);
+        int rows = allLogits ? t : segs.length;
+        float[] h = new float[rows * dim];
+        for (int r = 0; r < rows; r++) {
+            int src = allLogits ? r : segs[r].row0 + segs[r].t - 1;
+            System.arraycopy(x, src * dim, h, r * dim, dim);
+        }
+        for (int i = 0; i < rows; i++) norm(h, i * dim, dim, weights.outputNorm(), weights.outputNormBias());
+        float[] logits = new float[rows * config.vocab()];
+        linear(h, rows, dim, weights.outputMatrix(), null, config.vocab(), logits);
+        return logits;
+    }
+
+    /** Per-call buffers. */
+    private static final class Scratch {
+        final float[] h, q, k, v, att, o, gate, up;
+        Scratch(DecoderConfig c, int t) {
+            h = new float[t * c.dim()];
+            q = new float[t * c.heads() * c.headDim()];
+            k = new float[t * c.kvHeads() * c.headDim()];
+            v = new float[t * c.kvHeads() * c.headDim()];
+            att = new float[t * c.heads() * c.headDim()];
+            o = new float[t * c.dim()];
+            gate = new float[t * c.ffn()];
+            up = new float[t * c.ffn()];
+        }
+    }
+
+    private void block(int li, DecoderWeights.Layer l, Segment[] segs, int[] held, int[] pos, float[] x, int t, Scratch s) {
+        int dim = config.dim(), hd = config.headDim(), nq = config.heads() * hd, nkv = config.kvHeads() * hd;
+        System.arraycopy(x, 0, s.h, 0, t * dim);
+        for (int i = 0; i < t; i++) norm(s.h, i * dim, dim, l.attnNorm(), l.attnNormBias());
+        linear(s.h, t, dim, l.wq(), l.bq(), nq, s.q);
+        linear(s.h, t, dim, l.wk(), l.bk(), nkv, s.k);
+        linear(s.h, t, dim, l.wv(), l.bv(), nkv, s.v);
+        if (l.qNorm() != null) {
+            for (int r = 0; r < t * config.heads(); r++) rmsNorm(s.q, r * hd, hd, l.qNorm());
+            for (int r = 0; r < t * config.kvHeads(); r++) rmsNorm(s.k, r * hd, hd, l.kNorm());
+        }
+        if (config.rope() != DecoderConfig.RopeStyle.NONE) {
+            for (int i = 0; i < t; i++) {
+                int p = pos[i];
+                for (int h = 0; h < config.heads(); h++) rope(s.q, (i * config.heads() + h) * hd, p);
+                for (int h = 0; h < config.kvHeads(); h++) rope(s.k, (i * config.kvHeads() + h) * hd, p);
+            }
+        }
+        for (int g = 0; g < segs.length; g++) attend(li, segs[g], held[g], s);
+        linear(s.att, t, nq, l.wo(), l.bo(), dim, s.o);
+        for (int i = 0; i < t * dim; i++) x[i] += s.o[i];
+
+        System.arraycopy(x, 0, s.h, 0, t * dim);
+        for (int i = 0; i < t; i++) norm(s.h, i * dim, dim, l.ffnNorm(), l.ffnNormBias());
+        int ffn = config.ffn();
+        linear(s.h, t, dim, l.wUp(), l.bUp(), ffn, s.up);
+        if (l.wGate() != null) {
+            linear(s.h, t, dim, l.wGate(), null, ffn, s.gate);
+            for (int i = 0; i < t * ffn; i++) {
+                float g = s.gate[i];
+                s.up[i] *= g / (1f + (float) Math.exp(-g));
+            }
+        } else {
+            for (int i = 0; i < t * ffn; i++) s.up[i] = geluTanh(s.up[i]);
+        }
+        linear(s.up, t, ffn, l.wDown(), l.bDown(), dim, s.o);
+        for (int i = 0; i < t * dim; i++) x[i] += s.o[i];
+    }
+
+    /** Appends a segment's keys and values to its cache and writes its attention output rows to {@code s.att}. */
+    private void attend(int li, Segment sg, int held, Scratch s) {
+        int hd = config.headDim(), nq = config.heads() * hd, nkv = config.kvHeads() * hd, t = sg.t, r0 = sg.row0;
+        KvCache cache = sg.cache;
+        cache.put(li, s.k, s.v, r0, t);
+        int n = held + t;
+        AttentionSpec.Builder spec = AttentionSpec.builder().causal(CausalAlignment.BOTTOM_RIGHT).threads(threads).validate(false)
+                .kernel(t == 1 ? KernelChoice.DECODE : KernelChoice.AUTO);
+        if (config.slidingWindow() > 0) spec.window(config.slidingWindow() - 1, 0);
+        // Rows r0..r0+t of q [T, H, hd] as [1, H, t, hd].
+        Tensor q = Tensor.view(s.q, r0 * nq, new int[] {1, config.heads(), t, hd}, new int[] {config.heads() * t * hd, hd, nq, 1});
+        boolean scores = cache.policy().perHeadScores();
+        // H2O needs the probabilities each key receives: only the reference kernel materialises them.
+        if (scores) spec.kernel(KernelChoice.REFERENCE).returnProbs(true);
+        var result = Attention.sdpa(q, cache.keys(li, n), cache.values(li, n), spec.build());
+        Tensor out = result.output(); // [1, H, t, hd]
+        if (scores) {
+            float[] p = result.probs().data(); // [1, H, t, n]
+            for (int h = 0; h < config.heads(); h++) {
+                for (int i = 0; i < t; i++) {
+                    for (int j = 0; j < n; j++) cache.addScore(li, h / config.group(), j, p[((h * t) + i) * n + j]);
+                }
+            }
+        }
+        float[] od = out.data();
+        for (int h = 0; h < config.heads(); h++) {
+            for (int i = 0; i < t; i++) System.arraycopy(od, (h * t + i) * hd, s.att, (r0 + i) * nq + h * hd, hd);
+        }
+    }
+
+    /** GELU in its tanh form (GPT-2's {@code gelu_new}): {@code 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))}. */
+    static float geluTanh(float x) {
+        double v = x;
+        return (float) (0.5 * v * (1 + Math.tanh(0.7978845608028654 * (v + 0.044715 * v * v * v))));
+    }
+
+    private void rope(float[] a, int off, int pos) {
+        int half = invFreq.length;
+        boolean halves = config.rope() == DecoderConfig.RopeStyle.HALVES;
+        for (int i = 0; i < half; i++) {
+            double angle = pos * invFreq[i];
+            float cos = (float) Math.cos(angle), sin = (float) Math.sin(angle);
+            int i0 = halves ? off + i : off + 2 * i, i1 = halves ? off + i + half : i0 + 1;
+            float x0 = a[i0], x1 = a[i1];
+            a[i0] = x0 * cos - x1 * sin;
+            a[i1] = x0 * sin + x1 * cos;
+        }
+    }
+
+    private void norm(float[] a, int off, int n, float[] w, float[] b) {
+        if (config.arch() == DecoderConfig.Arch.GPT2) mk.addLayerNorm(a, off, null, 0, n, w, b, config.normEps());
+        else rmsNorm(a, off, n, w);
+    }
+
+    private void rmsNorm(float[] a, int off, int n, float[] w) {
+        double ss = 0;
+        for (int i = 0; i < n; i++) ss += (double) a[off + i] * a[off + i];
+        float r = (float) (1.0 / Math.sqrt(ss / n + config.normEps()));
+        for (int i = 0; i < n; i++) a[off + i] = a[off + i] * r * w[i];
+    }
+
+    /** {@code y[t, out] = x[t, in]·Wᵀ (+ b)}, W {@code [out, in]}; output rows split across threads. */
+    private void linear(float[] x, int t, int in, Matrix w, float[] b, int out, float[] y) {
+        int items = (out + ROWS_PER_ITEM - 1) / ROWS_PER_ITEM;
+        Parallel.forEach(threads, items, worker -> null, (item, st) -> {
+            int j0 = item * ROWS_PER_ITEM, j1 = Math.min(out, j0 + ROWS_PER_ITEM);
+            w.multiply(x, t, y, out, j0, j1);
+            if (b != null) {
+                for (int i = 0; i < t; i++) for (int j = j0; j < j1; j++) y[i * out + j] += b[j];
+            }
+        });
+    }
+}

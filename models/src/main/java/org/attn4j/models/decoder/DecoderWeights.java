@@ -1,0 +1,165 @@
+package org.attn4j.models.decoder;
+
+/**
+ * The weights of a decoder. Every matrix is a {@link Matrix} {@code [out, in]} (one row per output,
+ * the layout of GGUF tensors and of {@code nn.Linear}), float32 or Q8_0; vectors are float32 of
+ * their natural length. A null field is absent in the architecture (e.g. biases of Llama, learned
+ * positions outside GPT-2).
+ *
+ * @param tokenEmbedding {@code [vocab, dim]}
+ * @param positionEmbedding {@code [contextLength, dim]} (GPT-2) or null
+ * @param layers one entry per block
+ * @param outputNorm final norm weight {@code [dim]}
+ * @param outputNormBias final LayerNorm bias {@code [dim]} (GPT-2) or null
+ * @param output {@code [vocab, dim]}, or null when tied to {@code tokenEmbedding}
+ */
+public record DecoderWeights(Matrix tokenEmbedding, float[] positionEmbedding, Layer[] layers, float[] outputNorm,
+                             float[] outputNormBias, Matrix output) {
+
+    /**
+     * One block. {@code wq [heads·headDim, dim]}, {@code wk, wv [kvHeads·headDim, dim]},
+     * {@code wo [dim, heads·headDim]}, {@code wGate, wUp [ffn, dim]}, {@code wDown [dim, ffn]}; norms
+     * {@code [dim]}; {@code qNorm, kNorm [headDim]} (Qwen3).
+     */
+    public record Layer(float[] attnNorm, float[] attnNormBias,
+                        Matrix wq, float[] bq, Matrix wk, float[] bk, Matrix wv, float[] bv,
+                        float[] qNorm, float[] kNorm,
+                        Matrix wo, float[] bo,
+                        float[] ffnNorm, float[] ffnNormBias,
+                        Matrix wGate, Matrix wUp, float[] bUp, Matrix wDown, float[] bDown) {}
+
+    /** The output matrix, the token embedding when tied. */
+    public Matrix outputMatrix() { return output != null ? output : tokenEmbedding; }
+
+    /**
+     * Checks every array against {@code c}; throws IllegalArgumentException naming the tensor,
+     * the expected and the actual length.
+     */
+    public void check(DecoderConfig c) {
+        int q = c.heads() * c.headDim(), kv = c.kvHeads() * c.headDim();
+        boolean gpt2 = c.arch() == DecoderConfig.Arch.GPT2;
+        need("token_embd", tokenEmbedding, c.vocab(), c.dim(), true);
+        need("position_embd", positionEmbedding, (long) c.contextLength() * c.dim(), gpt2);
+        need("output_norm", outputNorm, c.dim(), true);
+        need("output_norm.bias", outputNormBias, c.dim(), gpt2);
+        need("output", output, c.vocab(), c.dim(), false);
+        if (layers == null || layers.length != c.layers()) {
+            throw new IllegalArgumentException("layers: expected " + c.layers() + " blocks, got " + (layers == null ? "none" : layers.length));
+        }
+        boolean qkvBias = gpt2 || c.arch() == DecoderConfig.Arch.QWEN2;
+        for (int i = 0; i < layers.length; i++) {
+            Layer l = layers[i];
+            String p = "blk." + i + ".";
+            need(p + "attn_norm", l.attnNorm, c.dim(), true);
+            need(p + "attn_norm.bias", l.attnNormBias, c.dim(), gpt2);
+            need(p + "attn_q", l.wq, q, c.dim(), true);
+            need(p + "attn_k", l.wk, kv, c.dim(), true);
+            need(p + "attn_v", l.wv, kv, c.dim(), true);
+            need(p + "attn_q.bias", l.bq, q, qkvBias);
+            need(p + "attn_k.bias", l.bk, kv, qkvBias);
+            need(p + "attn_v.bias", l.bv, kv, qkvBias);
+            need(p + "attn_q_norm", l.qNorm, c.headDim(), c.arch() == DecoderConfig.Arch.QWEN3);
+            need(p + "attn_k_norm", l.kNorm, c.headDim(), c.arch() == DecoderConfig.Arch.QWEN3);
+            need(p + "attn_output", l.wo, c.dim(), q, true);
+            need(p + "attn_output.bias", l.bo, c.dim(), gpt2);
+            need(p + "ffn_norm", l.ffnNorm, c.dim(), true);
+            need(p + "ffn_norm.bias", l.ffnNormBias, c.dim(), gpt2);
+            need(p + "ffn_gate", l.wGate, c.ffn(), c.dim(), !gpt2);
+            need(p + "ffn_up", l.wUp, c.ffn(), c.dim(), true);
+            need(p + "ffn_up.bias", l.bUp, c.ffn(), gpt2);
+            need(p + "ffn_down", l.wDown, c.dim(), c.ffn(), true);
+            need(p + "ffn_down.bias", l.bDown, c.dim(), gpt2);
+        }
+    }
+
+    private static void need(String name, Matrix m, int rows, int cols, boolean required) {
+        if (m == null) {
+            if (required) throw new IllegalArgumentException(name + ": expected a [" + rows + ", " + cols + "] matrix, the tensor is missing");
+            return;
+        }
+        if (m.rows() != rows || m.cols() != cols) {
+            throw new IllegalArgumentException(name + ": expected a [" + rows + ", " + cols + "] matrix, got [" + m.rows() + ", " + m.cols() + "]");
+        }
+    }
+
+    /** A copy with every matrix quantised to Q8_0 (those whose width is a multiple of 32). */
+    public DecoderWeights toQ8() {
+        Layer[] ls = new Layer[layers.length];
+        for (int i = 0; i < ls.length; i++) {
+            Layer l = layers[i];
+            ls[i] = new Layer(l.attnNorm, l.attnNormBias, q8(l.wq), l.bq, q8(l.wk), l.bk, q8(l.wv), l.bv, l.qNorm, l.kNorm,
+                    q8(l.wo), l.bo, l.ffnNorm, l.ffnNormBias, q8(l.wGate), q8(l.wUp), l.bUp, q8(l.wDown), l.bDown);
+        }
+        return new DecoderWeights(q8(tokenEmbedding), positionEmbedding, ls, outputNorm, outputNormBias, q8(output));
+    }
+
+    private static Matrix q8(Matrix m) {
+        if (m == null || m instanceof Q8Matrix || m.cols() % 32 != 0) return m;
+        return Q8Matrix.quantize(m.toFloats(), m.rows(), m.cols());
+    }
+
+    /** Bytes the weights occupy in memory. */
+    public long bytes() {
+        long n = tokenEmbedding.bytes() + (output == null ? 0 : output.bytes());
+        for (Layer l : layers) {
+            for (Matrix m : new Matrix[] {l.wq, l.wk, l.wv, l.wo, l.wGate, l.wUp, l.wDown}) if (m != null) n += m.bytes();
+        }
+        return n;
+    }
+
+    private static void need(String name, float[] a, long length, boolean required) {
+        if (a == null) {
+            if (required) throw new IllegalArgumentException(name + ": expected " + length + " values, the tensor is missing");
+            return;
+        }
+        if (a.length != length) throw new IllegalArgumentException(name + ": expected " + length + " values, got " + a.length);
+    }
+
+    /**
+     * Random weights for {@code c} (test and benchmark models; they prove equality between
+     * implementations and measure speed, never quality): matrices uniform in ±√(3/in) so that
+     * activations stay O(1) through the layers, norms near 1, small biases, N(0,1) embeddings;
+     * {@code tied} leaves the output matrix out. The same seed gives the same weights.
+     */
+    public static DecoderWeights random(DecoderConfig c, boolean tied, long seed) {
+        boolean untied = !tied;
+        java.util.Random r = new java.util.Random(seed);
+        boolean gpt2 = c.arch() == DecoderConfig.Arch.GPT2, qwen2 = c.arch() == DecoderConfig.Arch.QWEN2, qwen3 = c.arch() == DecoderConfig.Arch.QWEN3;
+        int d = c.dim(), q = c.heads() * c.headDim(), kv = c.kvHeads() * c.headDim(), f = c.ffn();
+        DecoderWeights.Layer[] ls = new DecoderWeights.Layer[c.layers()];
+        for (int i = 0; i < ls.length; i++) {
+            ls[i] = new DecoderWeights.Layer(norm(r, d), gpt2 ? vec(r, d, 0.1) : null,
+                    mat(r, q, d), gpt2 || qwen2 ? vec(r, q, 0.2) : null,
+                    mat(r, kv, d), gpt2 || qwen2 ? vec(r, kv, 0.2) : null,
+                    mat(r, kv, d), gpt2 || qwen2 ? vec(r, kv, 0.2) : null,
+                    qwen3 ? norm(r, c.headDim()) : null, qwen3 ? norm(r, c.headDim()) : null,
+                    mat(r, d, q), gpt2 ? vec(r, d, 0.1) : null,
+                    norm(r, d), gpt2 ? vec(r, d, 0.1) : null,
+                    gpt2 ? null : mat(r, f, d), mat(r, f, d), gpt2 ? vec(r, f, 0.1) : null,
+                    mat(r, d, f), gpt2 ? vec(r, d, 0.1) : null);
+        }
+        return new DecoderWeights(new FloatMatrix(vec(r, Math.multiplyExact(c.vocab(), d), 1.0), c.vocab(), d), gpt2 ? vec(r, c.contextLength() * d, 0.3) : null, ls,
+                norm(r, d), gpt2 ? vec(r, d, 0.1) : null, untied ? mat(r, c.vocab(), d) : null);
+    }
+
+    /** Uniform in ±√(3/in): unit-variance outputs for unit-variance inputs, so activations stay O(1). */
+    private static Matrix mat(java.util.Random r, int out, int in) {
+        float[] a = new float[Math.multiplyExact(out, in)];
+        double s = Math.sqrt(3.0 / in);
+        for (int i = 0; i < a.length; i++) a[i] = (float) ((2 * r.nextDouble() - 1) * s);
+        return new FloatMatrix(a, out, in);
+    }
+
+    private static float[] vec(java.util.Random r, int n, double s) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) (r.nextGaussian() * s);
+        return a;
+    }
+
+    private static float[] norm(java.util.Random r, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) (1 + 0.2 * r.nextGaussian());
+        return a;
+    }
+
+}

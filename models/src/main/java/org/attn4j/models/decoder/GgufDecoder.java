@@ -1,0 +1,281 @@
+package org.attn4j.models.decoder;
+
+import org.attn4j.models.gguf.GgufFile;
+import org.attn4j.models.gguf.GgufFormatException;
+import org.attn4j.models.gguf.GgufTensor;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Builds a {@link DecoderModel} from a GGUF file: the configuration from {@code general.architecture}
+ * and the {@code <arch>.*} keys, the weights dequantised to float32 from llama.cpp's tensor names
+ * ({@code token_embd}, {@code blk.N.attn_q}, ..., {@code output}).
+ *
+ * <p>RoPE pairing follows llama.cpp: its converter permutes the rows of Llama's Q and K so that
+ * consecutive dimensions form a pair ({@link DecoderConfig.RopeStyle#INTERLEAVED}); Qwen2/Qwen3 keep
+ * Hugging Face's rotate-half layout ({@link DecoderConfig.RopeStyle#HALVES}). Llama 3's frequency
+ * scaling arrives as the {@code rope_freqs} tensor (one divisor per frequency).
+ */
+public final class GgufDecoder {
+    private GgufDecoder() {}
+
+    /** The architectures read (values of {@code general.architecture}). */
+    public static final List<String> ARCHITECTURES = List.of("llama", "mistral", "qwen2", "qwen3", "gpt2");
+
+    /** Opens {@code path} and reads the model; a bad file raises GgufFormatException naming it and the fault. */
+    public static DecoderModel load(Path path) throws IOException {
+        try (GgufFile g = GgufFile.open(path)) {
+            return load(g);
+        }
+    }
+
+    /** Reads the model of an open file (the weights are copied out, so the file may be closed after). */
+    public static DecoderModel load(GgufFile g) throws GgufFormatException {
+        DecoderConfig c = config(g);
+        int layers = c.layers();
+        DecoderWeights.Layer[] ls = new DecoderWeights.Layer[layers];
+        boolean gpt2 = c.arch() == DecoderConfig.Arch.GPT2;
+        int q = c.heads() * c.headDim(), kv = c.kvHeads() * c.headDim();
+        for (int i = 0; i < layers; i++) {
+            String p = "blk." + i + ".";
+            Matrix wq, wk, wv;
+            float[] bq = null, bk = null, bv = null;
+            if (g.tensors().containsKey(p + "attn_qkv.weight")) {
+                Matrix w = matrix(g, p + "attn_qkv.weight", true, c.dim(), q + 2 * kv);
+                wq = w.rows(0, q);
+                wk = w.rows(q, q + kv);
+                wv = w.rows(q + kv, q + 2 * kv);
+                float[] b = floats(g, p + "attn_qkv.bias", false, (long) q + 2L * kv);
+                if (b != null) {
+                    bq = java.util.Arrays.copyOfRange(b, 0, q);
+                    bk = java.util.Arrays.copyOfRange(b, q, q + kv);
+                    bv = java.util.Arrays.copyOfRange(b, q + kv, q + 2 * kv);
+                }
+            } else {
+                wq = matrix(g, p + "attn_q.weight", true, c.dim(), q);
+                wk = matrix(g, p + "attn_k.weight", true, c.dim(), kv);
+                wv = matrix(g, p + "attn_v.weight", true, c.dim(), kv);
+                bq = floats(g, p + "attn_q.bias", false, q);
+                bk = floats(g, p + "attn_k.bias", false, kv);
+                bv = floats(g, p + "attn_v.bias", false, kv);
+            }
+            ls[i] = new DecoderWeights.Layer(
+                    floats(g, p + "attn_norm.weight", true, c.dim()), floats(g, p + "attn_norm.bias", gpt2, c.dim()),
+                    wq, bq, wk, bk, wv, bv,
+                    floats(g, p + "attn_q_norm.weight", c.arch() == DecoderConfig.Arch.QWEN3, c.headDim()),
+                    floats(g, p + "attn_k_norm.weight", c.arch() == DecoderConfig.Arch.QWEN3, c.headDim()),
+                    matrix(g, p + "attn_output.weight", true, q, c.dim()), floats(g, p + "attn_output.bias", gpt2, c.dim()),
+                    floats(g, p + "ffn_norm.weight", true, c.dim()), floats(g, p + "ffn_norm.bias", gpt2, c.dim()),
+                    matrix(g, p + "ffn_gate.weight", !gpt2, c.dim(), c.ffn()),
+                    matrix(g, p + "ffn_up.weight", true, c.dim(), c.ffn()), floats(g, p + "ffn_up.bias", gpt2, c.ffn()),
+                    matrix(g, p + "ffn_down.weight", true, c.ffn(), c.dim()), floats(g, p + "ffn_down.bias", gpt2, c.dim()));
+        }
+        DecoderWeights w = new DecoderWeights(
+                matrix(g, "token_embd.weight", true, c.dim(), c.vocab()),
+                floats(g, "position_embd.weight", gpt2, c.dim(), c.contextLength()),
+                ls,
+                floats(g, "output_norm.weight", true, c.dim()),
+                floats(g, "output_norm.bias", gpt2, c.dim()),
+                matrix(g, "output.weight", false, c.dim(), c.vocab()));
+        try {
+            return new DecoderModel(c, w);
+        } catch (IllegalArgumentException e) {
+            throw new GgufFormatException(g.path() + ": " + e.getMessage());
+        }
+    }
+
+    /** The configuration from the metadata; unknown architectures and missing keys are named. */
+    public static DecoderConfig config(GgufFile g) throws GgufFormatException {
+        String a = g.string("general.architecture", null);
+        DecoderConfig.Arch arch = switch (a) {
+            case "llama", "mistral" -> DecoderConfig.Arch.LLAMA;
+            case "qwen2" -> DecoderConfig.Arch.QWEN2;
+            case "qwen3" -> DecoderConfig.Arch.QWEN3;
+            case "gpt2" -> DecoderConfig.Arch.GPT2;
+            default -> throw new GgufFormatException(g.path() + ": metadata 'general.architecture': '" + a
+                    + "' is not supported; supported: " + ARCHITECTURES);
+        };
+        GgufTensor emb = g.tensor("token_embd.weight");
+        int dim = required(g, a + ".embedding_length");
+        int heads = required(g, a + ".attention.head_count");
+        int kvHeads = (int) g.integer(a + ".attention.head_count_kv", heads);
+        int headDim = (int) g.integer(a + ".attention.key_length", dim / heads);
+        int vocab = emb.ne().length == 2 ? (int) emb.ne()[1] : -1;
+        float eps = arch == DecoderConfig.Arch.GPT2 ? number(g, a + ".attention.layer_norm_epsilon", 1e-5f)
+                : number(g, a + ".attention.layer_norm_rms_epsilon", 1e-6f);
+        DecoderConfig.RopeStyle rope = switch (arch) {
+            case LLAMA -> DecoderConfig.RopeStyle.INTERLEAVED;
+            case QWEN2, QWEN3 -> DecoderConfig.RopeStyle.HALVES;
+            case GPT2 -> DecoderConfig.RopeStyle.NONE;
+        };
+        int ropeDim = (int) g.integer(a + ".rope.dimension_count", headDim);
+        float[] factors = null;
+        if (g.tensors().containsKey("rope_freqs.weight")) factors = floats(g, "rope_freqs.weight", true, ropeDim / 2);
+        String scaling = g.string(a + ".rope.scaling.type", "none");
+        if (!scaling.equals("none") && !(scaling.equals("linear") && number(g, a + ".rope.scaling.factor", 1f) == 1f)) {
+            throw new GgufFormatException(g.path() + ": metadata '" + a + ".rope.scaling.type': '" + scaling + "' is not supported (none, or Llama 3's rope_freqs tensor)");
+        }
+        try {
+            return new DecoderConfig(arch, vocab, dim, required(g, a + ".block_count"), heads, kvHeads, headDim,
+                    required(g, a + ".feed_forward_length"), required(g, a + ".context_length"), eps,
+                    number(g, a + ".rope.freq_base", 10000f), ropeDim, rope, factors,
+                    (int) g.integer(a + ".attention.sliding_window", 0));
+        } catch (IllegalArgumentException e) {
+            throw new GgufFormatException(g.path() + ": " + e.getMessage());
+        }
+    }
+
+    private static int required(GgufFile g, String key) throws GgufFormatException {
+        long v = g.integer(key, -1);
+        if (v <= 0 || v > Integer.MAX_VALUE) throw new GgufFormatException(g.path() + ": metadata '" + key + "': expected a positive integer, got " + (v == -1 ? "none" : v));
+        return (int) v;
+    }
+
+    private static float number(GgufFile g, String key, float fallback) throws GgufFormatException {
+        Object v = g.metadata().get(key);
+        if (v == null) return fallback;
+        if (v instanceof Number n) return n.floatValue();
+        throw new GgufFormatException(g.path() + ": metadata '" + key + "': expected a number, got " + g.metadataType(key));
+    }
+
+    private static void floatsCheck(GgufFile g, GgufTensor t, String name, long... ne) throws GgufFormatException {
+        long[] have = t.ne();
+        boolean ok = have.length >= ne.length;
+        for (int i = 0; ok && i < have.length; i++) ok = have[i] == (i < ne.length ? ne[i] : 1);
+        if (!ok) throw new GgufFormatException(g.path() + ": tensor '" + name + "': expected ne " + java.util.Arrays.toString(ne) + ", got " + java.util.Arrays.toString(have));
+    }
+
+    /**
+     * Tensor {@code name} as floats, checked to have ggml shape {@code ne} (innermost first); null when
+     * absent and not required.
+     */
+    private static float[] floats(GgufFile g, String name, boolean required, long... ne) throws GgufFormatException {
+        GgufTensor t = g.tensors().get(name);
+        if (t == null) {
+            if (required) throw new GgufFormatException(g.path() + ": tensor '" + name + "': missing");
+            return null;
+        }
+        floatsCheck(g, t, name, ne);
+        if (!t.type().dequantizable()) {
+            throw new GgufFormatException(g.path() + ": tensor '" + name + "': quantisation " + t.type() + " is not supported (F32, F16, BF16, Q8_0, Q4_0)");
+        }
+        try {
+            return t.toFloats();
+        } catch (IllegalStateException e) {
+            throw new GgufFormatException(g.path() + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * Writes {@code config} and {@code weights} as a GGUF file that llama.cpp and {@link #load} read:
+     * llama.cpp's metadata keys and tensor names, matrices stored as {@code matrixType} (F32, F16 or
+     * Q8_0; vectors stay F32), and a stand-in byte-level BPE vocabulary of {@code config.vocab()}
+     * tokens (GPT-2's 256 byte symbols, the merges {@code "Ġ t"} and {@code "h e"}, filler tokens,
+     * and {@code <|endoftext|>} last) so that any text can be tokenised. For random-weight test and
+     * benchmark models; Llama must use the interleaved RoPE pairing (GGUF's layout).
+     */
+    public static void write(Path path, DecoderConfig c, DecoderWeights w, org.attn4j.models.gguf.GgmlType matrixType) throws IOException {
+        w.check(c);
+        if (c.vocab() < 259) throw new IllegalArgumentException("config.vocab: the stand-in vocabulary needs >= 259 tokens, got " + c.vocab());
+        String a = switch (c.arch()) {
+            case LLAMA -> "llama";
+            case QWEN2 -> "qwen2";
+            case QWEN3 -> "qwen3";
+            case GPT2 -> "gpt2";
+        };
+        if (c.arch() == DecoderConfig.Arch.LLAMA && c.rope() != DecoderConfig.RopeStyle.INTERLEAVED) {
+            throw new IllegalArgumentException("config.rope: GGUF's llama layout pairs dimensions (2i, 2i+1) (INTERLEAVED), got " + c.rope());
+        }
+        var g = new org.attn4j.models.gguf.GgufWriter();
+        g.put("general.architecture", a).put("general.alignment", 32);
+        g.put(a + ".context_length", c.contextLength()).put(a + ".embedding_length", c.dim()).put(a + ".block_count", c.layers())
+                .put(a + ".feed_forward_length", c.ffn()).put(a + ".attention.head_count", c.heads())
+                .put(a + ".attention.head_count_kv", c.kvHeads());
+        if (c.arch() == DecoderConfig.Arch.GPT2) g.put(a + ".attention.layer_norm_epsilon", c.normEps());
+        else {
+            g.put(a + ".attention.layer_norm_rms_epsilon", c.normEps()).put(a + ".rope.freq_base", c.ropeTheta())
+                    .put(a + ".rope.dimension_count", c.ropeDim());
+        }
+        if (c.headDim() * c.heads() != c.dim()) g.put(a + ".attention.key_length", c.headDim()).put(a + ".attention.value_length", c.headDim());
+        if (c.slidingWindow() > 0) g.put(a + ".attention.sliding_window", c.slidingWindow());
+        String[] tokens = new String[c.vocab()];
+        int[] types = new int[c.vocab()];
+        for (int i = 0; i < tokens.length; i++) {
+            tokens[i] = i < 256 ? String.valueOf(org.attn4j.models.tokenizer.bpe.ByteLevel.charOf(i)) : "<|filler_" + i + "|>";
+            types[i] = 1;
+        }
+        tokens[256] = "Ġt";
+        tokens[257] = "he";
+        tokens[tokens.length - 1] = "<|endoftext|>";
+        types[tokens.length - 1] = 3;
+        g.put("tokenizer.ggml.model", "gpt2").put("tokenizer.ggml.pre", "gpt-2").put("tokenizer.ggml.tokens", tokens)
+                .put("tokenizer.ggml.token_type", types).put("tokenizer.ggml.merges", new String[] {"Ġ t", "h e"})
+                .put("tokenizer.ggml.eos_token_id", c.vocab() - 1).put("tokenizer.ggml.bos_token_id", c.vocab() - 1)
+                .put("tokenizer.ggml.add_bos_token", false);
+        var F32 = org.attn4j.models.gguf.GgmlType.F32;
+        int q = c.heads() * c.headDim(), kv = c.kvHeads() * c.headDim();
+        g.tensor("token_embd.weight", matrixType, w.tokenEmbedding().toFloats(), c.dim(), c.vocab());
+        if (w.positionEmbedding() != null) g.tensor("position_embd.weight", F32, w.positionEmbedding(), c.dim(), c.contextLength());
+        if (c.ropeFactors() != null) g.tensor("rope_freqs.weight", F32, c.ropeFactors(), c.ropeDim() / 2);
+        for (int i = 0; i < c.layers(); i++) {
+            DecoderWeights.Layer l = w.layers()[i];
+            String p = "blk." + i + ".";
+            g.tensor(p + "attn_norm.weight", F32, l.attnNorm(), c.dim());
+            if (l.attnNormBias() != null) g.tensor(p + "attn_norm.bias", F32, l.attnNormBias(), c.dim());
+            if (c.arch() == DecoderConfig.Arch.GPT2) {
+                g.tensor(p + "attn_qkv.weight", matrixType, concat(l.wq().toFloats(), l.wk().toFloats(), l.wv().toFloats()), c.dim(), q + 2L * kv);
+                g.tensor(p + "attn_qkv.bias", F32, concat(l.bq(), l.bk(), l.bv()), q + 2L * kv);
+            } else {
+                g.tensor(p + "attn_q.weight", matrixType, l.wq().toFloats(), c.dim(), q);
+                g.tensor(p + "attn_k.weight", matrixType, l.wk().toFloats(), c.dim(), kv);
+                g.tensor(p + "attn_v.weight", matrixType, l.wv().toFloats(), c.dim(), kv);
+                if (l.bq() != null) g.tensor(p + "attn_q.bias", F32, l.bq(), q);
+                if (l.bk() != null) g.tensor(p + "attn_k.bias", F32, l.bk(), kv);
+                if (l.bv() != null) g.tensor(p + "attn_v.bias", F32, l.bv(), kv);
+            }
+            if (l.qNorm() != null) g.tensor(p + "attn_q_norm.weight", F32, l.qNorm(), c.headDim());
+            if (l.kNorm() != null) g.tensor(p + "attn_k_norm.weight", F32, l.kNorm(), c.headDim());
+            g.tensor(p + "attn_output.weight", matrixType, l.wo().toFloats(), q, c.dim());
+            if (l.bo() != null) g.tensor(p + "attn_output.bias", F32, l.bo(), c.dim());
+            g.tensor(p + "ffn_norm.weight", F32, l.ffnNorm(), c.dim());
+            if (l.ffnNormBias() != null) g.tensor(p + "ffn_norm.bias", F32, l.ffnNormBias(), c.dim());
+            if (l.wGate() != null) g.tensor(p + "ffn_gate.weight", matrixType, l.wGate().toFloats(), c.dim(), c.ffn());
+            g.tensor(p + "ffn_up.weight", matrixType, l.wUp().toFloats(), c.dim(), c.ffn());
+            if (l.bUp() != null) g.tensor(p + "ffn_up.bias", F32, l.bUp(), c.ffn());
+            g.tensor(p + "ffn_down.weight", matrixType, l.wDown().toFloats(), c.ffn(), c.dim());
+            if (l.bDown() != null) g.tensor(p + "ffn_down.bias", F32, l.bDown(), c.dim());
+        }
+        g.tensor("output_norm.weight", F32, w.outputNorm(), c.dim());
+        if (w.outputNormBias() != null) g.tensor("output_norm.bias", F32, w.outputNormBias(), c.dim());
+        if (w.output() != null) g.tensor("output.weight", matrixType, w.output().toFloats(), c.dim(), c.vocab());
+        g.write(path);
+    }
+
+    private static float[] concat(float[]... parts) {
+        int n = 0;
+        for (float[] p : parts) n += p.length;
+        float[] out = new float[n];
+        int o = 0;
+        for (float[] p : parts) {
+            System.arraycopy(p, 0, out, o, p.length);
+            o += p.length;
+        }
+        return out;
+    }
+
+    /**
+     * Tensor {@code name} of ggml shape {@code [cols, rows]} as a matrix: Q8_0 stays quantised
+     * ({@link Q8Matrix}), the other types are dequantised to float32.
+     */
+    private static Matrix matrix(GgufFile g, String name, boolean required, int cols, int rows) throws GgufFormatException {
+        GgufTensor t = g.tensors().get(name);
+        if (t != null && t.type() == org.attn4j.models.gguf.GgmlType.Q8_0) {
+            floatsCheck(g, t, name, cols, rows);
+            return Q8Matrix.fromGgml(t.data(), rows, cols);
+        }
+        float[] f = floats(g, name, required, cols, rows);
+        return f == null ? null : new FloatMatrix(f, rows, cols);
+    }
+}

@@ -1,0 +1,96 @@
+package org.attn4j.models.decoder;
+
+import org.attn4j.models.gguf.GgmlType;
+import org.attn4j.models.gguf.GgufFile;
+import org.attn4j.models.gguf.GgufFormatException;
+import org.attn4j.models.gguf.GgufWriter;
+import org.attn4j.models.tokenizer.Tokenizers;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class GgufDecoderTest {
+    @TempDir Path dir;
+
+    /** Tiny models with a vocabulary large enough for the stand-in tokenizer. */
+    static DecoderModel tiny(TinyDecoders.Kind kind, long seed) {
+        DecoderConfig c = TinyDecoders.config(kind);
+        c = new DecoderConfig(c.arch(), 300, 32 * (c.arch() == DecoderConfig.Arch.QWEN3 ? 2 : 1), c.layers(), c.heads(), c.kvHeads(), c.headDim(),
+                64, c.contextLength(), c.normEps(), c.ropeTheta(), c.ropeDim(), c.rope(), c.ropeFactors(), c.slidingWindow());
+        return new DecoderModel(c, TinyDecoders.weights(c, kind != TinyDecoders.Kind.LLAMA_TIED, seed));
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = TinyDecoders.Kind.class, names = "LLAMA3_SCALED_HALVES", mode = EnumSource.Mode.EXCLUDE)
+    void f32RoundTripGivesTheSameLogitsBitForBit(TinyDecoders.Kind kind) throws Exception {
+        DecoderModel m = tiny(kind, 21);
+        Path file = dir.resolve(kind + ".gguf");
+        GgufDecoder.write(file, m.config(), m.weights(), GgmlType.F32);
+        DecoderModel back = GgufDecoder.load(file);
+        assertEquals(m.config().slidingWindow(), back.config().slidingWindow());
+        assertEquals(m.config().rope(), back.config().rope());
+        int[] tokens = TinyDecoders.tokens(12, 300, 3);
+        assertArrayEquals(m.forward(m.newCache(16), tokens, true), back.forward(back.newCache(16), tokens, true));
+        // The stand-in vocabulary tokenises any text and decodes it back.
+        var tok = Tokenizers.load(file);
+        String text = "the quick brown fox, ünïcödé";
+        assertEquals(text, tok.decode(tok.encode(text, false)));
+    }
+
+    @Test
+    void q8RoundTripMatchesItsDequantisedWeights() throws Exception {
+        DecoderModel m = tiny(TinyDecoders.Kind.QWEN2, 22);
+        Path file = dir.resolve("q8.gguf");
+        GgufDecoder.write(file, m.config(), m.weights(), GgmlType.Q8_0);
+        DecoderModel back = GgufDecoder.load(file);
+        try (GgufFile g = GgufFile.open(file)) {
+            assertEquals(GgmlType.Q8_0, g.tensor("blk.0.attn_q.weight").type());
+            assertEquals(GgmlType.F32, g.tensor("blk.0.attn_q.bias").type());
+        }
+        // Q8_0's error: half a step, d/2 = max|x|/254 per block of 32, plus d's rounding to f16
+        // (relative 2^-11) carried by |q| <= 127 steps, at most max|x|·2^-11.
+        float[] w = m.weights().layers()[0].wq().toFloats(), wb = back.weights().layers()[0].wq().toFloats();
+        assertInstanceOf(Q8Matrix.class, back.weights().layers()[0].wq());
+        for (int b = 0; b < w.length; b += 32) {
+            float amax = 0;
+            for (int j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(w[b + j]));
+            for (int j = 0; j < 32; j++) assertEquals(w[b + j], wb[b + j], amax / 254f + amax / 2048f + 1e-7f);
+        }
+        int[] tokens = TinyDecoders.tokens(8, 300, 4);
+        double[] ref = ReferenceDecoder.logits(back.config(), back.weights(), tokens)[7];
+        assertTrue(DecoderModelTest.relativeError(back.forward(back.newCache(8), tokens, false), 0, ref) < 1e-5);
+    }
+
+    @Test
+    void badFilesAreNamed() throws Exception {
+        DecoderModel m = tiny(TinyDecoders.Kind.LLAMA_GQA, 23);
+        Path file = dir.resolve("arch.gguf");
+        new GgufWriter().put("general.architecture", "mamba").write(file);
+        GgufFormatException e = assertThrows(GgufFormatException.class, () -> GgufDecoder.load(file));
+        assertEquals(file + ": metadata 'general.architecture': 'mamba' is not supported; supported: [llama, mistral, qwen2, qwen3, gpt2]", e.getMessage());
+
+        Path missing = dir.resolve("missing.gguf");
+        GgufDecoder.write(missing, m.config(), m.weights(), GgmlType.F32);
+        // Drop a tensor by rewriting the file without it: copy every tensor but ffn_down of block 1.
+        GgufWriter w = new GgufWriter();
+        try (GgufFile g = GgufFile.open(missing)) {
+            for (var kv : g.metadata().entrySet()) {
+                Object v = kv.getValue();
+                if (v instanceof GgufFile.GgufArray a) v = a.values();
+                w.put(kv.getKey(), v);
+            }
+            for (var t : g.tensors().values()) {
+                if (!t.name().equals("blk.1.ffn_down.weight")) w.tensor(t.name(), GgmlType.F32, t.toFloats(), t.ne());
+            }
+        }
+        Path broken = dir.resolve("broken.gguf");
+        w.write(broken);
+        e = assertThrows(GgufFormatException.class, () -> GgufDecoder.load(broken));
+        assertEquals(broken + ": tensor 'blk.1.ffn_down.weight': missing", e.getMessage());
+    }
+}
