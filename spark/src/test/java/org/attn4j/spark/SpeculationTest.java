@@ -65,7 +65,7 @@ class SpeculationTest {
             Dataset<Row> lines = CorpusReaders.text(spark, in.toString(), 4);
             // The first attempt of partition 1 stalls after 6 rows (one batch of 4 is already embedded and handed to the
             // writer) for up to 5 minutes: far longer than the whole job takes with a speculative copy, even on a loaded machine.
-            Dataset<Row> slow = lines.mapPartitions(new SlowFirstAttempt(slowPartition, 6, 300_000), Encoders.row(lines.schema()));
+            Dataset<Row> slow = lines.mapPartitions(FirstAttemptFault.stall(slowPartition, 6, 300_000), Encoders.row(lines.schema()));
             EmbeddingJob.write(CorpusEmbedding.embed(slow, "id", "text", EmbeddingOptions.defaults().withBatch(4)), out, EmbeddingJob.OutputFormat.PARQUET);
             // Listener events arrive asynchronously: wait (at most 10 s) until the killed attempt has reported.
             for (int i = 0; i < 200 && tasks.lost.keySet().stream().noneMatch(k -> k.endsWith("/" + slowPartition)); i++) Thread.sleep(50);
