@@ -56,7 +56,7 @@ class SeparateJvmTest {
         spark.sparkContext().addSparkListener(failures);
         try {
             Dataset<Row> lines = CorpusReaders.text(spark, in.toString(), 4);
-            Dataset<Row> flaky = lines.mapPartitions(new FailFirstAttempt(2, 6), Encoders.row(lines.schema()));
+            Dataset<Row> flaky = lines.mapPartitions(FirstAttemptFault.fail(2, 6), Encoders.row(lines.schema()));
             EmbeddingJob.write(CorpusEmbedding.embed(flaky, "id", "text", EmbeddingOptions.defaults().withBatch(4)), out, EmbeddingJob.OutputFormat.PARQUET);
             for (int i = 0; i < 100 && failures.failed.get() == 0; i++) Thread.sleep(50);
             assertTrue(failures.failed.get() >= 1, "the injected failure happened");

@@ -42,21 +42,7 @@ public final class TestSessions {
      * (the surefire configuration sets them); waits (at most a minute) until all executors registered.
      */
     public static SparkSession localCluster(int executors) throws IOException {
-        String sparkHome = System.getenv("SPARK_HOME");
-        if (sparkHome == null || System.getenv("JAVA_HOME") == null) {
-            throw new IllegalStateException("local-cluster tests need JAVA_HOME and SPARK_HOME in the environment (run them through Maven)");
-        }
-        Files.createDirectories(Path.of(sparkHome, "jars"));
-        String cp = Files.readString(Path.of(System.getProperty("attn4j.test.classpath"))).trim();
-        String classPath = System.getProperty("attn4j.test.dirs") + java.io.File.pathSeparator + cp;
-        Path tmp = Files.createDirectories(work().resolve("executor-tmp"));
-        SparkSession spark = SparkSetup.builder("local-cluster[" + executors + ",1,1024]", "attn4j-test-cluster")
-                .config("spark.executor.extraClassPath", classPath)
-                .config("spark.executor.extraJavaOptions", SparkSetup.EXECUTOR_JVM_OPTIONS + " -Djava.io.tmpdir=" + tmp)
-                .config("spark.local.dir", work().resolve("local").toString())
-                .config("spark.task.maxFailures", "4")
-                .config("spark.sql.shuffle.partitions", "4")
-                .getOrCreate();
+        SparkSession spark = executorsFromTestClassPath(SparkSetup.builder("local-cluster[" + executors + ",1,1024]", "attn4j-test-cluster")).getOrCreate();
         try {
             SparkSetup.awaitExecutors(spark, executors, Duration.ofSeconds(90));
         } catch (RuntimeException e) {
@@ -64,5 +50,27 @@ public final class TestSessions {
             throw e;
         }
         return spark;
+    }
+
+    /**
+     * Settings for executors that are separate JVMs started from this test class path: the class path
+     * written out by the build, attn4j's JVM options, scratch directories under target/, up to 4
+     * attempts per task. Needs JAVA_HOME and SPARK_HOME (a directory with a jars/ folder, created here)
+     * in this JVM's environment; the surefire configuration sets them.
+     */
+    static SparkSession.Builder executorsFromTestClassPath(SparkSession.Builder b) throws IOException {
+        String sparkHome = System.getenv("SPARK_HOME");
+        if (sparkHome == null || System.getenv("JAVA_HOME") == null) {
+            throw new IllegalStateException("executor JVMs need JAVA_HOME and SPARK_HOME in the environment (run the tests through Maven)");
+        }
+        Files.createDirectories(Path.of(sparkHome, "jars"));
+        String cp = Files.readString(Path.of(System.getProperty("attn4j.test.classpath"))).trim();
+        String classPath = System.getProperty("attn4j.test.dirs") + java.io.File.pathSeparator + cp;
+        Path tmp = Files.createDirectories(work().resolve("executor-tmp"));
+        return b.config("spark.executor.extraClassPath", classPath)
+                .config("spark.executor.extraJavaOptions", SparkSetup.EXECUTOR_JVM_OPTIONS + " -Djava.io.tmpdir=" + tmp)
+                .config("spark.local.dir", work().resolve("local").toString())
+                .config("spark.task.maxFailures", "4")
+                .config("spark.sql.shuffle.partitions", "4");
     }
 }

@@ -17,24 +17,51 @@ import org.attn4j.models.io.AtomicFile;
  * Writes float32 tensors as a safetensors file: an 8-byte little-endian header length N, N bytes
  * of JSON ({@code {"__metadata__": {...}, name: {"dtype": "F32", "shape": [...], "data_offsets":
  * [begin, end]}, ...}}, padded with spaces so the data starts at a multiple of 8), then the tensors'
- * little-endian bytes back to back in the order given. The file appears atomically: written to a
- * temporary file in the same directory, then moved over the target.
+ * little-endian bytes back to back in the order given. The file appears atomically and durably
+ * ({@link AtomicFile}: written to a temporary file in the same directory, forced to disk, then moved
+ * over the target). Reading is {@link SafetensorsWeights#readTensors}.
  */
 public final class SafetensorsWriter {
     private SafetensorsWriter() {}
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** A row-major float32 tensor. */
-    public record Entry(float[] values, int[] shape) {
+    /**
+     * A row-major float32 tensor: the shape's element count of {@code values}, starting at
+     * {@code offset}. A slice of a larger array (all of a model's parameters in one array, say) is
+     * written from where it lies, without a copy.
+     */
+    public record Entry(float[] values, int offset, int[] shape) {
         public Entry {
+            long n = elements(shape);
+            if (offset < 0 || offset + n > values.length) {
+                throw new IllegalArgumentException("values: shape " + Arrays.toString(shape) + " from offset " + offset + " needs elements ["
+                        + offset + ", " + (offset + n) + "), the array has " + values.length);
+            }
+            shape = shape.clone();
+        }
+
+        /** All of {@code values}, which must hold exactly the shape's element count. */
+        public Entry(float[] values, int[] shape) {
+            this(values, 0, whole(values, shape));
+        }
+
+        /** The element count, the product of the shape. */
+        public int size() { return (int) elements(shape); }
+
+        private static long elements(int[] shape) {
             long n = 1;
             for (int d : shape) {
                 if (d < 0) throw new IllegalArgumentException("shape: negative dimension in " + Arrays.toString(shape));
                 n *= d;
             }
+            return n;
+        }
+
+        private static int[] whole(float[] values, int[] shape) {
+            long n = elements(shape);
             if (n != values.length) throw new IllegalArgumentException("shape: " + Arrays.toString(shape) + " holds " + n + " values, got " + values.length);
-            shape = shape.clone();
+            return shape;
         }
     }
 
@@ -56,7 +83,7 @@ public final class SafetensorsWriter {
             t.put("dtype", "F32");
             var shape = t.putArray("shape");
             for (int d : e.getValue().shape()) shape.add(d);
-            long end = offset + 4L * e.getValue().values().length;
+            long end = offset + 4L * e.getValue().size();
             t.putArray("data_offsets").add(offset).add(end);
             offset = end;
         }
@@ -75,12 +102,13 @@ public final class SafetensorsWriter {
             out.write(head);
             ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
             for (Entry e : tensors.values()) {
-                for (float v : e.values()) {
+                float[] v = e.values();
+                for (int i = e.offset(), end = i + e.size(); i < end; i++) {
                     if (!buf.hasRemaining()) {
                         out.write(buf.array(), 0, buf.position());
                         buf.clear();
                     }
-                    buf.putFloat(v);
+                    buf.putFloat(v[i]);
                 }
             }
             out.write(buf.array(), 0, buf.position());

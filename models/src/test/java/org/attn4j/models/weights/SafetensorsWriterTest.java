@@ -53,6 +53,28 @@ class SafetensorsWriterTest {
     }
 
     @Test
+    void slicesOfOneArrayAreWrittenFromWhereTheyLie(@TempDir Path dir) throws IOException {
+        // All parameters in one array, as training keeps them: each tensor is a slice at its offset.
+        float[] all = new float[40];
+        for (int i = 0; i < all.length; i++) all[i] = i * 0.5f - 7f;
+        Map<String, SafetensorsWriter.Entry> t = new LinkedHashMap<>();
+        t.put("a", new SafetensorsWriter.Entry(all, 0, new int[] {2, 3}));
+        t.put("b", new SafetensorsWriter.Entry(all, 6, new int[] {10}));
+        t.put("c", new SafetensorsWriter.Entry(all, 31, new int[] {3, 3}));
+        Path f = dir.resolve("slices.safetensors");
+        SafetensorsWriter.write(f, t, Map.of());
+        ModelWeights w = SafetensorsWeights.readTensors(f);
+        assertArrayEquals(java.util.Arrays.copyOfRange(all, 0, 6), w.get("a", new int[] {2, 3}).toArray());
+        assertArrayEquals(java.util.Arrays.copyOfRange(all, 6, 16), w.get("b", new int[] {10}).toArray());
+        assertArrayEquals(java.util.Arrays.copyOfRange(all, 31, 40), w.get("c", new int[] {3, 3}).toArray());
+        assertEquals(4L * (6 + 10 + 9), Files.size(f) - 8 - SafetensorsWriter.header(f).length(), "only the slices' bytes are written");
+
+        var past = assertThrows(IllegalArgumentException.class, () -> new SafetensorsWriter.Entry(all, 35, new int[] {2, 3}));
+        assertEquals("values: shape [2, 3] from offset 35 needs elements [35, 41), the array has 40", past.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> new SafetensorsWriter.Entry(all, -1, new int[] {1}));
+    }
+
+    @Test
     void badEntriesAreNamed(@TempDir Path dir) {
         var e = assertThrows(IllegalArgumentException.class, () -> new SafetensorsWriter.Entry(new float[5], new int[] {2, 3}));
         assertTrue(e.getMessage().startsWith("shape:"), e.getMessage());

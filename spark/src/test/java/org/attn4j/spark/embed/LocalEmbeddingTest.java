@@ -21,7 +21,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.attn4j.spark.Corpus;
 import org.attn4j.spark.EmbeddingChecks;
-import org.attn4j.spark.FailFirstAttempt;
+import org.attn4j.spark.FirstAttemptFault;
 import org.attn4j.spark.FailedTasks;
 import org.attn4j.spark.Offline;
 import org.attn4j.spark.TestSessions;
@@ -108,7 +108,7 @@ class LocalEmbeddingTest {
         try {
             Dataset<Row> lines = CorpusReaders.text(spark, in.toString(), 3);
             // The first attempt of partition 1 dies after 10 rows: by then the writer has already written two batches of 4.
-            Dataset<Row> flaky = lines.mapPartitions(new FailFirstAttempt(1, 10), Encoders.row(lines.schema()));
+            Dataset<Row> flaky = lines.mapPartitions(FirstAttemptFault.fail(1, 10), Encoders.row(lines.schema()));
             EmbeddingJob.write(CorpusEmbedding.embed(flaky, "id", "text", EmbeddingOptions.defaults().withBatch(4)), out, EmbeddingJob.OutputFormat.PARQUET);
             awaitFailure(failures);
         } finally {

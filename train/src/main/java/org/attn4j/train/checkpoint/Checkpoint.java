@@ -22,6 +22,7 @@ import java.util.stream.Stream;
 import org.attn4j.core.tensor.Tensor;
 import org.attn4j.models.weights.ModelWeights;
 import org.attn4j.models.weights.SafetensorsWeights;
+import org.attn4j.models.weights.SafetensorsWriter;
 import org.attn4j.train.Parameters;
 import org.attn4j.train.loop.TrainConfig;
 import org.attn4j.train.model.TransformerConfig;
@@ -99,16 +100,16 @@ public final class Checkpoint {
         Path tmp = Files.createTempDirectory(root, ".tmp-" + name + "-");
         Parameters p = model.parameters();
         hook.beforeWrite(MODEL_FILE);
-        List<SafetensorsWriter.Entry> weights = new ArrayList<>();
-        for (Parameters.Param t : p.params()) weights.add(new SafetensorsWriter.Entry(t.name(), p.values(), t.offset(), t.shape()));
+        Map<String, SafetensorsWriter.Entry> weights = new LinkedHashMap<>();
+        for (Parameters.Param t : p.params()) put(weights, t.name(), new SafetensorsWriter.Entry(p.values(), t.offset(), t.shape()));
         SafetensorsWriter.write(tmp.resolve(MODEL_FILE), weights, Map.of("format", "pt", "attn4j", "model"));
         hook.beforeWrite(CONFIG_FILE);
         writeJson(tmp.resolve(CONFIG_FILE), configJson(model.config()));
         hook.beforeWrite(OPTIMIZER_FILE);
-        List<SafetensorsWriter.Entry> moments = new ArrayList<>();
+        Map<String, SafetensorsWriter.Entry> moments = new LinkedHashMap<>();
         for (Parameters.Param t : p.params()) {
-            moments.add(new SafetensorsWriter.Entry(t.name() + ".exp_avg", optimiser.firstMoments(), t.offset(), t.shape()));
-            moments.add(new SafetensorsWriter.Entry(t.name() + ".exp_avg_sq", optimiser.secondMoments(), t.offset(), t.shape()));
+            put(moments, t.name() + ".exp_avg", new SafetensorsWriter.Entry(optimiser.firstMoments(), t.offset(), t.shape()));
+            put(moments, t.name() + ".exp_avg_sq", new SafetensorsWriter.Entry(optimiser.secondMoments(), t.offset(), t.shape()));
         }
         SafetensorsWriter.write(tmp.resolve(OPTIMIZER_FILE), moments, Map.of("format", "pt", "attn4j", "adamw"));
         hook.beforeWrite(STATE_FILE);
@@ -123,6 +124,11 @@ public final class Checkpoint {
         moveAtomically(pointer, root.resolve(LATEST));
         prune(root, keep);
         return target;
+    }
+
+    /** Adds a tensor, refusing a second one of the same name (which the file could not hold). */
+    private static void put(Map<String, SafetensorsWriter.Entry> tensors, String name, SafetensorsWriter.Entry e) {
+        if (tensors.putIfAbsent(name, e) != null) throw new IllegalArgumentException("tensors: duplicate name '" + name + "'");
     }
 
     /** The newest complete checkpoint under {@code root} ({@code latest}), or null when there is none. */

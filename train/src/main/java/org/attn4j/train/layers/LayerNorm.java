@@ -1,6 +1,5 @@
 package org.attn4j.train.layers;
 
-import org.attn4j.core.parallel.Parallel;
 import org.attn4j.train.Parameters;
 
 /**
@@ -12,13 +11,11 @@ import org.attn4j.train.Parameters;
  * three-term formula (per row, with {@code n = (x − mean)·rstd} and {@code g = dy·γ}):
  * {@code dx += rstd·(g − mean(g) − n·mean(g·n))}, {@code dγ += dy·n}, {@code dβ += dy}.
  *
- * <p>Determinism: rows are processed in fixed blocks; {@code dγ} and {@code dβ} are summed per block
- * into a partial and the partials are added in block order, so the result does not depend on the
- * thread count or on which thread ran which block.
+ * <p>Determinism ({@link NormRows}): rows are processed in fixed blocks; {@code dγ} and {@code dβ}
+ * are summed per block into a partial and the partials are added in block order, so the result does
+ * not depend on the thread count or on which thread ran which block.
  */
 public final class LayerNorm implements Normalization {
-    static final int ROW_BLOCK = 64;
-
     private final Parameters params;
     private final Parameters.Param gamma, beta;
     private final int c, threads;
@@ -44,7 +41,7 @@ public final class LayerNorm implements Normalization {
         this.output = new float[Math.multiplyExact(maxRows, c)];
         this.mean = new float[maxRows];
         this.rstd = new float[maxRows];
-        this.partials = new float[((maxRows + ROW_BLOCK - 1) / ROW_BLOCK) * 2 * c];
+        this.partials = new float[NormRows.blocks(maxRows) * 2 * c];
     }
 
     /** Normalises {@code rows} rows of {@code x} ({@code [rows, C]}); returns the output buffer ({@code [rows, C]}). Keeps {@code x} for the backward. */
@@ -55,23 +52,21 @@ public final class LayerNorm implements Normalization {
         this.rows = rows;
         float[] p = params.values();
         int gOff = gamma.offset(), bOff = beta.offset();
-        Parallel.forEach(threads, blocks(rows), t -> null, (item, unused) -> {
-            for (int r = item * ROW_BLOCK, end = Math.min(rows, r + ROW_BLOCK); r < end; r++) {
-                int o = r * c;
-                float m = 0f;
-                for (int i = 0; i < c; i++) m += x[o + i];
-                m /= c;
-                float v = 0f;
-                for (int i = 0; i < c; i++) {
-                    float d = x[o + i] - m;
-                    v += d * d;
-                }
-                v /= c;
-                float s = (float) (1.0 / Math.sqrt(v + eps));
-                for (int i = 0; i < c; i++) output[o + i] = (x[o + i] - m) * s * p[gOff + i] + p[bOff + i];
-                mean[r] = m;
-                rstd[r] = s;
+        NormRows.forEach(threads, rows, (r, block) -> {
+            int o = r * c;
+            float m = 0f;
+            for (int i = 0; i < c; i++) m += x[o + i];
+            m /= c;
+            float v = 0f;
+            for (int i = 0; i < c; i++) {
+                float d = x[o + i] - m;
+                v += d * d;
             }
+            v /= c;
+            float s = (float) (1.0 / Math.sqrt(v + eps));
+            for (int i = 0; i < c; i++) output[o + i] = (x[o + i] - m) * s * p[gOff + i] + p[bOff + i];
+            mean[r] = m;
+            rstd[r] = s;
         });
         return output;
     }
@@ -79,43 +74,12 @@ public final class LayerNorm implements Normalization {
     /** Accumulates {@code dInput += ∂loss/∂x} and the γ, β gradients for {@code dOut} = ∂loss/∂y ({@code [rows, C]}). */
     @Override
     public void backward(float[] dOut, float[] dInput) {
-        float[] p = params.values(), g = params.grads();
-        float[] x = input;
-        int gOff = gamma.offset(), rows = this.rows, blocks = blocks(rows);
+        float[] p = params.values(), x = input;
+        int gOff = gamma.offset(), blocks = NormRows.blocks(rows);
         java.util.Arrays.fill(partials, 0, blocks * 2 * c, 0f);
-        Parallel.forEach(threads, blocks, t -> null, (item, unused) -> {
-            int part = item * 2 * c; // [dγ partial | dβ partial] of this block
-            for (int r = item * ROW_BLOCK, end = Math.min(rows, r + ROW_BLOCK); r < end; r++) {
-                int o = r * c;
-                float m = mean[r], s = rstd[r];
-                // the two means of the dx formula: mean(g) and mean(g·n)
-                float gMean = 0f, gnMean = 0f;
-                for (int i = 0; i < c; i++) {
-                    float n = (x[o + i] - m) * s;
-                    float gi = dOut[o + i] * p[gOff + i];
-                    gMean += gi;
-                    gnMean += gi * n;
-                }
-                gMean /= c;
-                gnMean /= c;
-                for (int i = 0; i < c; i++) {
-                    float n = (x[o + i] - m) * s;
-                    float gi = dOut[o + i] * p[gOff + i];
-                    dInput[o + i] += s * (gi - gMean - n * gnMean);
-                    partials[part + i] += dOut[o + i] * n;
-                    partials[part + c + i] += dOut[o + i];
-                }
-            }
-        });
-        int bOff = beta.offset();
-        for (int blk = 0; blk < blocks; blk++) {
-            int part = blk * 2 * c;
-            for (int i = 0; i < c; i++) {
-                g[gOff + i] += partials[part + i];
-                g[bOff + i] += partials[part + c + i];
-            }
-        }
+        // each block's partial is [dγ | dβ]
+        NormRows.forEach(threads, rows, (r, block) -> NormRows.backwardRow(x, dOut, dInput, p, gOff, r * c, c, mean[r], rstd[r], true,
+                partials, block * 2 * c, block * 2 * c + c));
+        NormRows.addPartials(partials, blocks, c, params.grads(), gOff, beta.offset());
     }
-
-    private static int blocks(int rows) { return (rows + ROW_BLOCK - 1) / ROW_BLOCK; }
 }

@@ -1,7 +1,6 @@
 package org.attn4j.train.layers;
 
 import java.util.Arrays;
-import org.attn4j.core.parallel.Parallel;
 import org.attn4j.train.Parameters;
 
 /**
@@ -13,12 +12,10 @@ import org.attn4j.train.Parameters;
  * {@code g = dy·γ}: {@code dx += rstd·(g − n·mean(g·n))}, {@code dγ += dy·n} (LayerNorm's formula
  * without the mean terms, which RMSNorm does not subtract).
  *
- * <p>Determinism as in {@link LayerNorm}: fixed row blocks, per-block partials of {@code dγ} added
- * in block order.
+ * <p>Determinism as in {@link LayerNorm} ({@link NormRows}): fixed row blocks, per-block partials of
+ * {@code dγ} added in block order.
  */
 public final class RmsNorm implements Normalization {
-    static final int ROW_BLOCK = 64;
-
     private final Parameters params;
     private final Parameters.Param gamma;
     private final int c, threads;
@@ -40,7 +37,7 @@ public final class RmsNorm implements Normalization {
         this.threads = threads;
         this.output = new float[Math.multiplyExact(maxRows, c)];
         this.rstd = new float[maxRows];
-        this.partials = new float[((maxRows + ROW_BLOCK - 1) / ROW_BLOCK) * c];
+        this.partials = new float[NormRows.blocks(maxRows) * c];
     }
 
     @Override
@@ -50,44 +47,25 @@ public final class RmsNorm implements Normalization {
         this.rows = rows;
         float[] p = params.values();
         int gOff = gamma.offset();
-        Parallel.forEach(threads, blocks(rows), t -> null, (item, unused) -> {
-            for (int r = item * ROW_BLOCK, end = Math.min(rows, r + ROW_BLOCK); r < end; r++) {
-                int o = r * c;
-                float ss = 0f;
-                for (int i = 0; i < c; i++) ss += x[o + i] * x[o + i];
-                float s = (float) (1.0 / Math.sqrt(ss / c + eps));
-                for (int i = 0; i < c; i++) output[o + i] = x[o + i] * s * p[gOff + i];
-                rstd[r] = s;
-            }
+        NormRows.forEach(threads, rows, (r, block) -> {
+            int o = r * c;
+            float ss = 0f;
+            for (int i = 0; i < c; i++) ss += x[o + i] * x[o + i];
+            float s = (float) (1.0 / Math.sqrt(ss / c + eps));
+            for (int i = 0; i < c; i++) output[o + i] = x[o + i] * s * p[gOff + i];
+            rstd[r] = s;
         });
         return output;
     }
 
     @Override
     public void backward(float[] dOut, float[] dInput) {
-        float[] p = params.values(), g = params.grads();
-        float[] x = input;
-        int gOff = gamma.offset(), rows = this.rows, blocks = blocks(rows);
+        float[] p = params.values(), x = input;
+        int gOff = gamma.offset(), blocks = NormRows.blocks(rows);
         Arrays.fill(partials, 0, blocks * c, 0f);
-        Parallel.forEach(threads, blocks, t -> null, (item, unused) -> {
-            int part = item * c;
-            for (int r = item * ROW_BLOCK, end = Math.min(rows, r + ROW_BLOCK); r < end; r++) {
-                int o = r * c;
-                float s = rstd[r];
-                float gnMean = 0f;
-                for (int i = 0; i < c; i++) gnMean += dOut[o + i] * p[gOff + i] * x[o + i] * s;
-                gnMean /= c;
-                for (int i = 0; i < c; i++) {
-                    float n = x[o + i] * s;
-                    dInput[o + i] += s * (dOut[o + i] * p[gOff + i] - n * gnMean);
-                    partials[part + i] += dOut[o + i] * n;
-                }
-            }
-        });
-        for (int blk = 0; blk < blocks; blk++) {
-            for (int i = 0; i < c; i++) g[gOff + i] += partials[blk * c + i];
-        }
+        // LayerNorm's row backward without centring: the mean is 0 and mean(g) is not subtracted
+        NormRows.forEach(threads, rows, (r, block) -> NormRows.backwardRow(x, dOut, dInput, p, gOff, r * c, c, 0f, rstd[r], false,
+                partials, block * c, -1));
+        NormRows.addPartials(partials, blocks, c, params.grads(), gOff);
     }
-
-    private static int blocks(int rows) { return (rows + ROW_BLOCK - 1) / ROW_BLOCK; }
 }

@@ -1,6 +1,5 @@
 package org.attn4j.train.task;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
@@ -46,26 +45,18 @@ public final class Induction implements Task {
 
     @Override
     public Batch next(int batchSize) {
-        if (batchSize <= 0) throw new IllegalArgumentException("batchSize: expected > 0, got " + batchSize);
         int t = config.seqLen(), l = config.half();
-        int[] tokens = new int[batchSize * t], targets = new int[batchSize * t];
-        boolean[] mask = new boolean[batchSize * t];
-        for (int b = 0; b < batchSize; b++) {
-            int off = b * t;
+        return Batch.generate(batchSize, t, (tokens, targets, mask, off) -> {
             int[] s = Draw.distinct(rnd, l, 1, config.vocab());
             System.arraycopy(s, 0, tokens, off, l);
             System.arraycopy(s, 0, tokens, off + l, l);
             for (int p = 0; p < t - 1; p++) targets[off + p] = tokens[off + p + 1];
             for (int p = l; p < t - 1; p++) mask[off + p] = true;
-        }
-        return new Batch(batchSize, t, tokens, targets, mask);
+        });
     }
 
     /** A fixed evaluation set: {@code batches} batches of {@code batchSize} from {@code seed}. */
     public static List<Batch> dataset(Config config, int batches, int batchSize, long seed) {
-        Induction task = new Induction(config, seed);
-        List<Batch> out = new ArrayList<>(batches);
-        for (int i = 0; i < batches; i++) out.add(task.next(batchSize));
-        return out;
+        return new Induction(config, seed).take(batches, batchSize);
     }
 }

@@ -68,20 +68,12 @@ public final class Mqar implements Task {
 
     @Override
     public Batch next(int batchSize) {
-        if (batchSize <= 0) throw new IllegalArgumentException("batchSize: expected > 0, got " + batchSize);
-        int t = config.seqLen();
-        int[] tokens = new int[batchSize * t], targets = new int[batchSize * t];
-        boolean[] mask = new boolean[batchSize * t];
-        for (int b = 0; b < batchSize; b++) example(tokens, targets, mask, b * t);
-        return new Batch(batchSize, t, tokens, targets, mask);
+        return Batch.generate(batchSize, config.seqLen(), this::example);
     }
 
     /** A fixed evaluation set: {@code batches} batches of {@code batchSize} from {@code seed} (use a seed the training stream does not). */
     public static List<Batch> dataset(Config config, int batches, int batchSize, long seed) {
-        Mqar m = new Mqar(config, seed);
-        List<Batch> out = new ArrayList<>(batches);
-        for (int i = 0; i < batches; i++) out.add(m.next(batchSize));
-        return out;
+        return new Mqar(config, seed).take(batches, batchSize);
     }
 
     private void example(int[] tokens, int[] targets, boolean[] mask, int off) {

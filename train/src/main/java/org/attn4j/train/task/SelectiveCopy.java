@@ -1,6 +1,5 @@
 package org.attn4j.train.task;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
@@ -59,12 +58,8 @@ public final class SelectiveCopy implements Task {
 
     @Override
     public Batch next(int batchSize) {
-        if (batchSize <= 0) throw new IllegalArgumentException("batchSize: expected > 0, got " + batchSize);
-        int t = config.seqLen(), k = config.tokens(), region = config.region();
-        int[] tokens = new int[batchSize * t], targets = new int[batchSize * t];
-        boolean[] mask = new boolean[batchSize * t];
-        for (int b = 0; b < batchSize; b++) {
-            int off = b * t;
+        int k = config.tokens(), region = config.region();
+        return Batch.generate(batchSize, config.seqLen(), (tokens, targets, mask, off) -> {
             int[] where = Draw.sortedPositions(rnd, k, region);
             for (int i = 0; i < k; i++) {
                 int d = 1 + rnd.nextInt(config.vocab() - 2);
@@ -74,15 +69,11 @@ public final class SelectiveCopy implements Task {
                 targets[answer] = d;
                 mask[answer] = true;
             }
-        }
-        return new Batch(batchSize, t, tokens, targets, mask);
+        });
     }
 
     /** A fixed evaluation set: {@code batches} batches of {@code batchSize} from {@code seed}. */
     public static List<Batch> dataset(Config config, int batches, int batchSize, long seed) {
-        SelectiveCopy task = new SelectiveCopy(config, seed);
-        List<Batch> out = new ArrayList<>(batches);
-        for (int i = 0; i < batches; i++) out.add(task.next(batchSize));
-        return out;
+        return new SelectiveCopy(config, seed).take(batches, batchSize);
     }
 }

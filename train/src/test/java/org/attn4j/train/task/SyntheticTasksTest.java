@@ -104,6 +104,21 @@ class SyntheticTasksTest {
     }
 
     @Test
+    void aDatasetIsTheStreamsNextBatchesAndABadBatchSizeIsNamed() {
+        var cfg = new Induction.Config(50, 12);
+        List<Batch> set = Induction.dataset(cfg, 3, 5, 77);
+        Induction stream = new Induction(cfg, 77);
+        for (Batch b : set) assertArrayEquals(stream.next(5).tokens(), b.tokens());
+        var sc = new SelectiveCopy.Config(10, 24, 4);
+        List<Batch> copies = SelectiveCopy.dataset(sc, 2, 3, 5);
+        SelectiveCopy copyStream = new SelectiveCopy(sc, 5);
+        for (Batch b : copies) assertArrayEquals(copyStream.next(3).targets(), b.targets());
+        var e = assertThrows(IllegalArgumentException.class, () -> new SelectiveCopy(sc, 1).next(0));
+        assertEquals("batchSize: expected > 0, got 0", e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> stream.take(-1, 2));
+    }
+
+    @Test
     void badSizesNameTheOption() {
         var e = assertThrows(IllegalArgumentException.class, () -> Tasks.prepare("induction", new Tasks.Options(64, 20, 1), 1, 1, 1));
         assertTrue(e.getMessage().startsWith("vocab:"), e.getMessage());

@@ -2,6 +2,7 @@ package org.attn4j.train.text;
 
 import java.nio.file.Path;
 import java.util.Optional;
+import org.attn4j.models.testing.NpmPackage;
 
 /**
  * The reference corpus for tests and measurements: the State of the Union addresses in
