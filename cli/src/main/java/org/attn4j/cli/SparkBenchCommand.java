@@ -12,6 +12,11 @@ import java.util.Locale;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerTaskEnd;
 import org.apache.spark.sql.SparkSession;
 import org.attn4j.core.attention.Attention;
 import org.attn4j.core.attention.AttentionResult;
@@ -79,7 +84,7 @@ final class SparkBenchCommand implements Runnable {
         @Option(names = "--work", defaultValue = "target/spark-bench", description = "scratch directory (default: ${DEFAULT-VALUE})") Path work;
 
         @Override
-        public Integer call() throws IOException {
+        public Integer call() throws IOException, InterruptedException {
             if (texts < 1 || words < 1 || threads < 1 || batch < 1 || rounds < 1) throw new IllegalArgumentException("--texts, --words, --threads, --batch, --rounds: expected >= 1");
             PrintWriter o = spec.commandLine().getOut();
             List<String> corpus = corpus(texts, words, 42);
@@ -92,10 +97,13 @@ final class SparkBenchCommand implements Runnable {
             o.printf(Locale.ROOT, "corpus: %d texts, %.1f tokens per text on average; %d cores%n", texts, tokens / (double) texts, Runtime.getRuntime().availableProcessors());
             offline.embed(corpus.subList(0, Math.min(texts, 4 * batch))); // warm-up
             for (int round = 1; round <= rounds; round++) {
+                long cpu0 = processCpuNanos(), gc0 = gcMillis();
                 long t0 = System.nanoTime();
                 for (int from = 0; from < texts; from += batch) offline.run(corpus.subList(from, Math.min(texts, from + batch)));
                 double offSec = (System.nanoTime() - t0) / 1e9;
-                o.printf(Locale.ROOT, "round %d  one process, %d threads: %.1f s, %.0f texts/s, %.0f tokens/s%n", round, threads, offSec, texts / offSec, tokens / offSec);
+                double offCpu = (processCpuNanos() - cpu0) / 1e9;
+                o.printf(Locale.ROOT, "round %d  one process, %d threads: %.1f s, %.0f texts/s, %.0f tokens/s; CPU %.1f s (%.1f ms/ktok), GC %.1f s%n",
+                        round, threads, offSec, texts / offSec, tokens / offSec, offCpu, offCpu * 1e6 / tokens, (gcMillis() - gc0) / 1e3);
                 o.flush();
                 for (String master : masters) {
                     long s0 = System.nanoTime();
@@ -107,18 +115,31 @@ final class SparkBenchCommand implements Runnable {
                         Path warmOut = work.resolve("warm-out");
                         deleteTree(warmOut);
                         Path warmIn = work.resolve("warm.txt");
-                        Files.writeString(warmIn, String.join("\n", corpus.subList(0, Math.min(texts, 16 * cores))) + "\n");
+                        // As many texts per task as the one-process warm-up (4 batches), so every executor JVM has compiled
+                        // the hot loops before the timed job, as the one process had.
+                        Files.writeString(warmIn, String.join("\n", corpus.subList(0, Math.min(texts, 4 * batch * cores))) + "\n");
                         long w0 = System.nanoTime();
                         EmbeddingJob.run(spark, new EmbeddingJob.Spec(warmIn.toString(), CorpusReaders.Format.TEXT, warmOut.toString(),
                                 EmbeddingJob.OutputFormat.PARQUET, "id", "text", cores, new EmbeddingOptions(Embedder.MINILM, batch, null, 1)));
                         double warm = (System.nanoTime() - w0) / 1e9;
                         Path out = work.resolve("out");
                         deleteTree(out);
-                        EmbeddingJob.Summary s = EmbeddingJob.run(spark, new EmbeddingJob.Spec(input.toString(), CorpusReaders.Format.TEXT, out.toString(),
-                                EmbeddingJob.OutputFormat.PARQUET, "id", "text", 4 * cores, new EmbeddingOptions(Embedder.MINILM, batch, null, 1)));
+                        TaskCpu cpu = new TaskCpu();
+                        spark.sparkContext().addSparkListener(cpu);
+                        EmbeddingJob.Summary s;
+                        try {
+                            s = EmbeddingJob.run(spark, new EmbeddingJob.Spec(input.toString(), CorpusReaders.Format.TEXT, out.toString(),
+                                    EmbeddingJob.OutputFormat.PARQUET, "id", "text", 4 * cores, new EmbeddingOptions(Embedder.MINILM, batch, null, 1)));
+                        } finally {
+                            spark.sparkContext().removeSparkListener(cpu);
+                        }
+                        // Listener events arrive asynchronously: wait (at most 5 s) for every task's end.
+                        for (int i = 0; i < 100 && cpu.tasks.get() < 4L * cores; i++) Thread.sleep(50);
+                        double taskCpu = cpu.cpuNanos.get() / 1e9;
                         o.printf(Locale.ROOT, "round %d  spark %s: start-up %.1f s, warm-up job (model loads) %.1f s, job %.1f s from its first task: "
-                                        + "%.0f texts/s, %.0f tokens/s = %.2fx one process%n", round, master, startup, warm, s.taskSeconds(),
-                                s.rowsPerSecond(), s.tokensPerSecond(), s.tokensPerSecond() / (tokens / offSec));
+                                        + "%.0f texts/s, %.0f tokens/s = %.2fx one process; task CPU %.1f s (%.1f ms/ktok), task run time %.1f s, GC %.1f s, %d tasks%n",
+                                round, master, startup, warm, s.taskSeconds(), s.rowsPerSecond(), s.tokensPerSecond(), s.tokensPerSecond() / (tokens / offSec),
+                                taskCpu, taskCpu * 1e6 / Math.max(1, s.tokens()), cpu.runMillis.get() / 1e3, cpu.gcMillis.get() / 1e3, cpu.tasks.get());
                         o.flush();
                     } finally {
                         spark.stop();
@@ -126,6 +147,35 @@ final class SparkBenchCommand implements Runnable {
                 }
             }
             return 0;
+        }
+    }
+
+    /** CPU time of this whole process (all threads, JIT and GC included), in nanoseconds. */
+    static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
+    /** Collection time of this JVM so far, all collectors, in milliseconds. */
+    static long gcMillis() {
+        long t = 0;
+        for (GarbageCollectorMXBean g : ManagementFactory.getGarbageCollectorMXBeans()) t += Math.max(0, g.getCollectionTime());
+        return t;
+    }
+
+    /**
+     * Sums Spark's own task metrics over the tasks that end while it listens: CPU time of the task
+     * threads (reading, embedding, writing; not the executors' JIT or GC threads), run time and GC time.
+     */
+    static final class TaskCpu extends SparkListener {
+        final AtomicLong cpuNanos = new AtomicLong(), runMillis = new AtomicLong(), gcMillis = new AtomicLong(), tasks = new AtomicLong();
+
+        @Override
+        public void onTaskEnd(SparkListenerTaskEnd e) {
+            if (e.taskMetrics() == null || !e.taskInfo().successful()) return;
+            cpuNanos.addAndGet(e.taskMetrics().executorCpuTime());
+            runMillis.addAndGet(e.taskMetrics().executorRunTime());
+            gcMillis.addAndGet(e.taskMetrics().jvmGCTime());
+            tasks.incrementAndGet();
         }
     }
 

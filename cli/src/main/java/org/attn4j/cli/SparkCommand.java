@@ -50,6 +50,8 @@ final class SparkCommand implements Runnable {
                         + (home == null ? "none" : home));
             }
             b.config("spark.executor.extraClassPath", System.getProperty("java.class.path"));
+            // local-cluster's MB is the worker's memory; without this each executor would get Spark's default 1 GB heap.
+            if (System.getProperty("spark.executor.memory") == null) b.config("spark.executor.memory", SparkSetup.localClusterExecutorMemory(master));
         }
         SparkSession spark = b.getOrCreate();
         if (executors > 0) SparkSetup.awaitExecutors(spark, executors, Duration.ofMinutes(3));

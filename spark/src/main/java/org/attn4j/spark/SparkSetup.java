@@ -81,6 +81,27 @@ public final class SparkSetup {
         }
     }
 
+    /**
+     * The memory, in MB, of each worker of a {@code local-cluster[N,C,MB]} master, or 0 for other masters.
+     * Spark gives each executor {@code spark.executor.memory} (1 GB by default), not this figure; a
+     * launcher that wants executors to use what the master string says must set it (see
+     * {@link #localClusterExecutorMemory}).
+     */
+    public static int localClusterMemoryMb(String master) {
+        var m = java.util.regex.Pattern.compile("local-cluster\\[\\s*\\d+\\s*,\\s*\\d+\\s*,\\s*(\\d+)\\s*]").matcher(master.trim());
+        return m.matches() ? Integer.parseInt(m.group(1)) : 0;
+    }
+
+    /**
+     * {@code spark.executor.memory} for a {@code local-cluster[N,C,MB]} master: {@code MB} megabytes
+     * ({@code "2048m"}), so that each single executor per worker gets the worker's memory, or null for
+     * other masters.
+     */
+    public static String localClusterExecutorMemory(String master) {
+        int mb = localClusterMemoryMb(master);
+        return mb > 0 ? mb + "m" : null;
+    }
+
     /** The executor count a {@code local-cluster[N,C,MB]} master asks for, or 0 for other masters. */
     public static int localClusterExecutors(String master) {
         var m = java.util.regex.Pattern.compile("local-cluster\\[\\s*(\\d+)\\s*,.*").matcher(master.trim());

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import org.apache.spark.sql.SparkSession;
 
 /** Spark sessions for tests: everything on 127.0.0.1, scratch space under target/. */
@@ -34,22 +33,6 @@ public final class TestSessions {
     public static SparkSession local(String master) {
         return SparkSetup.builder(master, "attn4j-test").config("spark.local.dir", work().resolve("local").toString())
                 .config("spark.sql.shuffle.partitions", "4").getOrCreate();
-    }
-
-    /**
-     * {@code local-cluster[executors,1,1024]}: executors are separate JVMs, children of this one, started
-     * from the test class path. Needs JAVA_HOME, SPARK_HOME and SPARK_LOCAL_IP in this JVM's environment
-     * (the surefire configuration sets them); waits (at most a minute) until all executors registered.
-     */
-    public static SparkSession localCluster(int executors) throws IOException {
-        SparkSession spark = executorsFromTestClassPath(SparkSetup.builder("local-cluster[" + executors + ",1,1024]", "attn4j-test-cluster")).getOrCreate();
-        try {
-            SparkSetup.awaitExecutors(spark, executors, Duration.ofSeconds(90));
-        } catch (RuntimeException e) {
-            spark.stop();
-            throw e;
-        }
-        return spark;
     }
 
     /**
