@@ -74,7 +74,12 @@ final class ProbeCommand implements Callable<Integer>, Main.OneLineErrors {
                 throw new IllegalArgumentException("--max-tokens: " + e.getMessage().replaceFirst("^maxTokens: ", ""), e);
             }
         }
-        err.printf(Locale.ROOT, "attn4j probe: %d train, %d eval texts, classes %s%n", split.train().size(), split.eval().size(), classes);
+        // Per-class eval counts: the majority-class rate is the accuracy any head must beat.
+        java.util.Map<String, Long> evalCounts = new java.util.TreeMap<>();
+        for (var t : split.eval()) evalCounts.merge(t.label(), 1L, Long::sum);
+        long majority = evalCounts.values().stream().mapToLong(Long::longValue).max().orElse(0);
+        err.printf(Locale.ROOT, "attn4j probe: %d train, %d eval texts, classes %s; eval per class %s, majority rate %.3f%n",
+                split.train().size(), split.eval().size(), classes, evalCounts, (double) majority / split.eval().size());
         Probing.Config cfg = new Probing.Config(new ProbeTrainer.Settings(steps, batch, lr, weightDecay), queries, seeds, 16);
         List<Probing.Result> results = Probing.run(embedder, split, poolings, cfg, line -> err.println("  " + line));
         out.printf(Locale.ROOT, "| pooling | eval accuracy (mean ± sd over %d seeds) |%n|---|---|%n", seeds);
