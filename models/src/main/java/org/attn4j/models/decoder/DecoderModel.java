@@ -1,6 +1,8 @@
 package org.attn4j.models.decoder;
 
 import org.attn4j.core.attention.Attention;
+import org.attn4j.core.attention.AttentionPartial;
+import org.attn4j.core.attention.AttentionResult;
 import org.attn4j.core.attention.AttentionSpec;
 import org.attn4j.core.attention.KernelChoice;
 import org.attn4j.core.mask.CausalAlignment;
@@ -61,6 +63,15 @@ public final class DecoderModel {
     }
 
     public int threads() { return threads; }
+
+    /** An empty paged cache under {@code policy} whose positions live in {@code pool}'s blocks. */
+    public KvCache newCache(int capacity, KvPolicy policy, KvBlockPool pool) {
+        if (config.arch() == DecoderConfig.Arch.GPT2 && capacity > config.contextLength()) {
+            throw new IllegalArgumentException("capacity: GPT-2 has learned positions up to " + config.contextLength() + ", got " + capacity);
+        }
+        if (pool == null) throw new IllegalArgumentException("pool: expected a KvBlockPool, got null");
+        return new KvCache(config, capacity, policy, pool);
+    }
 
     /** An empty cache for up to {@code capacity} positions (at most the model's context length for GPT-2). */
     public KvCache newCache(int capacity) {
@@ -158,6 +169,8 @@ public final class DecoderModel {
             }
             for (int i = 0; i < sg.t; i++) pos[sg.row0 + i] = pos0 + i;
             held[g] = cache.length();
+            cache.reserve(sg.t); // a paged cache takes its blocks now, so an exhausted pool fails before any work
+
         }
         float[] x = new float[t * dim];
         for (int i = 0; i < t; i++) {
@@ -251,8 +264,26 @@ public final class DecoderModel {
         boolean scores = cache.policy().perHeadScores();
         // H2O needs the probabilities each key receives: only the reference kernel materialises them.
         if (scores) spec.kernel(KernelChoice.REFERENCE).returnProbs(true);
-        var result = Attention.sdpa(q, cache.keys(li, n), cache.values(li, n), spec.build());
-        Tensor out = result.output(); // [1, H, t, hd]
+        Tensor out;
+        AttentionResult result = null;
+        if (cache.pool() != null && !scores) {
+            // Paged: one partial per run of pool-adjacent blocks (split-KV), merged in log-sum-exp form.
+            AttentionSpec sp = spec.build();
+            int[] runs = cache.runs(n);
+            int stride = cache.headStride();
+            AttentionPartial acc = null;
+            for (int r = 0; r < runs.length; r += 3) {
+                int[] shape = {1, config.kvHeads(), runs[r + 1], hd}, strides = {config.kvHeads() * stride, stride, hd, 1};
+                Tensor kr = Tensor.view(cache.keyArray(li), runs[r + 2], shape, strides);
+                Tensor vr = Tensor.view(cache.valueArray(li), runs[r + 2], shape, strides);
+                AttentionPartial part = Attention.partial(q, kr, vr, sp, runs[r], n);
+                acc = acc == null ? part : acc.merge(part);
+            }
+            out = acc.finish().output();
+        } else {
+            result = Attention.sdpa(q, cache.keys(li, n), cache.values(li, n), spec.build());
+            out = result.output(); // [1, H, t, hd]
+        }
         if (scores) {
             float[] p = result.probs().data(); // [1, H, t, n]
             for (int h = 0; h < config.heads(); h++) {
