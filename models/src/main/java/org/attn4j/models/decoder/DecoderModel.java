@@ -64,6 +64,14 @@ public final class DecoderModel {
 
     public int threads() { return threads; }
 
+    /** An empty contiguous cache under {@code policy} for up to {@code capacity} positions. */
+    public KvCache newCache(int capacity, KvPolicy policy) {
+        if (config.arch() == DecoderConfig.Arch.GPT2 && capacity > config.contextLength()) {
+            throw new IllegalArgumentException("capacity: GPT-2 has learned positions up to " + config.contextLength() + ", got " + capacity);
+        }
+        return new KvCache(config, capacity, policy);
+    }
+
     /** An empty paged cache under {@code policy} whose positions live in {@code pool}'s blocks. */
     public KvCache newCache(int capacity, KvPolicy policy, KvBlockPool pool) {
         if (config.arch() == DecoderConfig.Arch.GPT2 && capacity > config.contextLength()) {
