@@ -149,6 +149,12 @@ public final class DecoderModel {
             }
             makeRoom(caches[i]);
         }
+        for (int i = 1; i < caches.length; i++) {
+            KvPolicy a = caches[0].policy(), b = caches[i].policy();
+            if ((a instanceof KvPolicy.SharedAttention || b instanceof KvPolicy.SharedAttention) && !a.equals(b)) {
+                throw new IllegalArgumentException("caches[" + i + "]: policy " + b + " differs from caches[0]'s " + a + "; shared attention runs with one policy per step");
+            }
+        }
         Segment[] segs = new Segment[caches.length];
         for (int i = 0; i < segs.length; i++) segs[i] = new Segment(caches[i], i, 1);
         return run(segs, tokens, true);
@@ -223,9 +229,12 @@ public final class DecoderModel {
         int dim = config.dim(), hd = config.headDim(), nq = config.heads() * hd, nkv = config.kvHeads() * hd;
         System.arraycopy(x, 0, s.h, 0, t * dim);
         for (int i = 0; i < t; i++) norm(s.h, i * dim, dim, l.attnNorm(), l.attnNormBias());
+        // Shared attention (one policy for every segment of a call): a follower layer needs no queries or keys.
+        boolean follower = follower(segs[0].cache.policy(), li);
+        linear(s.h, t, dim, l.wv(), l.bv(), nkv, s.v);
+        if (!follower) {
         linear(s.h, t, dim, l.wq(), l.bq(), nq, s.q);
         linear(s.h, t, dim, l.wk(), l.bk(), nkv, s.k);
-        linear(s.h, t, dim, l.wv(), l.bv(), nkv, s.v);
         if (l.qNorm() != null) {
             for (int r = 0; r < t * config.heads(); r++) rmsNorm(s.q, r * hd, hd, l.qNorm());
             for (int r = 0; r < t * config.kvHeads(); r++) rmsNorm(s.k, r * hd, hd, l.kNorm());
@@ -236,6 +245,7 @@ public final class DecoderModel {
                 for (int h = 0; h < config.heads(); h++) rope(s.q, (i * config.heads() + h) * hd, p);
                 for (int h = 0; h < config.kvHeads(); h++) rope(s.k, (i * config.kvHeads() + h) * hd, p);
             }
+        }
         }
         for (int g = 0; g < segs.length; g++) attend(li, segs[g], held[g], s);
         linear(s.att, t, nq, l.wo(), l.bo(), dim, s.o);
@@ -262,19 +272,37 @@ public final class DecoderModel {
     private void attend(int li, Segment sg, int held, Scratch s) {
         int hd = config.headDim(), nq = config.heads() * hd, nkv = config.kvHeads() * hd, t = sg.t, r0 = sg.row0;
         KvCache cache = sg.cache;
-        cache.put(li, s.k, s.v, r0, t);
+        boolean follower = follower(cache.policy(), li), leader = !follower && cache.policy() instanceof KvPolicy.SharedAttention sa && sa.group() > 1;
+        cache.put(li, s.k, s.v, r0, t, !follower);
         int n = held + t;
+        if (follower) {
+            // The group's first layer's probabilities [H, t, n] applied to this layer's values.
+            float[] p = cache.sharedProbs, va = cache.valueArray(li);
+            for (int h = 0; h < config.heads(); h++) {
+                int kh = h / config.group();
+                for (int i = 0; i < t; i++) {
+                    int o = (r0 + i) * nq + h * hd;
+                    java.util.Arrays.fill(s.att, o, o + hd, 0f);
+                    for (int j = 0; j < n; j++) {
+                        float w = p[(h * t + i) * n + j];
+                        int vo = cache.offset(kh, j);
+                        for (int e = 0; e < hd; e++) s.att[o + e] += w * va[vo + e];
+                    }
+                }
+            }
+            return;
+        }
         AttentionSpec.Builder spec = AttentionSpec.builder().causal(CausalAlignment.BOTTOM_RIGHT).threads(threads).validate(false)
                 .kernel(t == 1 ? KernelChoice.DECODE : KernelChoice.AUTO);
         if (config.slidingWindow() > 0) spec.window(config.slidingWindow() - 1, 0);
         // Rows r0..r0+t of q [T, H, hd] as [1, H, t, hd].
         Tensor q = Tensor.view(s.q, r0 * nq, new int[] {1, config.heads(), t, hd}, new int[] {config.heads() * t * hd, hd, nq, 1});
         boolean scores = cache.policy().perHeadScores();
-        // H2O needs the probabilities each key receives: only the reference kernel materialises them.
-        if (scores) spec.kernel(KernelChoice.REFERENCE).returnProbs(true);
+        // H2O and shared attention need the probabilities: only the reference kernel materialises them.
+        if (scores || leader) spec.kernel(KernelChoice.REFERENCE).returnProbs(true);
         Tensor out;
         AttentionResult result = null;
-        if (cache.pool() != null && !scores) {
+        if (cache.pool() != null && !scores && !leader) {
             // Paged: one partial per run of pool-adjacent blocks (split-KV), merged in log-sum-exp form.
             AttentionSpec sp = spec.build();
             int[] runs = cache.runs(n);
@@ -291,6 +319,7 @@ public final class DecoderModel {
         } else {
             result = Attention.sdpa(q, cache.keys(li, n), cache.values(li, n), spec.build());
             out = result.output(); // [1, H, t, hd]
+            if (leader) cache.sharedProbs = result.probs().data();
         }
         if (scores) {
             float[] p = result.probs().data(); // [1, H, t, n]
@@ -304,6 +333,11 @@ public final class DecoderModel {
         for (int h = 0; h < config.heads(); h++) {
             for (int i = 0; i < t; i++) System.arraycopy(od, (h * t + i) * hd, s.att, (r0 + i) * nq + h * hd, hd);
         }
+    }
+
+    /** Whether layer {@code li} reuses its group's first layer's attention under {@code policy}. */
+    private static boolean follower(KvPolicy policy, int li) {
+        return policy instanceof KvPolicy.SharedAttention sa && li % sa.group() != 0;
     }
 
     /** GELU in its tanh form (GPT-2's {@code gelu_new}): {@code 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))}. */

@@ -21,6 +21,8 @@ public final class KvCache {
     /** Accumulated attention per layer, key/value head and slot (H2O), or null. */
     private final float[][] scores;
     private int length;
+    /** Shared attention: the probabilities {@code [heads, t, n]} of the current group's first layer for the rows being run. */
+    float[] sharedProbs;
     /** Tokens seen (the next token's position in the text). */
     private int seen;
 
@@ -215,12 +217,17 @@ public final class KvCache {
      * {@code length..length+t-1}; {@code kRows, vRows} are {@code [rows, kvHeads·headDim]}.
      */
     void put(int layer, float[] kRows, float[] vRows, int row0, int t) {
+        put(layer, kRows, vRows, row0, t, true);
+    }
+
+    /** As {@link #put(int, float[], float[], int, int)}; without {@code keys} only the values are stored. */
+    void put(int layer, float[] kRows, float[] vRows, int row0, int t, boolean keys) {
         reserve(t);
         int w = kvHeads * headDim;
         for (int i = 0; i < t; i++) {
             for (int h = 0; h < kvHeads; h++) {
                 int dst = offset(h, length + i);
-                System.arraycopy(kRows, (row0 + i) * w + h * headDim, k[layer], dst, headDim);
+                if (keys) System.arraycopy(kRows, (row0 + i) * w + h * headDim, k[layer], dst, headDim);
                 System.arraycopy(vRows, (row0 + i) * w + h * headDim, v[layer], dst, headDim);
             }
         }
