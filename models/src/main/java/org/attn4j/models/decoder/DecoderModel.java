@@ -183,7 +183,12 @@ public final class DecoderModel {
             }
             for (int i = 0; i < sg.t; i++) pos[sg.row0 + i] = pos0 + i;
             held[g] = cache.length();
-            cache.reserve(sg.t); // a paged cache takes its blocks now, so an exhausted pool fails before any work
+            try {
+                cache.reserve(sg.t); // a paged cache takes its blocks now, so an exhausted pool fails before any work
+            } catch (IllegalStateException e) {
+                for (int h = 0; h <= g; h++) segs[h].cache.trim(); // give back what the earlier segments took
+                throw e;
+            }
 
         }
         float[] x = new float[t * dim];

@@ -89,11 +89,14 @@ public final class KvCache {
         if (pool == null) return;
         int need = (length + t + pool.blockSize() - 1) / pool.blockSize();
         if (need > table.length) table = java.util.Arrays.copyOf(table, Math.max(need, 2 * table.length));
-        while (blocksHeld < need) table[blocksHeld++] = pool.take();
+        while (blocksHeld < need) {
+            int b = pool.take(); // before counting it: a failed take must not leave a phantom entry in the table
+            table[blocksHeld++] = b;
+        }
     }
 
     /** Gives back blocks beyond those the current length needs. */
-    private void trim() {
+    void trim() {
         if (pool == null) return;
         int need = (length + pool.blockSize() - 1) / pool.blockSize();
         while (blocksHeld > need) pool.give(table[--blocksHeld]);

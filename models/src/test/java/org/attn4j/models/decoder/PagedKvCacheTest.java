@@ -131,6 +131,14 @@ class PagedKvCacheTest {
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> m.forward(b, new int[] {1}, false));
         assertEquals("KV block pool exhausted: all 3 blocks of 4 positions are in use; release a sequence's cache or build a larger pool", e.getMessage());
         assertEquals(0, b.length());
+        // In a batched step, a sequence that got its block gives it back when a later one cannot.
+        KvCache c = m.newCache(32, new KvPolicy.Full(), pool);
+        assertEquals(0, pool.freeBlocks(), "a holds " + a.blocksHeld() + " b " + b.blocksHeld());
+        a.truncate(8);
+        assertEquals(1, pool.freeBlocks(), "a holds " + a.blocksHeld());
+        assertThrows(IllegalStateException.class, () -> m.step(new KvCache[] {c, b}, new int[] {1, 2}));
+        assertEquals(0, c.blocksHeld());
+        assertEquals(1, pool.freeBlocks());
         a.release();
         assertEquals(3, pool.freeBlocks());
         m.forward(b, new int[] {1}, false);
