@@ -22,7 +22,7 @@ import picocli.CommandLine.Model.CommandSpec;
 /** {@code attn4j bench ...}: benchmarks. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks (not tests): median times, GFLOP/s, % of the measured FMA peak.",
         subcommands = {BenchCommand.Sdpa.class, BenchCommand.Embed.class, BenchCommand.EmbedTexts.class, BenchCommand.Variants.class,
-                BenchCommand.Train.class, BenchCommand.Serve.class})
+                BenchCommand.Train.class, BenchCommand.Serve.class, BenchCommand.Kv.class})
 final class BenchCommand implements Runnable {
     @Spec CommandSpec spec;
 
@@ -424,6 +424,85 @@ final class BenchCommand implements Runnable {
             }
             out.flush();
             return bad == 0 ? 0 : 1;
+        }
+    }
+
+    @Command(name = "kv", mixinStandardHelpOptions = true, sortOptions = false,
+            description = {"Perplexity of a text under each KV-cache policy and budget: teacher-forced decoding, one token per step,",
+                    "so each prediction sees only the keys the policy keeps. On a random-weight model this checks the machinery,",
+                    "it says nothing about quality."})
+    static final class Kv implements Callable<Integer> {
+        @Spec CommandSpec spec;
+
+        @Option(names = "--model", paramLabel = "PATH", required = true, description = "a .gguf file or a Hugging Face directory") Path model;
+        @Option(names = "--text", paramLabel = "FILE", required = true, description = "UTF-8 text whose perplexity is measured") Path text;
+        @Option(names = "--policies", paramLabel = "P,P,...", split = ",", defaultValue = "full,window,sinks,h2o",
+                description = "KV policies (default: ${DEFAULT-VALUE})") List<String> policies;
+        @Option(names = "--budgets", paramLabel = "N,N,...", split = ",", defaultValue = "64,128,256",
+                description = "cache budgets in tokens (default: ${DEFAULT-VALUE}); full ignores them and is measured once") int[] budgets;
+        @Option(names = "--max-tokens", paramLabel = "N", defaultValue = "512", description = "use the text's first N tokens (default: ${DEFAULT-VALUE})") int maxTokens;
+        @Option(names = "--threads", paramLabel = "T", defaultValue = "1", description = "worker threads (default: ${DEFAULT-VALUE})") int threads;
+
+        @Override
+        public Integer call() throws IOException {
+            if (maxTokens < 2) throw new IllegalArgumentException("--max-tokens: expected >= 2, got " + maxTokens);
+            for (int b : budgets) if (b < 1) throw new IllegalArgumentException("--budgets: expected budgets >= 1 token, got " + b);
+            for (String p : policies) {
+                try {
+                    org.attn4j.models.decoder.KvPolicy.of(p.trim(), Math.max(budgets[0], 8));
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("--policies: " + e.getMessage(), e);
+                }
+            }
+            if (!java.nio.file.Files.isRegularFile(text)) throw new IllegalArgumentException("--text: " + text + " is not a file");
+            org.attn4j.models.decoder.DecoderFiles.Loaded loaded;
+            try {
+                loaded = org.attn4j.models.decoder.DecoderFiles.load(model);
+            } catch (org.attn4j.models.gguf.GgufFormatException e) {
+                throw new IllegalArgumentException(e.getMessage(), e);
+            } catch (java.nio.file.NoSuchFileException e) {
+                throw new IllegalArgumentException("--model: " + model + " does not exist", e);
+            }
+            var m = loaded.model().threads(threads);
+            int[] ids = loaded.tokenizer().encode(java.nio.file.Files.readString(text), false);
+            if (loaded.addBos()) {
+                int[] b = new int[ids.length + 1];
+                b[0] = loaded.bos();
+                System.arraycopy(ids, 0, b, 1, ids.length);
+                ids = b;
+            }
+            if (ids.length > maxTokens) ids = java.util.Arrays.copyOf(ids, maxTokens);
+            if (ids.length < 2) throw new IllegalArgumentException("--text: expected text of at least 2 tokens, got " + ids.length);
+            if (ids.length > m.config().contextLength()) {
+                throw new IllegalArgumentException("--max-tokens: " + ids.length + " tokens exceed the model's context of " + m.config().contextLength());
+            }
+            PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
+            out.printf("perplexity of %d tokens (%d predictions), teacher-forced one token per step%n", ids.length, ids.length - 1);
+            out.println("| policy | budget | perplexity | vs full |");
+            out.println("|---|---|---|---|");
+            double full = org.attn4j.models.decoder.KvPerplexity.perplexity(m, ids, new org.attn4j.models.decoder.KvPolicy.Full());
+            out.printf(java.util.Locale.ROOT, "| full | all | %.6f | 1.0000 |%n", full);
+            out.flush();
+            for (String p : policies) {
+                String name = p.trim();
+                if (name.equals("full")) continue;
+                for (int b : budgets) {
+                    org.attn4j.models.decoder.KvPolicy policy;
+                    try {
+                        policy = org.attn4j.models.decoder.KvPolicy.of(name, b);
+                    } catch (IllegalArgumentException e) {
+                        err.println("  skipped " + name + " at budget " + b + ": " + e.getMessage());
+                        continue;
+                    }
+                    long t0 = System.nanoTime();
+                    double ppl = org.attn4j.models.decoder.KvPerplexity.perplexity(m, ids, policy);
+                    err.printf(java.util.Locale.ROOT, "  %s %d: %.1f s%n", name, b, (System.nanoTime() - t0) / 1e9);
+                    err.flush();
+                    out.printf(java.util.Locale.ROOT, "| %s | %d | %.6f | %.4f |%n", name, b, ppl, ppl / full);
+                    out.flush();
+                }
+            }
+            return 0;
         }
     }
 }

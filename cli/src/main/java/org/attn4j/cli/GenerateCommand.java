@@ -11,6 +11,7 @@ import org.attn4j.core.io.Npy;
 import org.attn4j.core.tensor.Tensor;
 import org.attn4j.models.decoder.DecoderFiles;
 import org.attn4j.models.decoder.DecoderModel;
+import org.attn4j.models.decoder.KvBlockPool;
 import org.attn4j.models.decoder.KvCache;
 import org.attn4j.models.decoder.KvPolicy;
 import org.attn4j.models.decoder.Sampler;
@@ -137,6 +138,9 @@ final class GenerateCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** Positions per block of the paged KV cache that {@code --parallel} uses. */
+    static final int KV_BLOCK = 16;
+
     /** {@code --parallel N}: N sequences prefilled one by one, then decoded together, one batched step per token. */
     private int parallel(DecoderFiles.Loaded loaded, DecoderModel m, int[] ids, int max, int capacity, KvPolicy policy, long seed,
                          PrintWriter out, PrintWriter err, long t0, long t1) {
@@ -144,8 +148,12 @@ final class GenerateCommand implements Callable<Integer> {
         KvCache[] caches = new KvCache[n];
         Sampler[] samplers = new Sampler[n];
         float[][] logits = new float[n][];
+        // A paged cache: one pool of 16-position blocks shared by all sequences, sized for every
+        // sequence at its largest; a finished sequence gives its blocks back at once.
+        int perSequence = Math.min(capacity, policy.budget());
+        KvBlockPool pool = new KvBlockPool(m.config(), n * ((perSequence + KV_BLOCK - 1) / KV_BLOCK), KV_BLOCK);
         for (int i = 0; i < n; i++) {
-            caches[i] = new KvCache(m.config(), capacity, policy);
+            caches[i] = m.newCache(capacity, policy, pool);
             samplers[i] = new Sampler(temperature, topK, topP, seed + i);
             logits[i] = m.forward(caches[i], ids, false);
         }
@@ -159,9 +167,9 @@ final class GenerateCommand implements Callable<Integer> {
             for (int i = 0; i < n; i++) {
                 if (done[i]) continue;
                 int next = samplers[i].sample(logits[i]);
-                if (next == loaded.eos() || count[i] == max) { done[i] = true; continue; }
+                if (next == loaded.eos() || count[i] == max) { done[i] = true; caches[i].release(); continue; }
                 generated[i][count[i]++] = next;
-                if (count[i] == max) done[i] = true;
+                if (count[i] == max) { done[i] = true; caches[i].release(); }
                 else live.add(i);
             }
             if (live.isEmpty()) break;
@@ -181,8 +189,9 @@ final class GenerateCommand implements Callable<Integer> {
         for (int i = 0; i < n; i++) out.println(loaded.tokenizer().decode(Arrays.copyOf(generated[i], count[i])).replace("\n", "\\n"));
         out.flush();
         double decode = (t3 - t2) / 1e9;
-        err.println(String.format(Locale.ROOT, "load %.2f s; %d sequences: prompts of %d tokens in %.3f s; %d batched steps, %d tokens in %.3f s (%.2f tokens/s in all); %d threads",
-                (t1 - t0) / 1e9, n, ids.length, (t2 - t1) / 1e9, steps, batchedTokens, decode, decode == 0 ? 0.0 : batchedTokens / decode, m.threads()));
+        err.println(String.format(Locale.ROOT, "load %.2f s; %d sequences: prompts of %d tokens in %.3f s; %d batched steps, %d tokens in %.3f s (%.2f tokens/s in all); %d threads; paged KV cache of %d blocks of %d positions, %d free at the end",
+                (t1 - t0) / 1e9, n, ids.length, (t2 - t1) / 1e9, steps, batchedTokens, decode, decode == 0 ? 0.0 : batchedTokens / decode, m.threads(),
+                pool.blocks(), KV_BLOCK, pool.freeBlocks()));
         err.flush();
         return 0;
     }

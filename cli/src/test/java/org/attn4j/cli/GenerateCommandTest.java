@@ -96,6 +96,25 @@ class GenerateCommandTest {
             assertEquals(one.out().replace("\r\n", "\n").strip(), lines[i].strip(), "sequence " + i);
         }
         assertTrue(par.err().contains("3 sequences"), par.err());
+        // Each sequence's cache lives in the shared pool and gives every block back when it ends.
+        assertTrue(par.err().matches("(?s).*paged KV cache of (\\d+) blocks of 16 positions, \\1 free at the end.*"), par.err());
+    }
+
+    @Test
+    void parallelSequencesUnderAnEvictingPolicyEqualSeparateRuns() throws Exception {
+        Path model = tinyModel();
+        String[] common = {"--max-tokens", "14", "--temperature", "1.2", "--kv-policy", "sinks", "--kv-budget", "7", "abc"};
+        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("generate", "--model", model.toString(), "--seed", "9", "--parallel", "2"));
+        args.addAll(java.util.List.of(common));
+        TokenizeCommandTest.Run par = TokenizeCommandTest.run(args.toArray(String[]::new));
+        assertEquals(0, par.code(), par.err());
+        String[] lines = par.out().replace("\r\n", "\n").split("\n");
+        for (int i = 0; i < 2; i++) {
+            java.util.List<String> a = new java.util.ArrayList<>(java.util.List.of("generate", "--model", model.toString(), "--seed", String.valueOf(9 + i)));
+            a.addAll(java.util.List.of(common));
+            TokenizeCommandTest.Run one = TokenizeCommandTest.run(a.toArray(String[]::new));
+            assertEquals(one.out().replace("\r\n", "\n").strip(), lines[i].strip(), "sequence " + i);
+        }
     }
 
     @Test

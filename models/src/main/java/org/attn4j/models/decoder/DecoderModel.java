@@ -1,6 +1,8 @@
 package org.attn4j.models.decoder;
 
 import org.attn4j.core.attention.Attention;
+import org.attn4j.core.attention.AttentionPartial;
+import org.attn4j.core.attention.AttentionResult;
 import org.attn4j.core.attention.AttentionSpec;
 import org.attn4j.core.attention.KernelChoice;
 import org.attn4j.core.mask.CausalAlignment;
@@ -61,6 +63,23 @@ public final class DecoderModel {
     }
 
     public int threads() { return threads; }
+
+    /** An empty contiguous cache under {@code policy} for up to {@code capacity} positions. */
+    public KvCache newCache(int capacity, KvPolicy policy) {
+        if (config.arch() == DecoderConfig.Arch.GPT2 && capacity > config.contextLength()) {
+            throw new IllegalArgumentException("capacity: GPT-2 has learned positions up to " + config.contextLength() + ", got " + capacity);
+        }
+        return new KvCache(config, capacity, policy);
+    }
+
+    /** An empty paged cache under {@code policy} whose positions live in {@code pool}'s blocks. */
+    public KvCache newCache(int capacity, KvPolicy policy, KvBlockPool pool) {
+        if (config.arch() == DecoderConfig.Arch.GPT2 && capacity > config.contextLength()) {
+            throw new IllegalArgumentException("capacity: GPT-2 has learned positions up to " + config.contextLength() + ", got " + capacity);
+        }
+        if (pool == null) throw new IllegalArgumentException("pool: expected a KvBlockPool, got null");
+        return new KvCache(config, capacity, policy, pool);
+    }
 
     /** An empty cache for up to {@code capacity} positions (at most the model's context length for GPT-2). */
     public KvCache newCache(int capacity) {
@@ -130,6 +149,12 @@ public final class DecoderModel {
             }
             makeRoom(caches[i]);
         }
+        for (int i = 1; i < caches.length; i++) {
+            KvPolicy a = caches[0].policy(), b = caches[i].policy();
+            if ((a instanceof KvPolicy.SharedAttention || b instanceof KvPolicy.SharedAttention) && !a.equals(b)) {
+                throw new IllegalArgumentException("caches[" + i + "]: policy " + b + " differs from caches[0]'s " + a + "; shared attention runs with one policy per step");
+            }
+        }
         Segment[] segs = new Segment[caches.length];
         for (int i = 0; i < segs.length; i++) segs[i] = new Segment(caches[i], i, 1);
         return run(segs, tokens, true);
@@ -158,6 +183,13 @@ public final class DecoderModel {
             }
             for (int i = 0; i < sg.t; i++) pos[sg.row0 + i] = pos0 + i;
             held[g] = cache.length();
+            try {
+                cache.reserve(sg.t); // a paged cache takes its blocks now, so an exhausted pool fails before any work
+            } catch (IllegalStateException e) {
+                for (int h = 0; h <= g; h++) segs[h].cache.trim(); // give back what the earlier segments took
+                throw e;
+            }
+
         }
         float[] x = new float[t * dim];
         for (int i = 0; i < t; i++) {
@@ -202,9 +234,12 @@ public final class DecoderModel {
         int dim = config.dim(), hd = config.headDim(), nq = config.heads() * hd, nkv = config.kvHeads() * hd;
         System.arraycopy(x, 0, s.h, 0, t * dim);
         for (int i = 0; i < t; i++) norm(s.h, i * dim, dim, l.attnNorm(), l.attnNormBias());
+        // Shared attention (one policy for every segment of a call): a follower layer needs no queries or keys.
+        boolean follower = follower(segs[0].cache.policy(), li);
+        linear(s.h, t, dim, l.wv(), l.bv(), nkv, s.v);
+        if (!follower) {
         linear(s.h, t, dim, l.wq(), l.bq(), nq, s.q);
         linear(s.h, t, dim, l.wk(), l.bk(), nkv, s.k);
-        linear(s.h, t, dim, l.wv(), l.bv(), nkv, s.v);
         if (l.qNorm() != null) {
             for (int r = 0; r < t * config.heads(); r++) rmsNorm(s.q, r * hd, hd, l.qNorm());
             for (int r = 0; r < t * config.kvHeads(); r++) rmsNorm(s.k, r * hd, hd, l.kNorm());
@@ -215,6 +250,7 @@ public final class DecoderModel {
                 for (int h = 0; h < config.heads(); h++) rope(s.q, (i * config.heads() + h) * hd, p);
                 for (int h = 0; h < config.kvHeads(); h++) rope(s.k, (i * config.kvHeads() + h) * hd, p);
             }
+        }
         }
         for (int g = 0; g < segs.length; g++) attend(li, segs[g], held[g], s);
         linear(s.att, t, nq, l.wo(), l.bo(), dim, s.o);
@@ -241,18 +277,55 @@ public final class DecoderModel {
     private void attend(int li, Segment sg, int held, Scratch s) {
         int hd = config.headDim(), nq = config.heads() * hd, nkv = config.kvHeads() * hd, t = sg.t, r0 = sg.row0;
         KvCache cache = sg.cache;
-        cache.put(li, s.k, s.v, r0, t);
+        boolean follower = follower(cache.policy(), li), leader = !follower && cache.policy() instanceof KvPolicy.SharedAttention sa && sa.group() > 1;
+        cache.put(li, s.k, s.v, r0, t, !follower);
         int n = held + t;
+        if (follower) {
+            // The group's first layer's probabilities [H, t, n] applied to this layer's values.
+            float[] p = cache.sharedProbs, va = cache.valueArray(li);
+            for (int h = 0; h < config.heads(); h++) {
+                int kh = h / config.group();
+                for (int i = 0; i < t; i++) {
+                    int o = (r0 + i) * nq + h * hd;
+                    java.util.Arrays.fill(s.att, o, o + hd, 0f);
+                    for (int j = 0; j < n; j++) {
+                        float w = p[(h * t + i) * n + j];
+                        int vo = cache.offset(kh, j);
+                        for (int e = 0; e < hd; e++) s.att[o + e] += w * va[vo + e];
+                    }
+                }
+            }
+            return;
+        }
         AttentionSpec.Builder spec = AttentionSpec.builder().causal(CausalAlignment.BOTTOM_RIGHT).threads(threads).validate(false)
                 .kernel(t == 1 ? KernelChoice.DECODE : KernelChoice.AUTO);
         if (config.slidingWindow() > 0) spec.window(config.slidingWindow() - 1, 0);
         // Rows r0..r0+t of q [T, H, hd] as [1, H, t, hd].
         Tensor q = Tensor.view(s.q, r0 * nq, new int[] {1, config.heads(), t, hd}, new int[] {config.heads() * t * hd, hd, nq, 1});
         boolean scores = cache.policy().perHeadScores();
-        // H2O needs the probabilities each key receives: only the reference kernel materialises them.
-        if (scores) spec.kernel(KernelChoice.REFERENCE).returnProbs(true);
-        var result = Attention.sdpa(q, cache.keys(li, n), cache.values(li, n), spec.build());
-        Tensor out = result.output(); // [1, H, t, hd]
+        // H2O and shared attention need the probabilities: only the reference kernel materialises them.
+        if (scores || leader) spec.kernel(KernelChoice.REFERENCE).returnProbs(true);
+        Tensor out;
+        AttentionResult result = null;
+        if (cache.pool() != null && !scores && !leader) {
+            // Paged: one partial per run of pool-adjacent blocks (split-KV), merged in log-sum-exp form.
+            AttentionSpec sp = spec.build();
+            int[] runs = cache.runs(n);
+            int stride = cache.headStride();
+            AttentionPartial acc = null;
+            for (int r = 0; r < runs.length; r += 3) {
+                int[] shape = {1, config.kvHeads(), runs[r + 1], hd}, strides = {config.kvHeads() * stride, stride, hd, 1};
+                Tensor kr = Tensor.view(cache.keyArray(li), runs[r + 2], shape, strides);
+                Tensor vr = Tensor.view(cache.valueArray(li), runs[r + 2], shape, strides);
+                AttentionPartial part = Attention.partial(q, kr, vr, sp, runs[r], n);
+                acc = acc == null ? part : acc.merge(part);
+            }
+            out = acc.finish().output();
+        } else {
+            result = Attention.sdpa(q, cache.keys(li, n), cache.values(li, n), spec.build());
+            out = result.output(); // [1, H, t, hd]
+            if (leader) cache.sharedProbs = result.probs().data();
+        }
         if (scores) {
             float[] p = result.probs().data(); // [1, H, t, n]
             for (int h = 0; h < config.heads(); h++) {
@@ -265,6 +338,11 @@ public final class DecoderModel {
         for (int h = 0; h < config.heads(); h++) {
             for (int i = 0; i < t; i++) System.arraycopy(od, (h * t + i) * hd, s.att, (r0 + i) * nq + h * hd, hd);
         }
+    }
+
+    /** Whether layer {@code li} reuses its group's first layer's attention under {@code policy}. */
+    private static boolean follower(KvPolicy policy, int li) {
+        return policy instanceof KvPolicy.SharedAttention sa && li % sa.group() != 0;
     }
 
     /** GELU in its tanh form (GPT-2's {@code gelu_new}): {@code 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))}. */

@@ -5,7 +5,7 @@ package org.attn4j.models.decoder;
  * budget makes {@link DecoderModel#forward} run token by token past the budget, evicting before each
  * token so that every query attends to at most {@code budget} keys, itself included.
  */
-public sealed interface KvPolicy permits KvPolicy.Full, KvPolicy.Window, KvPolicy.Sinks, KvPolicy.HeavyHitters {
+public sealed interface KvPolicy permits KvPolicy.Full, KvPolicy.Window, KvPolicy.Sinks, KvPolicy.HeavyHitters, KvPolicy.SharedAttention {
 
     /** Keys a query attends to at most, itself included; {@code Integer.MAX_VALUE} for no limit. */
     int budget();
@@ -78,5 +78,20 @@ public sealed interface KvPolicy permits KvPolicy.Full, KvPolicy.Window, KvPolic
         }
 
         @Override public boolean perHeadScores() { return true; }
+    }
+
+    /**
+     * Attention weights shared across layers ("Beyond KV Caching: Shared Attention for Efficient LLMs",
+     * Liao and Vargas, 2024, arXiv:2407.12866): the layers of each group of {@code group} consecutive
+     * layers reuse the softmax probabilities computed by the group's first layer and apply them to their
+     * own values. Only the first layer of each group needs keys,
+     * so the other layers' keys are neither computed nor cached. Keeps every position.
+     */
+    record SharedAttention(int group) implements KvPolicy {
+        public SharedAttention {
+            if (group < 1) throw new IllegalArgumentException("group: expected >= 1 layers per group, got " + group);
+        }
+
+        @Override public int budget() { return Integer.MAX_VALUE; }
     }
 }

@@ -9,6 +9,15 @@ final class ReferenceDecoder {
     private ReferenceDecoder() {}
 
     static double[][] logits(DecoderConfig c, DecoderWeights w, int[] tokens) {
+        return logits(c, w, tokens, 1);
+    }
+
+    /**
+     * As {@link #logits(DecoderConfig, DecoderWeights, int[])} with shared attention (arXiv:2407.12866):
+     * in every group of {@code share} consecutive layers, the first layer's softmax probabilities
+     * {@code [query][head][key]} are applied to the other layers' own values.
+     */
+    static double[][] logits(DecoderConfig c, DecoderWeights w, int[] tokens, int share) {
         int t = tokens.length, d = c.dim(), hd = c.headDim();
         boolean gpt2 = c.arch() == DecoderConfig.Arch.GPT2;
         double[][] x = new double[t][d];
@@ -19,7 +28,10 @@ final class ReferenceDecoder {
                 if (gpt2) x[i][j] += w.positionEmbedding()[i * d + j];
             }
         }
-        for (DecoderWeights.Layer l : w.layers()) {
+        double[][][] probs = new double[t][c.heads()][t];
+        for (int li = 0; li < w.layers().length; li++) {
+            DecoderWeights.Layer l = w.layers()[li];
+            boolean reuse = li % share != 0;
             double[][] h = new double[t][];
             for (int i = 0; i < t; i++) h[i] = norm(c, x[i], l.attnNorm(), l.attnNormBias());
             double[][] q = new double[t][], k = new double[t][], v = new double[t][];
@@ -46,8 +58,12 @@ final class ReferenceDecoder {
                     }
                     double sum = 0;
                     for (int j = lo; j <= i; j++) sum += s[j] = Math.exp(s[j] - max);
-                    for (int j = lo; j <= i; j++) {
-                        for (int e = 0; e < hd; e++) att[i][hh * hd + e] += s[j] / sum * v[j][kh * hd + e];
+                    if (!reuse) {
+                        java.util.Arrays.fill(probs[i][hh], 0);
+                        for (int j = lo; j <= i; j++) probs[i][hh][j] = s[j] / sum;
+                    }
+                    for (int j = 0; j <= i; j++) {
+                        for (int e = 0; e < hd; e++) att[i][hh * hd + e] += probs[i][hh][j] * v[j][kh * hd + e];
                     }
                 }
             }
