@@ -71,8 +71,13 @@ class KvPolicyTest {
         DecoderModel m = TinyDecoders.model(TinyDecoders.Kind.QWEN2, 53);
         int[] tokens = TinyDecoders.tokens(10, m.config().vocab(), 11);
         float[] full = m.forward(m.newCache(10), tokens, true);
-        assertArrayEquals(full, m.forward(new KvCache(m.config(), 10, new KvPolicy.Sinks(4, 10)), tokens, true));
-        assertArrayEquals(full, m.forward(new KvCache(m.config(), 10, new KvPolicy.Window(10)), tokens, true));
+        // Not bit for bit: a policy may hand the kernel a window mask, which can take another code
+        // path (and JIT tier) with a different summation order; rounding differences only are allowed.
+        float scale = 0;
+        for (float x : full) scale = Math.max(scale, Math.abs(x));
+        float delta = 1e-5f * Math.max(1, scale);
+        assertArrayEquals(full, m.forward(new KvCache(m.config(), 10, new KvPolicy.Sinks(4, 10)), tokens, true), delta);
+        assertArrayEquals(full, m.forward(new KvCache(m.config(), 10, new KvPolicy.Window(10)), tokens, true), delta);
     }
 
     @Test
