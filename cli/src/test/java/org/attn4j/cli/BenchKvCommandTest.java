@@ -30,7 +30,7 @@ class BenchKvCommandTest {
         GgufDecoder.write(model, CONFIG, DecoderWeights.random(CONFIG, false, 41), GgmlType.F32);
         String s = "The quick brown fox jumps over the lazy dog, then naps.";
         Files.writeString(text, s);
-        TokenizeCommandTest.Run r = TokenizeCommandTest.run("bench", "kv", "--model", model.toString(), "--text", text.toString(),
+        CliTest.Run r = CliTest.run("bench", "kv", "--model", model.toString(), "--text", text.toString(),
                 "--policies", "full,window,sinks,h2o", "--budgets", "6,200");
         assertEquals(0, r.code(), r.err());
         Map<String, Double> rows = new HashMap<>();
@@ -65,10 +65,10 @@ class BenchKvCommandTest {
         Path model = dir.resolve("tiny.gguf"), text = dir.resolve("text.txt");
         GgufDecoder.write(model, CONFIG, DecoderWeights.random(CONFIG, false, 41), GgmlType.F32);
         Files.writeString(text, "hello world");
-        TokenizeCommandTest.Run r = TokenizeCommandTest.run("bench", "kv", "--model", model.toString(), "--text", text.toString(), "--policies", "lru");
+        CliTest.Run r = CliTest.run("bench", "kv", "--model", model.toString(), "--text", text.toString(), "--policies", "lru");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("--policies: kv policy: expected one of full, window, sinks, h2o, got 'lru'"), r.err());
-        r = TokenizeCommandTest.run("bench", "kv", "--model", model.toString(), "--text", dir.resolve("none.txt").toString());
+        r = CliTest.run("bench", "kv", "--model", model.toString(), "--text", dir.resolve("none.txt").toString());
         assertEquals(2, r.code());
         assertTrue(r.err().contains("--text: "), r.err());
     }

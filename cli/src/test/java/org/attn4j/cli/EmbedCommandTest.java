@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,12 +27,9 @@ class EmbedCommandTest {
         model = Embedder.load(Embedder.MINILM);
     }
 
-    record Run(int code, String out, String err) {}
-
-    static Run run(String... args) {
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        int code = Main.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
-        return new Run(code, out.toString(), err.toString());
+    // The in-process runner every command test shares.
+    static CliTest.Run run(String... args) {
+        return CliTest.run(args);
     }
 
     @Test
@@ -44,7 +39,7 @@ class EmbedCommandTest {
         Path in = dir.resolve("in.txt");
         Files.writeString(in, String.join("\r\n", lines) + "\n");
         Path out = dir.resolve("out.jsonl");
-        Run r = run("embed", "--input", in.toString(), "--out", out.toString(), "--batch", "2", "--threads", "2");
+        CliTest.Run r = run("embed", "--input", in.toString(), "--out", out.toString(), "--batch", "2", "--threads", "2");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.err().contains("1 line(s) longer than 512 tokens were truncated"), r.err());
         List<String> rows = Files.readAllLines(out);
@@ -57,7 +52,7 @@ class EmbedCommandTest {
             assertEquals(384, n.get("embedding").size());
             for (int c = 0; c < 384; c++) assertEquals(expected[i][c], (float) n.get("embedding").get(c).asDouble(), 1e-6);
         }
-        Run t256 = run("embed", "--input", in.toString(), "--out", dir.resolve("o2.jsonl").toString(), "--max-tokens", "256");
+        CliTest.Run t256 = run("embed", "--input", in.toString(), "--out", dir.resolve("o2.jsonl").toString(), "--max-tokens", "256");
         assertTrue(t256.err().contains("longer than 256 tokens"), t256.err());
     }
 
@@ -86,7 +81,7 @@ class EmbedCommandTest {
         bytes[good.length + 3] = '\n';
         Files.write(in, bytes);
         Path out = dir.resolve("out.jsonl");
-        Run r = run("embed", "--input", in.toString(), "--out", out.toString());
+        CliTest.Run r = run("embed", "--input", in.toString(), "--out", out.toString());
         assertEquals(2, r.code());
         assertTrue(r.err().contains("invalid UTF-8 on line 3"), r.err());
         assertFalse(Files.exists(out));
@@ -98,7 +93,7 @@ class EmbedCommandTest {
 
     @Test
     void withoutInputItShowsTheExampleSimilarities() {
-        Run r = run("embed");
+        CliTest.Run r = run("embed");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("cosine similarity") && r.out().contains("closest to [0]: [1]"), r.out());
     }

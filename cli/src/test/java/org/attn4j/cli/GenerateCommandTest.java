@@ -31,7 +31,7 @@ class GenerateCommandTest {
     @Test
     void logitsAreThoseOfTheModelForThePromptsTokens() throws Exception {
         Path model = tinyModel(), npy = dir.resolve("logits.npy");
-        TokenizeCommandTest.Run r = TokenizeCommandTest.run("generate", "--model", model.toString(), "--logits", npy.toString(), "hello there");
+        CliTest.Run r = CliTest.run("generate", "--model", model.toString(), "--logits", npy.toString(), "hello there");
         assertEquals(0, r.code(), r.err());
         assertEquals("", r.out());
         assertTrue(r.err().contains("prompt "), r.err());
@@ -44,9 +44,9 @@ class GenerateCommandTest {
     @Test
     void greedyGenerationIsTheArgmaxChainAndStreamingPrintsTheSameText() throws Exception {
         Path model = tinyModel();
-        TokenizeCommandTest.Run plain = TokenizeCommandTest.run("generate", "--model", model.toString(), "--temperature", "0", "--max-tokens", "6", "--threads", "1", "hi");
+        CliTest.Run plain = CliTest.run("generate", "--model", model.toString(), "--temperature", "0", "--max-tokens", "6", "--threads", "1", "hi");
         assertEquals(0, plain.code(), plain.err());
-        TokenizeCommandTest.Run streamed = TokenizeCommandTest.run("generate", "--model", model.toString(), "--temperature", "0", "--max-tokens", "6", "--stream", "hi");
+        CliTest.Run streamed = CliTest.run("generate", "--model", model.toString(), "--temperature", "0", "--max-tokens", "6", "--stream", "hi");
         assertEquals(plain.out(), streamed.out());
         var tok = Tokenizers.load(model);
         DecoderModel m = GgufDecoder.load(model);
@@ -67,31 +67,31 @@ class GenerateCommandTest {
     @Test
     void kvPoliciesRunAndBadOnesAreNamed() throws Exception {
         Path model = tinyModel();
-        TokenizeCommandTest.Run full = TokenizeCommandTest.run("generate", "--model", model.toString(), "--temperature", "0", "--max-tokens", "5", "hello");
-        TokenizeCommandTest.Run big = TokenizeCommandTest.run("generate", "--model", model.toString(), "--temperature", "0", "--max-tokens", "5",
+        CliTest.Run full = CliTest.run("generate", "--model", model.toString(), "--temperature", "0", "--max-tokens", "5", "hello");
+        CliTest.Run big = CliTest.run("generate", "--model", model.toString(), "--temperature", "0", "--max-tokens", "5",
                 "--kv-policy", "sinks", "--kv-budget", "100", "hello");
         assertEquals(0, big.code(), big.err());
         assertEquals(full.out(), big.out());
-        TokenizeCommandTest.Run small = TokenizeCommandTest.run("generate", "--model", model.toString(), "--temperature", "0", "--max-tokens", "5",
+        CliTest.Run small = CliTest.run("generate", "--model", model.toString(), "--temperature", "0", "--max-tokens", "5",
                 "--kv-policy", "window", "--kv-budget", "3", "hello");
         assertEquals(0, small.code(), small.err());
-        TokenizeCommandTest.Run bad = TokenizeCommandTest.run("generate", "--model", model.toString(), "--kv-policy", "sinks", "x");
+        CliTest.Run bad = CliTest.run("generate", "--model", model.toString(), "--kv-policy", "sinks", "x");
         assertEquals(2, bad.code());
         assertTrue(bad.err().contains("--kv-budget: required with --kv-policy sinks"), bad.err());
-        bad = TokenizeCommandTest.run("generate", "--model", model.toString(), "--kv-policy", "lru", "--kv-budget", "8", "x");
+        bad = CliTest.run("generate", "--model", model.toString(), "--kv-policy", "lru", "--kv-budget", "8", "x");
         assertTrue(bad.err().contains("--kv-policy: expected one of full, window, sinks, h2o, got 'lru'"), bad.err());
     }
 
     @Test
     void parallelSequencesEqualSeparateRunsWithTheirSeeds() throws Exception {
         Path model = tinyModel();
-        TokenizeCommandTest.Run par = TokenizeCommandTest.run("generate", "--model", model.toString(), "--seed", "5", "--parallel", "3",
+        CliTest.Run par = CliTest.run("generate", "--model", model.toString(), "--seed", "5", "--parallel", "3",
                 "--max-tokens", "6", "--temperature", "1.2", "abc");
         assertEquals(0, par.code(), par.err());
         String[] lines = par.out().replace("\r\n", "\n").split("\n");
         assertEquals(3, lines.length, par.out());
         for (int i = 0; i < 3; i++) {
-            TokenizeCommandTest.Run one = TokenizeCommandTest.run("generate", "--model", model.toString(), "--seed", String.valueOf(5 + i),
+            CliTest.Run one = CliTest.run("generate", "--model", model.toString(), "--seed", String.valueOf(5 + i),
                     "--max-tokens", "6", "--temperature", "1.2", "abc");
             assertEquals(one.out().replace("\r\n", "\n").strip(), lines[i].strip(), "sequence " + i);
         }
@@ -106,13 +106,13 @@ class GenerateCommandTest {
         String[] common = {"--max-tokens", "14", "--temperature", "1.2", "--kv-policy", "sinks", "--kv-budget", "7", "abc"};
         java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("generate", "--model", model.toString(), "--seed", "9", "--parallel", "2"));
         args.addAll(java.util.List.of(common));
-        TokenizeCommandTest.Run par = TokenizeCommandTest.run(args.toArray(String[]::new));
+        CliTest.Run par = CliTest.run(args.toArray(String[]::new));
         assertEquals(0, par.code(), par.err());
         String[] lines = par.out().replace("\r\n", "\n").split("\n");
         for (int i = 0; i < 2; i++) {
             java.util.List<String> a = new java.util.ArrayList<>(java.util.List.of("generate", "--model", model.toString(), "--seed", String.valueOf(9 + i)));
             a.addAll(java.util.List.of(common));
-            TokenizeCommandTest.Run one = TokenizeCommandTest.run(a.toArray(String[]::new));
+            CliTest.Run one = CliTest.run(a.toArray(String[]::new));
             assertEquals(one.out().replace("\r\n", "\n").strip(), lines[i].strip(), "sequence " + i);
         }
     }
@@ -121,14 +121,14 @@ class GenerateCommandTest {
     void sameSeedSameText() throws Exception {
         Path model = tinyModel();
         String[] args = {"generate", "--model", model.toString(), "--seed", "7", "--max-tokens", "8", "--temperature", "1.5", "abc"};
-        assertEquals(TokenizeCommandTest.run(args).out(), TokenizeCommandTest.run(args).out());
+        assertEquals(CliTest.run(args).out(), CliTest.run(args).out());
     }
 
     @Test
     void badFilesAndOptionsExit2WithOneLine() throws Exception {
         Path junk = dir.resolve("junk.gguf");
         Files.writeString(junk, "not a gguf file at all");
-        TokenizeCommandTest.Run r = TokenizeCommandTest.run("generate", "--model", junk.toString(), "x");
+        CliTest.Run r = CliTest.run("generate", "--model", junk.toString(), "x");
         assertEquals(2, r.code());
         assertTrue(r.err().startsWith("attn4j: error: " + junk), r.err());
         assertEquals(1, r.err().strip().lines().count(), r.err());
@@ -136,16 +136,16 @@ class GenerateCommandTest {
         Path cut = dir.resolve("cut.gguf");
         byte[] all = Files.readAllBytes(model);
         Files.write(cut, java.util.Arrays.copyOf(all, all.length - 100));
-        r = TokenizeCommandTest.run("generate", "--model", cut.toString(), "x");
+        r = CliTest.run("generate", "--model", cut.toString(), "x");
         assertEquals(2, r.code());
         assertTrue(r.err().contains(cut.toString()) && r.err().contains("truncated"), r.err());
-        r = TokenizeCommandTest.run("generate", "--model", dir.resolve("none.gguf").toString(), "x");
+        r = CliTest.run("generate", "--model", dir.resolve("none.gguf").toString(), "x");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("--model: ") && r.err().contains("does not exist"), r.err());
-        r = TokenizeCommandTest.run("generate", "--model", model.toString(), "--top-p", "0", "x");
+        r = CliTest.run("generate", "--model", model.toString(), "--top-p", "0", "x");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("--top-p: expected a number in (0, 1], got 0.0"), r.err());
-        r = TokenizeCommandTest.run("generate", "--model", model.toString(), "--max-tokens", "1000", "x");
+        r = CliTest.run("generate", "--model", model.toString(), "--max-tokens", "1000", "x");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("--max-tokens: the prompt's 1 tokens plus 1000 exceed the model's context of 256 tokens"), r.err());
     }

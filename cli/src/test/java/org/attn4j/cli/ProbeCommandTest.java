@@ -3,8 +3,6 @@ package org.attn4j.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
@@ -14,12 +12,9 @@ import org.junit.jupiter.api.io.TempDir;
 class ProbeCommandTest {
     @TempDir Path dir;
 
-    record Run(int code, String out, String err) {}
-
-    static Run run(String... args) {
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        int code = Main.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
-        return new Run(code, out.toString(), err.toString());
+    // The in-process runner every command test shares.
+    static CliTest.Run run(String... args) {
+        return CliTest.run(args);
     }
 
     Path jsonl(String name, int n, long seed) throws Exception {
@@ -41,7 +36,7 @@ class ProbeCommandTest {
     @Test
     void bagOfWordsOnJsonlNeedsNoEncoder() throws Exception {
         Path tr = jsonl("train.jsonl", 120, 1), ev = jsonl("eval.jsonl", 60, 2);
-        Run r = run("probe", "--train", tr.toString(), "--eval", ev.toString(), "--pooling", "bow", "--seeds", "2", "--steps", "150", "--lr", "0.05");
+        CliTest.Run r = run("probe", "--train", tr.toString(), "--eval", ev.toString(), "--pooling", "bow", "--seeds", "2", "--steps", "150", "--lr", "0.05");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("| bow | 1.000 ± 0.000 |"), r.out());
     }
@@ -64,7 +59,7 @@ class ProbeCommandTest {
             String[] args = new String[cases[i].length + 1];
             args[0] = "probe";
             System.arraycopy(cases[i], 0, args, 1, cases[i].length);
-            Run r = run(args);
+            CliTest.Run r = run(args);
             assertEquals(2, r.code(), String.join(" ", args) + ": " + r.err());
             assertEquals(1, r.err().strip().lines().count(), r.err());
             assertTrue(r.err().contains(named[i]), named[i] + " not named in: " + r.err());

@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -21,12 +19,9 @@ import org.junit.jupiter.api.io.TempDir;
 class TokenizeCommandTest {
     @TempDir Path dir;
 
-    record Run(int code, String out, String err) {}
-
-    static Run run(String... args) {
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        int code = Main.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
-        return new Run(code, out.toString(), err.toString());
+    // The in-process runner every command test shares.
+    static CliTest.Run run(String... args) {
+        return CliTest.run(args);
     }
 
     /**
@@ -69,18 +64,18 @@ class TokenizeCommandTest {
     @Test
     void printsOneJsonArrayPerInput() throws IOException {
         Path model = tinyGguf();
-        Run r = run("tokenize", "--model", model.toString(), "hello hello<|endoftext|>");
+        CliTest.Run r = run("tokenize", "--model", model.toString(), "hello hello<|endoftext|>");
         assertEquals(0, r.code(), r.err());
         assertEquals("[259,32,259,260]\n", r.out().replace("\r\n", "\n"));
 
-        Run plain = run("tokenize", "--model", model.toString(), "--no-special", "hello<|endoftext|>");
+        CliTest.Run plain = run("tokenize", "--model", model.toString(), "--no-special", "hello<|endoftext|>");
         assertEquals(0, plain.code(), plain.err());
         // "<|" and "|>" are punctuation runs, "endoftext" has no merge: all single bytes.
         assertEquals("[259,60,124,101,110,100,111,102,116,101,120,116,124,62]\n", plain.out().replace("\r\n", "\n"));
 
         Path in = dir.resolve("in.txt");
         Files.writeString(in, "hello\r\n\nhe\n");
-        Run lines = run("tokenize", "--model", model.toString(), "--input", in.toString());
+        CliTest.Run lines = run("tokenize", "--model", model.toString(), "--input", in.toString());
         assertEquals(0, lines.code(), lines.err());
         assertEquals("[259]\n[]\n[256]\n", lines.out().replace("\r\n", "\n"));
     }
@@ -89,7 +84,7 @@ class TokenizeCommandTest {
     void badFilesAndUsageExitTwoWithOneLine() throws IOException {
         Path bad = dir.resolve("bad.gguf");
         Files.write(bad, "GGML-not-gguf".getBytes(StandardCharsets.US_ASCII));
-        Run r = run("tokenize", "--model", bad.toString(), "x");
+        CliTest.Run r = run("tokenize", "--model", bad.toString(), "x");
         assertEquals(2, r.code());
         assertEquals(1, r.err().strip().lines().count(), r.err());
         assertTrue(r.err().contains(bad.toString()) && r.err().contains("magic"), r.err());
@@ -97,15 +92,15 @@ class TokenizeCommandTest {
         Path truncated = dir.resolve("trunc.gguf");
         byte[] good = Files.readAllBytes(tinyGguf());
         Files.write(truncated, java.util.Arrays.copyOf(good, good.length - 3));
-        Run t = run("tokenize", "--model", truncated.toString(), "x");
+        CliTest.Run t = run("tokenize", "--model", truncated.toString(), "x");
         assertEquals(2, t.code());
         assertTrue(t.err().contains(truncated.toString()) && t.err().contains("truncated"), t.err());
 
-        Run missing = run("tokenize", "--model", dir.resolve("nope.gguf").toString(), "x");
+        CliTest.Run missing = run("tokenize", "--model", dir.resolve("nope.gguf").toString(), "x");
         assertEquals(2, missing.code());
         assertTrue(missing.err().contains("nope.gguf") && missing.err().contains("does not exist"), missing.err());
 
-        Run both = run("tokenize", "--model", tinyGguf().toString(), "--input", "-", "x");
+        CliTest.Run both = run("tokenize", "--model", tinyGguf().toString(), "--input", "-", "x");
         assertEquals(2, both.code());
         assertTrue(both.err().contains("either TEXT or --input"), both.err());
     }
