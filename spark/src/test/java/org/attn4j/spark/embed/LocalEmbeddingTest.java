@@ -98,6 +98,39 @@ class LocalEmbeddingTest {
     }
 
     @Test
+    void parquetInputWithLongIdsAndANullTextToParquet() throws IOException {
+        Path dir = TestSessions.scratch("parquet-in");
+        List<String> texts = Corpus.sentences(30, 3);
+        String in = dir.resolve("in.parquet").toString();
+        // A user's table: its own id and text column names, ids that are not line numbers, one null text.
+        List<Row> input = new java.util.ArrayList<>();
+        for (int i = 0; i < texts.size(); i++) input.add(org.apache.spark.sql.RowFactory.create(1000L + 7L * i, i == 11 ? null : texts.get(i)));
+        var schema = new org.apache.spark.sql.types.StructType()
+                .add("key", org.apache.spark.sql.types.DataTypes.LongType, false)
+                .add("sentence", org.apache.spark.sql.types.DataTypes.StringType, true);
+        spark.createDataFrame(input, schema).repartition(3).write().parquet(in);
+        String out = dir.resolve("out.parquet").toString();
+        var spec = new EmbeddingJob.Spec(in, CorpusReaders.Format.PARQUET, out, EmbeddingJob.OutputFormat.PARQUET, "key", "sentence", 2,
+                EmbeddingOptions.defaults().withBatch(8));
+        EmbeddingJob.Summary s = EmbeddingJob.run(spark, spec);
+        assertEquals(30, s.rows());
+        assertEquals(1, s.errors());
+
+        Map<Long, Row> byId = spark.read().parquet(out).collectAsList().stream()
+                .collect(Collectors.toMap(r -> ((Number) r.getAs("id")).longValue(), r -> r));
+        assertEquals(30, byId.size(), "every id once");
+        assertEquals("null text", byId.get(1000L + 7L * 11).getAs("error"));
+        float[][] expected = Offline.embed(texts, null);
+        for (int i = 0; i < texts.size(); i++) {
+            if (i == 11) continue;
+            Row r = byId.get(1000L + 7L * i);
+            assertEquals(texts.get(i), r.getAs("text"));
+            float[] got = EmbeddingChecks.floats(r.getAs("embedding"));
+            for (int c = 0; c < got.length; c++) assertEquals(expected[i][c], got[c], 1e-5f, "row " + i + " component " + c);
+        }
+    }
+
+    @Test
     void aTaskThatFailsMidPartitionIsRetriedAndEveryIdIsWrittenOnce() throws Exception {
         Path dir = TestSessions.scratch("retry");
         List<String> texts = Corpus.sentences(40, 2);
