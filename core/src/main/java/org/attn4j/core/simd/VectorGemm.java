@@ -67,14 +67,19 @@ final class VectorGemm {
             for (; j + 4 * L <= n; j += 4 * L) {
                 int i = 0;
                 for (; i + 6 <= m; i += 6) {
-                    tile6x4(k, a, aOff + i * aRs, aRs, aCs, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc, accumulate, cm, j);
+                    // Two copies of the tile: one compiled method serving both the score product (column
+                    // maxima, no C load) and the value product (accumulating) ran 10-20 % slower than
+                    // either copy alone (measured), whatever the branch profile.
+                    if (cm != null) tile6x4Max(k, a, aOff + i * aRs, aRs, aCs, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc, cm, j);
+                    else tile6x4(k, a, aOff + i * aRs, aRs, aCs, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc, accumulate);
                 }
             }
         }
         for (; j + 2 * L <= n; j += 2 * L) {
             int i = 0;
             for (; i + 6 <= m; i += 6) {
-                tile6x2(k, a, aOff + i * aRs, aRs, aCs, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc, accumulate, cm, j);
+                if (cm != null) tile6x2Max(k, a, aOff + i * aRs, aRs, aCs, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc, cm, j);
+                else tile6x2(k, a, aOff + i * aRs, aRs, aCs, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc, accumulate);
             }
         }
         for (; j + L <= n; j += L) {
@@ -92,7 +97,7 @@ final class VectorGemm {
     }
 
     private static void tile6x2(int k, float[] a, int a0, int aRs, int aCs, float[] b, int b0, int ldb,
-                                float[] c, int c0, int ldc, boolean acc, float[] cm, int cj) {
+                                float[] c, int c0, int ldc, boolean acc) {
         FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
         if (acc) {
             c00 = FloatVector.fromArray(S, c, c0); c01 = FloatVector.fromArray(S, c, c0 + L);
@@ -127,10 +132,36 @@ final class VectorGemm {
         c30.intoArray(c, c0 + 3 * ldc); c31.intoArray(c, c0 + 3 * ldc + L);
         c40.intoArray(c, c0 + 4 * ldc); c41.intoArray(c, c0 + 4 * ldc + L);
         c50.intoArray(c, c0 + 5 * ldc); c51.intoArray(c, c0 + 5 * ldc + L);
-        if (cm != null) {
-            maxInto(cm, cj, c00.max(c10).max(c20.max(c30)).max(c40.max(c50)));
-            maxInto(cm, cj + L, c01.max(c11).max(c21.max(c31)).max(c41.max(c51)));
+    }
+
+    private static void tile6x2Max(int k, float[] a, int a0, int aRs, int aCs, float[] b, int b0, int ldb,
+                                float[] c, int c0, int ldc, float[] cm, int cj) {
+        FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+        c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = FloatVector.zero(S);
+        int r1 = aRs, r2 = 2 * aRs, r3 = 3 * aRs, r4 = 4 * aRs, r5 = 5 * aRs;
+        for (int p = 0, ap = a0, bp = b0; p < k; p++, ap += aCs, bp += ldb) {
+            FloatVector b0v = FloatVector.fromArray(S, b, bp);
+            FloatVector b1v = FloatVector.fromArray(S, b, bp + L);
+            FloatVector av = FloatVector.broadcast(S, a[ap]);
+            c00 = av.fma(b0v, c00); c01 = av.fma(b1v, c01);
+            av = FloatVector.broadcast(S, a[ap + r1]);
+            c10 = av.fma(b0v, c10); c11 = av.fma(b1v, c11);
+            av = FloatVector.broadcast(S, a[ap + r2]);
+            c20 = av.fma(b0v, c20); c21 = av.fma(b1v, c21);
+            av = FloatVector.broadcast(S, a[ap + r3]);
+            c30 = av.fma(b0v, c30); c31 = av.fma(b1v, c31);
+            av = FloatVector.broadcast(S, a[ap + r4]);
+            c40 = av.fma(b0v, c40); c41 = av.fma(b1v, c41);
+            av = FloatVector.broadcast(S, a[ap + r5]);
+            c50 = av.fma(b0v, c50); c51 = av.fma(b1v, c51);
         }
+        c00.intoArray(c, c0); c01.intoArray(c, c0 + L);
+        c10.intoArray(c, c0 + ldc); c11.intoArray(c, c0 + ldc + L);
+        c20.intoArray(c, c0 + 2 * ldc); c21.intoArray(c, c0 + 2 * ldc + L);
+        c30.intoArray(c, c0 + 3 * ldc); c31.intoArray(c, c0 + 3 * ldc + L);
+        c40.intoArray(c, c0 + 4 * ldc); c41.intoArray(c, c0 + 4 * ldc + L);
+        c50.intoArray(c, c0 + 5 * ldc); c51.intoArray(c, c0 + 5 * ldc + L);
+        storedColumnMax(c, c0, ldc, 6, 2, cm, cj);
     }
 
     /** Row i of C, columns [j0, n): 8, then 2, then 1 (masked) vectors at a time. */
@@ -192,12 +223,7 @@ final class VectorGemm {
         c20.intoArray(c, p); c21.intoArray(c, p + L); c22.intoArray(c, p + 2 * L); c23.intoArray(c, p + 3 * L);
         p += ldc;
         c30.intoArray(c, p); c31.intoArray(c, p + L); c32.intoArray(c, p + 2 * L); c33.intoArray(c, p + 3 * L);
-        if (cm != null) {
-            maxInto(cm, cj, c00.max(c10).max(c20.max(c30)));
-            maxInto(cm, cj + L, c01.max(c11).max(c21.max(c31)));
-            maxInto(cm, cj + 2 * L, c02.max(c12).max(c22.max(c32)));
-            maxInto(cm, cj + 3 * L, c03.max(c13).max(c23.max(c33)));
-        }
+        if (cm != null) storedColumnMax(c, c0, ldc, 4, 4, cm, cj);
     }
 
     private static void tile2x4(int k, float[] a, int a0, int aRs, int aCs, float[] b, int b0, int ldb,
@@ -221,16 +247,11 @@ final class VectorGemm {
         }
         c00.intoArray(c, c0); c01.intoArray(c, c0 + L); c02.intoArray(c, c0 + 2 * L); c03.intoArray(c, c0 + 3 * L);
         c10.intoArray(c, c0 + ldc); c11.intoArray(c, c0 + ldc + L); c12.intoArray(c, c0 + ldc + 2 * L); c13.intoArray(c, c0 + ldc + 3 * L);
-        if (cm != null) {
-            maxInto(cm, cj, c00.max(c10));
-            maxInto(cm, cj + L, c01.max(c11));
-            maxInto(cm, cj + 2 * L, c02.max(c12));
-            maxInto(cm, cj + 3 * L, c03.max(c13));
-        }
+        if (cm != null) storedColumnMax(c, c0, ldc, 2, 4, cm, cj);
     }
 
     private static void tile6x4(int k, float[] a, int a0, int aRs, int aCs, float[] b, int b0, int ldb,
-                                float[] c, int c0, int ldc, boolean acc, float[] cm, int cj) {
+                                float[] c, int c0, int ldc, boolean acc) {
         FloatVector c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23;
         FloatVector c30, c31, c32, c33, c40, c41, c42, c43, c50, c51, c52, c53;
         if (acc) {
@@ -287,16 +308,61 @@ final class VectorGemm {
         c40.intoArray(c, p); c41.intoArray(c, p + L); c42.intoArray(c, p + 2 * L); c43.intoArray(c, p + 3 * L);
         p += ldc;
         c50.intoArray(c, p); c51.intoArray(c, p + L); c52.intoArray(c, p + 2 * L); c53.intoArray(c, p + 3 * L);
-        if (cm != null) {
-            maxInto(cm, cj, c00.max(c10).max(c20.max(c30)).max(c40.max(c50)));
-            maxInto(cm, cj + L, c01.max(c11).max(c21.max(c31)).max(c41.max(c51)));
-            maxInto(cm, cj + 2 * L, c02.max(c12).max(c22.max(c32)).max(c42.max(c52)));
-            maxInto(cm, cj + 3 * L, c03.max(c13).max(c23.max(c33)).max(c43.max(c53)));
-        }
     }
 
-    private static void maxInto(float[] cm, int at, FloatVector v) {
-        v.max(FloatVector.fromArray(S, cm, at)).intoArray(cm, at);
+    private static void tile6x4Max(int k, float[] a, int a0, int aRs, int aCs, float[] b, int b0, int ldb,
+                                float[] c, int c0, int ldc, float[] cm, int cj) {
+        FloatVector c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23;
+        FloatVector c30, c31, c32, c33, c40, c41, c42, c43, c50, c51, c52, c53;
+        c00 = c01 = c02 = c03 = c10 = c11 = c12 = c13 = c20 = c21 = c22 = c23 = FloatVector.zero(S);
+        c30 = c31 = c32 = c33 = c40 = c41 = c42 = c43 = c50 = c51 = c52 = c53 = FloatVector.zero(S);
+        int r1 = aRs, r2 = 2 * aRs, r3 = 3 * aRs, r4 = 4 * aRs, r5 = 5 * aRs;
+        for (int p = 0, ap = a0, bp = b0; p < k; p++, ap += aCs, bp += ldb) {
+            FloatVector b0v = FloatVector.fromArray(S, b, bp);
+            FloatVector b1v = FloatVector.fromArray(S, b, bp + L);
+            FloatVector b2v = FloatVector.fromArray(S, b, bp + 2 * L);
+            FloatVector b3v = FloatVector.fromArray(S, b, bp + 3 * L);
+            FloatVector av = FloatVector.broadcast(S, a[ap]);
+            c00 = av.fma(b0v, c00); c01 = av.fma(b1v, c01); c02 = av.fma(b2v, c02); c03 = av.fma(b3v, c03);
+            av = FloatVector.broadcast(S, a[ap + r1]);
+            c10 = av.fma(b0v, c10); c11 = av.fma(b1v, c11); c12 = av.fma(b2v, c12); c13 = av.fma(b3v, c13);
+            av = FloatVector.broadcast(S, a[ap + r2]);
+            c20 = av.fma(b0v, c20); c21 = av.fma(b1v, c21); c22 = av.fma(b2v, c22); c23 = av.fma(b3v, c23);
+            av = FloatVector.broadcast(S, a[ap + r3]);
+            c30 = av.fma(b0v, c30); c31 = av.fma(b1v, c31); c32 = av.fma(b2v, c32); c33 = av.fma(b3v, c33);
+            av = FloatVector.broadcast(S, a[ap + r4]);
+            c40 = av.fma(b0v, c40); c41 = av.fma(b1v, c41); c42 = av.fma(b2v, c42); c43 = av.fma(b3v, c43);
+            av = FloatVector.broadcast(S, a[ap + r5]);
+            c50 = av.fma(b0v, c50); c51 = av.fma(b1v, c51); c52 = av.fma(b2v, c52); c53 = av.fma(b3v, c53);
+        }
+        int p = c0;
+        c00.intoArray(c, p); c01.intoArray(c, p + L); c02.intoArray(c, p + 2 * L); c03.intoArray(c, p + 3 * L);
+        p += ldc;
+        c10.intoArray(c, p); c11.intoArray(c, p + L); c12.intoArray(c, p + 2 * L); c13.intoArray(c, p + 3 * L);
+        p += ldc;
+        c20.intoArray(c, p); c21.intoArray(c, p + L); c22.intoArray(c, p + 2 * L); c23.intoArray(c, p + 3 * L);
+        p += ldc;
+        c30.intoArray(c, p); c31.intoArray(c, p + L); c32.intoArray(c, p + 2 * L); c33.intoArray(c, p + 3 * L);
+        p += ldc;
+        c40.intoArray(c, p); c41.intoArray(c, p + L); c42.intoArray(c, p + 2 * L); c43.intoArray(c, p + 3 * L);
+        p += ldc;
+        c50.intoArray(c, p); c51.intoArray(c, p + L); c52.intoArray(c, p + 2 * L); c53.intoArray(c, p + 3 * L);
+        storedColumnMax(c, c0, ldc, 6, 4, cm, cj);
+    }
+
+    /**
+     * Folds the column maxima of a just-stored {@code rows × vecs}-vector tile of C (still in L1) into
+     * {@code cm[cj …]}. Read back from memory rather than passed the accumulators: a helper that takes
+     * vectors must be inlined or C2 boxes them, and in the large tile methods it sometimes was not
+     * (NodeCountInliningCutoff), which halved the score GEMM's speed (measured).
+     */
+    private static void storedColumnMax(float[] c, int c0, int ldc, int rows, int vecs, float[] cm, int cj) {
+        for (int v = 0; v < vecs; v++) {
+            int at = c0 + v * L;
+            FloatVector mx = FloatVector.fromArray(S, cm, cj + v * L);
+            for (int r = 0; r < rows; r++, at += ldc) mx = mx.max(FloatVector.fromArray(S, c, at));
+            mx.intoArray(cm, cj + v * L);
+        }
     }
 
     private static void tile6x1(int k, float[] a, int a0, int aRs, int aCs, float[] b, int b0, int ldb,
@@ -328,7 +394,7 @@ final class VectorGemm {
         c3v.intoArray(c, c0 + 3 * ldc);
         c4v.intoArray(c, c0 + 4 * ldc);
         c5v.intoArray(c, c0 + 5 * ldc);
-        if (cm != null) maxInto(cm, cj, c0v.max(c1v).max(c2v.max(c3v)).max(c4v.max(c5v)));
+        if (cm != null) storedColumnMax(c, c0, ldc, 6, 1, cm, cj);
     }
 
     private static void tile1x2(int k, float[] a, int a0, int aCs, float[] b, int b0, int ldb,
@@ -342,10 +408,7 @@ final class VectorGemm {
         }
         x0.intoArray(c, c0);
         x1.intoArray(c, c0 + L);
-        if (cm != null) {
-            maxInto(cm, cj, x0);
-            maxInto(cm, cj + L, x1);
-        }
+        if (cm != null) storedColumnMax(c, c0, 0, 1, 2, cm, cj);
     }
 
     private static void tile1x8(int k, float[] a, int a0, int aCs, float[] b, int b0, int ldb,
@@ -372,10 +435,7 @@ final class VectorGemm {
         }
         x0.intoArray(c, c0); x1.intoArray(c, c0 + L); x2.intoArray(c, c0 + 2 * L); x3.intoArray(c, c0 + 3 * L);
         x4.intoArray(c, c0 + 4 * L); x5.intoArray(c, c0 + 5 * L); x6.intoArray(c, c0 + 6 * L); x7.intoArray(c, c0 + 7 * L);
-        if (cm != null) {
-            maxInto(cm, cj, x0); maxInto(cm, cj + L, x1); maxInto(cm, cj + 2 * L, x2); maxInto(cm, cj + 3 * L, x3);
-            maxInto(cm, cj + 4 * L, x4); maxInto(cm, cj + 5 * L, x5); maxInto(cm, cj + 6 * L, x6); maxInto(cm, cj + 7 * L, x7);
-        }
+        if (cm != null) storedColumnMax(c, c0, 0, 1, 8, cm, cj);
     }
 
     private static void tile1xMasked(int k, float[] a, int a0, int aCs, float[] b, int b0, int ldb,

@@ -170,6 +170,38 @@ class NeighborhoodAttentionTest {
     }
 
     @Test
+    void shiftedKernelReadsStridedViewsAndContiguousRowsAlike() {
+        // Contiguous token rows are staged through a scratch copy before the transposing gathers;
+        // [B, N, H, D] buffers seen as [B, H, N, D] (token stride H·D) are gathered in place. Both
+        // must match the reference, and each other up to rounding.
+        SplittableRandom r = new SplittableRandom(23);
+        int[] grid = {9, 21};
+        int n = prod(grid), h = 2, d = 16, dv = 19;
+        NeighborhoodParams p = new NeighborhoodParams(new int[] {5, 7}, null, null, null, grid, null);
+        Tensor qc = VariantAssert.random(r, 1, n, h, d), kc = VariantAssert.random(r, 1, n, h, d), vc = VariantAssert.random(r, 1, n, h, dv);
+        Tensor q = qc.permute(0, 2, 1, 3), k = kc.permute(0, 2, 1, 3), v = vc.permute(0, 2, 1, 3);
+        assertEquals(h * d, q.stride(2));
+        assertTrue(ShiftedKernel2d.applies(grid, p.kernel(), p.dilation(), p.stride(), p.causal(), q, k, v));
+        Tensor expected = VariantAssert.reference(q, k, v, denseMask(grid, p.kernel(), p.dilation(), p.stride(), p.causal()), null, null);
+        NeighborhoodAttention na = new NeighborhoodAttention(p);
+        Tensor strided = na.run(q, k, v, 1).output();
+        Tensor contiguous = na.run(copy(q), copy(k), copy(v), 2).output();
+        VariantAssert.assertClose(expected, strided, 1e-5, 1e-5, "strided views");
+        VariantAssert.assertClose(expected, contiguous, 1e-5, 1e-5, "contiguous copies");
+    }
+
+    /** A row-major copy of a 4-D view. */
+    private static Tensor copy(Tensor t) {
+        int[] s = {t.dim(0), t.dim(1), t.dim(2), t.dim(3)};
+        float[] out = new float[s[0] * s[1] * s[2] * s[3]];
+        int i = 0;
+        for (int a = 0; a < s[0]; a++) for (int b = 0; b < s[1]; b++) for (int c = 0; c < s[2]; c++) for (int e = 0; e < s[3]; e++) {
+            out[i++] = t.data()[t.offset() + a * t.stride(0) + b * t.stride(1) + c * t.stride(2) + e * t.stride(3)];
+        }
+        return Tensor.of(out, s);
+    }
+
+    @Test
     void plainWindowsWithoutDilationOrStride() {
         SplittableRandom r = new SplittableRandom(3);
         check(r, 1, 2, 2, 16, NeighborhoodParams.of(7, 7), new int[] {8, 8});
