@@ -251,6 +251,23 @@ class MicroKernelsTest {
     }
 
     @Test
+    void gemmTransBOverSeveralRowsEqualsRowByRowBitForBit() {
+        // The batched tiles (4 B rows × 2 A rows, B rows outermost) must keep each dot product's order.
+        for (int[] s : new int[][] {{2, 4, 16}, {3, 5, 33}, {8, 17, 64}, {7, 9, 960}, {5, 3, 7}, {1, 6, 40}}) {
+            int m = s[0], n = s[1], k = s[2], lda = k + 3, ldb = k + 1, ldc = n + 2;
+            float[] a = rand(m * lda + 4), b = rand(n * ldb + 5), c = rand(m * ldc + 3), one = c.clone();
+            vec.gemmTransB(m, n, k, a, 1, lda, b, 2, ldb, c, 3, ldc);
+            for (int i = 0; i < m; i++) vec.gemmTransB(1, n, k, a, 1 + i * lda, lda, b, 2, ldb, one, 3 + i * ldc, ldc);
+            assertEquals(0, java.util.Arrays.compare(one, c), "m=" + m + " n=" + n + " k=" + k);
+            for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) {
+                double e = 0;
+                for (int p = 0; p < k; p++) e += (double) a[1 + i * lda + p] * b[2 + j * ldb + p];
+                assertEquals(e, c[3 + i * ldc + j], 1e-5 * Math.sqrt(k) * 4);
+            }
+        }
+    }
+
+    @Test
     void columnOpsAndSoftcap() {
         for (int cols : new int[] {1, 7, 8, 9, 16, 48}) {
             int rows = 13, ld = 50;
