@@ -2,6 +2,7 @@ package org.attn4j.models.decoder;
 
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -103,6 +104,41 @@ class DecoderModelTest {
         }
         assertTrue(flipped <= 1, kind + ": " + flipped + " rows differ by more than float rounding");
         assertTrue(gap > 1e-3, kind + ": float activations should differ by the rounding, got " + gap);
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void q8BatchedStepsEqualEachSequenceAlone(boolean quantizedActivations) {
+        // A batched step multiplies all rows by the multi-token Q8 kernel, a single sequence's step by
+        // the one-token kernel (int8 × int8 with quantised activations): the logits must agree.
+        DecoderConfig c = new DecoderConfig(DecoderConfig.Arch.LLAMA, 300, 64, 2, 4, 2, 16, 96, 64, 1e-5f, 10000f, 16,
+                DecoderConfig.RopeStyle.INTERLEAVED, null, 0);
+        DecoderModel m = new DecoderModel(c, TinyDecoders.weights(c, true, 31).toQ8()).threads(2).q8Activations(quantizedActivations);
+        int n = 6, steps = 5;
+        int[][] seqs = new int[n][];
+        KvCache[] batch = new KvCache[n], alone = new KvCache[n];
+        for (int i = 0; i < n; i++) {
+            seqs[i] = TinyDecoders.tokens(2 + i + steps, c.vocab(), 40 + i);
+            batch[i] = m.newCache(seqs[i].length);
+            alone[i] = m.newCache(seqs[i].length);
+            m.forward(batch[i], java.util.Arrays.copyOf(seqs[i], 2 + i), false);
+            m.forward(alone[i], java.util.Arrays.copyOf(seqs[i], 2 + i), false);
+        }
+        int flipped = 0;
+        for (int s = 0; s < steps; s++) {
+            int[] toks = new int[n];
+            for (int i = 0; i < n; i++) toks[i] = seqs[i][2 + i + s];
+            float[] logits = m.step(batch, toks);
+            for (int i = 0; i < n; i++) {
+                float[] one = m.forward(alone[i], new int[] {toks[i]}, false);
+                double[] ref = new double[one.length];
+                for (int j = 0; j < one.length; j++) ref[j] = one[j];
+                double err = relativeError(logits, i * c.vocab(), ref);
+                if (err >= 1e-5) flipped++; // a quantum flipped by float rounding (see q8Activations... above)
+                assertTrue(err < 5e-3, "step " + s + " sequence " + i + ": " + err);
+            }
+        }
+        assertTrue(flipped <= (quantizedActivations ? 1 : 0), flipped + " rows differ by more than float rounding");
     }
 
     @ParameterizedTest
