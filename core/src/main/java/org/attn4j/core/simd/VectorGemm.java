@@ -393,7 +393,8 @@ final class VectorGemm {
      * weight rows) tiles of 4 B rows × 2 A rows share every load: 6 loads per 8 FMAs instead of 5 per 4,
      * and the loop runs B rows outermost, so a group of weight rows is read from memory once and then
      * stays in L1 for every row of A. Each dot product keeps the order of the one-row path (lane
-     * accumulators, one reduction, scalar tail), so results are bit-identical to it.
+     * accumulators, one lane reduction, scalar tail), so results equal it up to the order of the lane
+     * reduction (which the JIT-compiled and the interpreted Vector API do differently).
      */
     static void gemmTransB(int m, int n, int k, float[] a, int aOff, int lda,
                            float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
