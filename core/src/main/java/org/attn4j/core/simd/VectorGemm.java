@@ -6,6 +6,7 @@ import static org.attn4j.core.simd.Lanes.S;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 
 /**
  * Vector API dense products: the register-tiled GEMM (6 × 2 vectors, 6 × 4 with 32 vector registers), its
@@ -428,8 +429,8 @@ final class VectorGemm {
             s2 = av.fma(FloatVector.fromArray(S, b, b2 + p), s2);
             s3 = av.fma(FloatVector.fromArray(S, b, b3 + p), s3);
         }
-        float t0 = s0.reduceLanes(VectorOperators.ADD), t1 = s1.reduceLanes(VectorOperators.ADD);
-        float t2 = s2.reduceLanes(VectorOperators.ADD), t3 = s3.reduceLanes(VectorOperators.ADD);
+        float t0 = sum(s0), t1 = sum(s1);
+        float t2 = sum(s2), t3 = sum(s3);
         for (; p < k; p++) {
             float av = a[ai + p];
             t0 += av * b[b0 + p]; t1 += av * b[b1 + p]; t2 += av * b[b2 + p]; t3 += av * b[b3 + p];
@@ -453,10 +454,10 @@ final class VectorGemm {
             w = FloatVector.fromArray(S, b, b3 + p);
             s03 = x0.fma(w, s03); s13 = x1.fma(w, s13);
         }
-        float t00 = s00.reduceLanes(VectorOperators.ADD), t01 = s01.reduceLanes(VectorOperators.ADD);
-        float t02 = s02.reduceLanes(VectorOperators.ADD), t03 = s03.reduceLanes(VectorOperators.ADD);
-        float t10 = s10.reduceLanes(VectorOperators.ADD), t11 = s11.reduceLanes(VectorOperators.ADD);
-        float t12 = s12.reduceLanes(VectorOperators.ADD), t13 = s13.reduceLanes(VectorOperators.ADD);
+        float t00 = sum(s00), t01 = sum(s01);
+        float t02 = sum(s02), t03 = sum(s03);
+        float t10 = sum(s10), t11 = sum(s11);
+        float t12 = sum(s12), t13 = sum(s13);
         for (; p < k; p++) {
             float x0 = a[a0 + p], x1 = a[a1 + p];
             t00 += x0 * b[b0 + p]; t01 += x0 * b[b1 + p]; t02 += x0 * b[b2 + p]; t03 += x0 * b[b3 + p];
@@ -465,6 +466,30 @@ final class VectorGemm {
         c[c0] = t00; c[c0 + 1] = t01; c[c0 + 2] = t02; c[c0 + 3] = t03;
         c[c0 + ldc] = t10; c[c0 + ldc + 1] = t11; c[c0 + ldc + 2] = t12; c[c0 + ldc + 3] = t13;
     }
+
+    /**
+     * Σ of the lanes in a fixed pairwise order (halves, then quarters, ...), so that JIT-compiled and
+     * interpreted code give the same bits ({@code reduceLanes(ADD)} does not promise an order, and the
+     * two differ): a model's logits then do not depend on when the JIT compiled the kernel.
+     */
+    static float sum(FloatVector v) {
+        if (L == 16) {
+            v = v.add(v.rearrange(FOLD8)); v = v.add(v.rearrange(FOLD4)); v = v.add(v.rearrange(FOLD2)); v = v.add(v.rearrange(FOLD1));
+            return v.lane(0);
+        }
+        if (L == 8) {
+            v = v.add(v.rearrange(FOLD4)); v = v.add(v.rearrange(FOLD2)); v = v.add(v.rearrange(FOLD1));
+            return v.lane(0);
+        }
+        float t = 0;
+        for (int i = 0; i < L; i++) t += v.lane(i);
+        return t;
+    }
+
+    private static final VectorShuffle<Float> FOLD8 = VectorShuffle.fromOp(S, i -> i ^ 8 & (L - 1));
+    private static final VectorShuffle<Float> FOLD4 = VectorShuffle.fromOp(S, i -> i ^ 4 & (L - 1));
+    private static final VectorShuffle<Float> FOLD2 = VectorShuffle.fromOp(S, i -> i ^ 2 & (L - 1));
+    private static final VectorShuffle<Float> FOLD1 = VectorShuffle.fromOp(S, i -> i ^ 1 & (L - 1));
 
     static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
         int p = 0;

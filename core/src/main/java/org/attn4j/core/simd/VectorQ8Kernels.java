@@ -145,6 +145,25 @@ final class VectorQ8Kernels implements Q8Kernels {
         for (int i = 0; i < t; i++) {
             int xi = i * n, ei = i * blocks;
             int r = 0;
+            for (; r + 4 <= rows; r += 4) {
+                // Four rows share the quanta loads, and four weight streams in flight read memory
+                // faster than two (a pass over 276 MB of weights: 9.6–11.9 GB/s against 6.6–7.1).
+                int q0 = qOff + r * n, q1 = q0 + n, q2 = q1 + n, q3 = q2 + n;
+                int d0 = dOff + r * blocks, d1 = d0 + blocks, d2 = d1 + blocks, d3 = d2 + blocks;
+                FloatVector a0 = FloatVector.zero(SF), a1 = a0, a2 = a0, a3 = a0;
+                for (int b = 0; b < blocks; b++) {
+                    int xb = xi + b * BLOCK, qb = b * BLOCK;
+                    float s = dx[ei + b];
+                    a0 = toFloats(blockDot(q, q0 + qb, xq, xb)).fma(FloatVector.broadcast(SF, d[d0 + b] * s), a0);
+                    a1 = toFloats(blockDot(q, q1 + qb, xq, xb)).fma(FloatVector.broadcast(SF, d[d1 + b] * s), a1);
+                    a2 = toFloats(blockDot(q, q2 + qb, xq, xb)).fma(FloatVector.broadcast(SF, d[d2 + b] * s), a2);
+                    a3 = toFloats(blockDot(q, q3 + qb, xq, xb)).fma(FloatVector.broadcast(SF, d[d3 + b] * s), a3);
+                }
+                y[yOff + i * ldy + r] = a0.reduceLanes(VectorOperators.ADD);
+                y[yOff + i * ldy + r + 1] = a1.reduceLanes(VectorOperators.ADD);
+                y[yOff + i * ldy + r + 2] = a2.reduceLanes(VectorOperators.ADD);
+                y[yOff + i * ldy + r + 3] = a3.reduceLanes(VectorOperators.ADD);
+            }
             for (; r + 2 <= rows; r += 2) {
                 // Two rows share the quanta loads.
                 int q0 = qOff + r * n, q1 = q0 + n, d0 = dOff + r * blocks, d1 = d0 + blocks;
@@ -174,6 +193,33 @@ final class VectorQ8Kernels implements Q8Kernels {
     public void gemv(int rows, int n, byte[] q, int qOff, float[] d, int dOff, float[] x, int xOff, float[] y, int yOff) {
         int blocks = n / BLOCK;
         int r = 0;
+        for (; r + 4 <= rows; r += 4) {
+            // Four weight streams in flight read memory faster than two (see gemmQ8).
+            int q0 = qOff + r * n, q1 = q0 + n, q2 = q1 + n, q3 = q2 + n;
+            int d0 = dOff + r * blocks, d1 = d0 + blocks, d2 = d1 + blocks, d3 = d2 + blocks;
+            FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+            for (int b = 0; b < blocks; b++) {
+                FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
+                int base = b * BLOCK;
+                ByteVector b0 = ByteVector.fromArray(B, q, q0 + base), b1 = ByteVector.fromArray(B, q, q1 + base);
+                ByteVector b2 = ByteVector.fromArray(B, q, q2 + base), b3 = ByteVector.fromArray(B, q, q3 + base);
+                for (int part = 0; part < PARTS; part++) {
+                    FloatVector xv = FloatVector.fromArray(F, x, xOff + base + part * L);
+                    s0 = ((FloatVector) b0.convertShape(VectorOperators.B2F, F, part)).fma(xv, s0);
+                    s1 = ((FloatVector) b1.convertShape(VectorOperators.B2F, F, part)).fma(xv, s1);
+                    s2 = ((FloatVector) b2.convertShape(VectorOperators.B2F, F, part)).fma(xv, s2);
+                    s3 = ((FloatVector) b3.convertShape(VectorOperators.B2F, F, part)).fma(xv, s3);
+                }
+                acc0 = s0.fma(FloatVector.broadcast(F, d[d0 + b]), acc0);
+                acc1 = s1.fma(FloatVector.broadcast(F, d[d1 + b]), acc1);
+                acc2 = s2.fma(FloatVector.broadcast(F, d[d2 + b]), acc2);
+                acc3 = s3.fma(FloatVector.broadcast(F, d[d3 + b]), acc3);
+            }
+            y[yOff + r] = acc0.reduceLanes(VectorOperators.ADD);
+            y[yOff + r + 1] = acc1.reduceLanes(VectorOperators.ADD);
+            y[yOff + r + 2] = acc2.reduceLanes(VectorOperators.ADD);
+            y[yOff + r + 3] = acc3.reduceLanes(VectorOperators.ADD);
+        }
         for (; r + 2 <= rows; r += 2) {
             int q0 = qOff + r * n, q1 = q0 + n, d0 = dOff + r * blocks, d1 = d0 + blocks;
             FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
