@@ -20,4 +20,34 @@ final class ScalarQ8Kernels implements Q8Kernels {
             y[yOff + r] = acc;
         }
     }
+
+    @Override
+    public void gemmQ8(int t, int rows, int n, byte[] q, int qOff, float[] d, int dOff, short[] xq, float[] dx, float[] y, int yOff, int ldy) {
+        int blocks = n / BLOCK;
+        for (int r = 0; r < rows; r++) {
+            int qr = qOff + r * n, dr = dOff + r * blocks;
+            for (int i = 0; i < t; i++) {
+                float acc = 0;
+                for (int b = 0; b < blocks; b++) {
+                    int s = 0, qb = qr + b * BLOCK, xb = i * n + b * BLOCK;
+                    for (int j = 0; j < BLOCK; j++) s += q[qb + j] * xq[xb + j];
+                    acc += d[dr + b] * dx[i * blocks + b] * s;
+                }
+                y[yOff + i * ldy + r] = acc;
+            }
+        }
+    }
+
+    @Override
+    public void gemm(int t, int rows, int n, byte[] q, int qOff, float[] d, int dOff, float[] x, int xOff, float[] y, int yOff, int ldy) {
+        int blocks = n / BLOCK;
+        for (int r = 0; r < rows; r++) {
+            int qr = qOff + r * n, dr = dOff + r * blocks;
+            for (int i = 0; i < t; i++) {
+                float acc = 0;
+                for (int c = 0; c < n; c++) acc += d[dr + c / BLOCK] * q[qr + c] * x[xOff + i * n + c];
+                y[yOff + i * ldy + r] = acc;
+            }
+        }
+    }
 }

@@ -251,6 +251,34 @@ class MicroKernelsTest {
     }
 
     @Test
+    void gemmTransBOverSeveralRowsEqualsRowByRow() {
+        // The batched tiles (4 B rows × 2 A rows, B rows outermost) keep each dot product's order of
+        // lane accumulation; only the final lane reduction may differ (C2 reduces in a tree, the
+        // interpreter lane by lane), so the bound is a few roundings of the sum of |terms|.
+        for (int[] s : new int[][] {{2, 4, 16}, {3, 5, 33}, {8, 17, 64}, {7, 9, 960}, {5, 3, 7}, {1, 6, 40}}) {
+            int m = s[0], n = s[1], k = s[2], lda = k + 3, ldb = k + 1, ldc = n + 2;
+            float[] a = rand(m * lda + 4), b = rand(n * ldb + 5), c = rand(m * ldc + 3), one = c.clone(), c0 = c.clone();
+            vec.gemmTransB(m, n, k, a, 1, lda, b, 2, ldb, c, 3, ldc);
+            for (int i = 0; i < m; i++) vec.gemmTransB(1, n, k, a, 1 + i * lda, lda, b, 2, ldb, one, 3 + i * ldc, ldc);
+            for (int p = 0; p < c.length; p++) {
+                int i = (p - 3) / ldc, j = (p - 3) % ldc;
+                if (p < 3 || i >= m || j >= n) { // outside C: untouched
+                    assertEquals(c0[p], c[p]);
+                    continue;
+                }
+                double e = 0, mag = 0;
+                for (int q = 0; q < k; q++) {
+                    double term = (double) a[1 + i * lda + q] * b[2 + j * ldb + q];
+                    e += term;
+                    mag += Math.abs(term);
+                }
+                assertEquals(one[p], c[p], 1e-6 * mag, "m=" + m + " n=" + n + " k=" + k);
+                assertEquals(e, c[p], 1e-6 * mag, "m=" + m + " n=" + n + " k=" + k);
+            }
+        }
+    }
+
+    @Test
     void columnOpsAndSoftcap() {
         for (int cols : new int[] {1, 7, 8, 9, 16, 48}) {
             int rows = 13, ld = 50;

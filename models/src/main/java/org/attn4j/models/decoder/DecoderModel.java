@@ -36,6 +36,14 @@ public final class DecoderModel {
     private final double[] invFreq;
     private final MicroKernels mk = MicroKernels.get();
     private int threads;
+    private boolean q8Activations = !"float".equalsIgnoreCase(System.getProperty(Q8_ACTIVATIONS_PROPERTY, "q8"));
+
+    /**
+     * System property choosing how Q8_0 weights multiply: {@code q8} (default) quantises the activations
+     * to Q8_0 blocks first and sums int8 products, as llama.cpp does; {@code float} keeps float32
+     * activations (the reference: exactly the dequantised weights times the activations).
+     */
+    public static final String Q8_ACTIVATIONS_PROPERTY = "attn4j.q8.activations";
 
     /** A model over {@code weights} (kept, not copied); throws IllegalArgumentException when they do not fit {@code config}. */
     public DecoderModel(DecoderConfig config, DecoderWeights weights) {
@@ -63,6 +71,19 @@ public final class DecoderModel {
     }
 
     public int threads() { return threads; }
+
+    /**
+     * Whether products with Q8_0 weights quantise the activations to Q8_0 blocks first (llama.cpp's
+     * numerics and its int8 × int8 arithmetic) or keep them float32 (the exact product of the
+     * dequantised weights; {@code false}). Default from {@link #Q8_ACTIVATIONS_PROPERTY}. The two
+     * differ by the activation rounding, up to about 1e-2 relative in the logits.
+     */
+    public DecoderModel q8Activations(boolean quantize) {
+        this.q8Activations = quantize;
+        return this;
+    }
+
+    public boolean q8Activations() { return q8Activations; }
 
     /** An empty contiguous cache under {@code policy} for up to {@code capacity} positions. */
     public KvCache newCache(int capacity, KvPolicy policy) {
@@ -379,9 +400,11 @@ public final class DecoderModel {
     /** {@code y[t, out] = x[t, in]·Wᵀ (+ b)}, W {@code [out, in]}; output rows split across threads. */
     private void linear(float[] x, int t, int in, Matrix w, float[] b, int out, float[] y) {
         int items = (out + ROWS_PER_ITEM - 1) / ROWS_PER_ITEM;
+        Q8Matrix.Activations qa = q8Activations && w instanceof Q8Matrix ? Q8Matrix.Activations.quantize(x, t, in) : null;
         Parallel.forEach(threads, items, worker -> null, (item, st) -> {
             int j0 = item * ROWS_PER_ITEM, j1 = Math.min(out, j0 + ROWS_PER_ITEM);
-            w.multiply(x, t, y, out, j0, j1);
+            if (qa != null) ((Q8Matrix) w).multiply(qa, y, out, j0, j1);
+            else w.multiply(x, t, y, out, j0, j1);
             if (b != null) {
                 for (int i = 0; i < t; i++) for (int j = j0; j < j1; j++) y[i * out + j] += b[j];
             }

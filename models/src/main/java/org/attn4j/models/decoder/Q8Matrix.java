@@ -56,23 +56,49 @@ public record Q8Matrix(byte[] q, float[] d, int rows, int cols) implements Matri
         return new Q8Matrix(q, d, rows, cols);
     }
 
-    /** Per-thread rows dequantised for a prompt's GEMM. */
-    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
-    private static final org.attn4j.core.simd.MicroKernels MK = org.attn4j.core.simd.MicroKernels.get();
-    /** From this many tokens on, dequantising the rows once beats one Q8 GEMV per token. */
-    static final int GEMM_TOKENS = 4;
-
+    /**
+     * Float32 activations: one token by {@link Q8Kernels#gemv}; several (a batched step, a prompt) by
+     * {@link Q8Kernels#gemm}, which widens each weight block once for four tokens.
+     */
     @Override
     public void multiply(float[] x, int t, float[] y, int ldy, int r0, int r1) {
-        if (t < GEMM_TOKENS) {
-            for (int i = 0; i < t; i++) K.gemv(r1 - r0, cols, q, r0 * cols, d, r0 * (cols / 32), x, i * cols, y, i * ldy + r0);
-            return;
+        if (t == 1) K.gemv(r1 - r0, cols, q, r0 * cols, d, r0 * (cols / 32), x, 0, y, r0);
+        else K.gemm(t, r1 - r0, cols, q, r0 * cols, d, r0 * (cols / 32), x, 0, y, r0, ldy);
+    }
+
+    /**
+     * Activations quantised to Q8_0 blocks once per product, before the rows are split across threads.
+     *
+     * @param xq        {@code [t, n]} quanta in [−127, 127]
+     * @param dx        {@code [t, n/32]} block scales
+     * @param dequantized {@code dx·xq} as floats, {@code [t, n]}, for several tokens (null for one)
+     */
+    public record Activations(short[] xq, float[] dx, float[] dequantized, int t, int n) {
+        /** Quantises {@code t} rows of {@code n} values of {@code x} ({@link Q8Kernels#quantizeActivations}). */
+        public static Activations quantize(float[] x, int t, int n) {
+            short[] xq = new short[t * n];
+            float[] dx = new float[t * n / 32];
+            Q8Kernels.quantizeActivations(x, 0, t, n, xq, dx);
+            float[] xd = null;
+            if (t > 1) {
+                xd = new float[t * n];
+                for (int i = 0; i < xd.length; i++) xd[i] = dx[i / 32] * xq[i];
+            }
+            return new Activations(xq, dx, xd, t, n);
         }
-        int n = (r1 - r0) * cols;
-        float[] w = SCRATCH.get();
-        if (w.length < n) SCRATCH.set(w = new float[n]);
-        for (int i = 0; i < n; i++) w[i] = d[(r0 * cols + i) / 32] * q[r0 * cols + i];
-        MK.gemmTransB(t, r1 - r0, cols, x, 0, cols, w, 0, cols, y, r0, ldy);
+    }
+
+    /**
+     * Rows {@code [r0, r1)} of {@code x̂·Wᵀ} for Q8_0-quantised activations x̂ (llama.cpp's numerics).
+     * One token: int8 × int8 block sums ({@link Q8Kernels#gemmQ8}). Several tokens: the float kernel
+     * on the dequantised quanta {@code dx·xq}, which are exactly x̂, so only float rounding differs;
+     * with four tokens per widened block it needs fewer vector operations per product than the
+     * integer kernel's per-block widening, pairing and scaling (measured about 2× faster at 8 tokens).
+     */
+    public void multiply(Activations a, float[] y, int ldy, int r0, int r1) {
+        if (a.n() != cols) throw new IllegalArgumentException("a: expected activations of width " + cols + ", got " + a.n());
+        if (a.t() == 1) K.gemmQ8(1, r1 - r0, cols, q, r0 * cols, d, r0 * (cols / 32), a.xq(), a.dx(), y, r0, ldy);
+        else K.gemm(a.t(), r1 - r0, cols, q, r0 * cols, d, r0 * (cols / 32), a.dequantized(), 0, y, r0, ldy);
     }
 
     @Override

@@ -37,13 +37,19 @@ class LlamaCppOracleTest {
      * Tolerances, relative to the row's largest logit. F32: the two sides differ only in summation
      * order (1e-4 as asked; measured ~1e-6), except GPT-2, where llama.cpp's CPU GELU reads a table of
      * f16 values (its input and output rounded to f16, relative 2^-11) and attn4j computes it in
-     * float. F16, Q8_0 and Q4_0: llama.cpp also rounds the activations before each matmul (to f16 for
-     * F16 weights, to Q8_0 blocks for Q8_0 and Q4_0), attn4j multiplies the dequantised weights by
-     * float activations; the measured gaps are a few times below these bounds.
+     * float. F16 and Q4_0: llama.cpp also rounds the activations before each matmul (to f16 for F16
+     * weights, to Q8_0 blocks for Q4_0), attn4j multiplies the dequantised weights by float
+     * activations. Q8_0: attn4j rounds the activations to Q8_0 blocks as llama.cpp does (the default),
+     * so the rows agree to ~2e-7; the bound leaves room for one activation that sits within float
+     * rounding of a half step and rounds to the neighbouring quantum on one side (~2e-3 seen in
+     * attn4j's own tests). GPT-2's f16 GELU moves many inputs of the down projection across such
+     * steps, so GPT-2 Q8_0 keeps the activation-rounding bound. The measured gaps are a few times
+     * below these bounds.
      */
     static double tolerance(String name) {
         if (name.endsWith("-f32")) return name.startsWith("gpt2") ? 2e-3 : 1e-4;
         if (name.endsWith("-f16")) return 5e-3;
+        if (name.endsWith("-q8_0") && !name.startsWith("gpt2")) return 5e-3;
         return 3e-2;
     }
 

@@ -18,6 +18,19 @@ final class ReferenceDecoder {
      * {@code [query][head][key]} are applied to the other layers' own values.
      */
     static double[][] logits(DecoderConfig c, DecoderWeights w, int[] tokens, int share) {
+        return logits(c, w, tokens, share, false);
+    }
+
+    /**
+     * With {@code roundQ8}, the input of every product with a {@link Q8Matrix} is first rounded to
+     * Q8_0 blocks as llama.cpp rounds activations (per 32 values: scale max|x|/127 stored as float16,
+     * quanta round-half-even of x·127/max|x| computed in float32).
+     */
+    static double[][] logits(DecoderConfig c, DecoderWeights w, int[] tokens, boolean roundQ8) {
+        return logits(c, w, tokens, 1, roundQ8);
+    }
+
+    private static double[][] logits(DecoderConfig c, DecoderWeights w, int[] tokens, int share, boolean roundQ8) {
         int t = tokens.length, d = c.dim(), hd = c.headDim();
         boolean gpt2 = c.arch() == DecoderConfig.Arch.GPT2;
         double[][] x = new double[t][d];
@@ -36,9 +49,9 @@ final class ReferenceDecoder {
             for (int i = 0; i < t; i++) h[i] = norm(c, x[i], l.attnNorm(), l.attnNormBias());
             double[][] q = new double[t][], k = new double[t][], v = new double[t][];
             for (int i = 0; i < t; i++) {
-                q[i] = matvec(l.wq(), l.bq(), h[i], c.heads() * hd);
-                k[i] = matvec(l.wk(), l.bk(), h[i], c.kvHeads() * hd);
-                v[i] = matvec(l.wv(), l.bv(), h[i], c.kvHeads() * hd);
+                q[i] = matvec(roundQ8, l.wq(), l.bq(), h[i], c.heads() * hd);
+                k[i] = matvec(roundQ8, l.wk(), l.bk(), h[i], c.kvHeads() * hd);
+                v[i] = matvec(roundQ8, l.wv(), l.bv(), h[i], c.kvHeads() * hd);
                 for (int hh = 0; hh < c.heads(); hh++) headTransform(c, q[i], hh * hd, l.qNorm(), i);
                 for (int hh = 0; hh < c.kvHeads(); hh++) headTransform(c, k[i], hh * hd, l.kNorm(), i);
             }
@@ -68,26 +81,26 @@ final class ReferenceDecoder {
                 }
             }
             for (int i = 0; i < t; i++) {
-                double[] o = matvec(l.wo(), l.bo(), att[i], d);
+                double[] o = matvec(roundQ8, l.wo(), l.bo(), att[i], d);
                 for (int j = 0; j < d; j++) x[i][j] += o[j];
                 double[] h2 = norm(c, x[i], l.ffnNorm(), l.ffnNormBias());
-                double[] up = matvec(l.wUp(), l.bUp(), h2, c.ffn());
+                double[] up = matvec(roundQ8, l.wUp(), l.bUp(), h2, c.ffn());
                 if (gpt2) {
                     for (int j = 0; j < up.length; j++) {
                         double u = up[j];
                         up[j] = 0.5 * u * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (u + 0.044715 * u * u * u)));
                     }
                 } else {
-                    double[] g = matvec(l.wGate(), null, h2, c.ffn());
+                    double[] g = matvec(roundQ8, l.wGate(), null, h2, c.ffn());
                     for (int j = 0; j < up.length; j++) up[j] *= g[j] / (1 + Math.exp(-g[j]));
                 }
-                double[] down = matvec(l.wDown(), l.bDown(), up, d);
+                double[] down = matvec(roundQ8, l.wDown(), l.bDown(), up, d);
                 for (int j = 0; j < d; j++) x[i][j] += down[j];
             }
         }
         double[][] out = new double[t][];
         Matrix wout = w.output() != null ? w.output() : w.tokenEmbedding();
-        for (int i = 0; i < t; i++) out[i] = matvec(wout, null, norm(c, x[i], w.outputNorm(), w.outputNormBias()), c.vocab());
+        for (int i = 0; i < t; i++) out[i] = matvec(roundQ8, wout, null, norm(c, x[i], w.outputNorm(), w.outputNormBias()), c.vocab());
         return out;
     }
 
@@ -253,6 +266,22 @@ final class ReferenceDecoder {
             for (int i = 0; i < n; i++) y[i] = x[i] * r * w[i];
         }
         return y;
+    }
+
+    private static double[] matvec(boolean roundQ8, Matrix m, float[] b, double[] x, int out) {
+        return matvec(m, b, roundQ8 && m instanceof Q8Matrix ? roundQ8(x) : x, out);
+    }
+
+    private static double[] roundQ8(double[] x) {
+        double[] r = new double[x.length];
+        for (int b = 0; b < x.length; b += 32) {
+            float amax = 0;
+            for (int j = 0; j < 32; j++) amax = Math.max(amax, Math.abs((float) x[b + j]));
+            float inv = amax == 0 ? 0 : 127f / amax;
+            double scale = Float.float16ToFloat(Float.floatToFloat16(amax / 127f));
+            for (int j = 0; j < 32; j++) r[b + j] = scale * Math.rint((float) x[b + j] * inv);
+        }
+        return r;
     }
 
     /** {@code W·x + b} with W row-major {@code [out, x.length]}. */
