@@ -27,17 +27,20 @@ class ExportDecoderTest {
     private static final int VOCAB = 40, SEQ = 13;
 
     @ParameterizedTest
-    @ValueSource(strings = {"llama", "gpt2"})
+    @ValueSource(strings = {"llama", "llama-with-biases", "gpt2"})
     void decoderOnTheExportEqualsTheTrainingForward(String layout, @TempDir Path dir) throws Exception {
-        TransformerConfig cfg = layout.equals("llama")
-                ? TransformerConfig.llama(VOCAB, SEQ, 2, 24, 3)              // RoPE, RMSNorm, SwiGLU, untied
-                : TransformerConfig.gpt(VOCAB, SEQ, 2, 24, 3);               // learned positions, LayerNorm, GELU, tied
+        TransformerConfig cfg = switch (layout) {
+            case "llama" -> TransformerConfig.llama(VOCAB, SEQ, 2, 24, 3);          // RoPE, RMSNorm, SwiGLU, untied, no biases
+            // what `attn4j train --positions rope --norm rms --mlp swiglu --untied` builds: Llama's layers with GPT-2's biases
+            case "llama-with-biases" -> TransformerConfig.llama(VOCAB, SEQ, 2, 24, 3).withBias(true).withMlpRatio(4);
+            default -> TransformerConfig.gpt(VOCAB, SEQ, 2, 24, 3);                 // learned positions, LayerNorm, GELU, tied
+        };
         TransformerLM model = new TransformerLM(cfg, 4, 1, 11);
         // A few optimiser steps at a high rate take the weights well away from their initial values.
         Mqar.Config task = new Mqar.Config(VOCAB, 12, 2, 0.01, true);
         new Trainer(model, TrainConfig.of(12, 4).withLearningRate(1e-2f, 1e-2f).withWarmup(1))
                 .run(seqLenAdapter(task), java.util.List.of(), null);
-        HfExport.write(model, null, layout.equals("llama") ? HfExport.Layout.LLAMA : HfExport.Layout.GPT2, dir);
+        HfExport.write(model, null, layout.startsWith("llama") ? HfExport.Layout.LLAMA : HfExport.Layout.GPT2, dir);
         DecoderModel decoder = HfDecoder.load(dir).threads(1);
 
         Random r = new Random(5);
