@@ -106,8 +106,8 @@ final class TrainingOptions {
     Double targetAccuracy;
 
     @Option(names = "--time-limit", paramLabel = "DURATION",
-            description = "stop after this much training time (e.g. 90s, 25m, 1.5h; a bare number is seconds): the step in progress ends, "
-                    + "the model is evaluated and checkpointed, and the summary says it stopped on time (default: no limit)")
+            description = "stop after this much training time (e.g. 90s, 25m, 1.5h; a bare number is seconds), sessions before a --resume included: "
+                    + "the step in progress ends, the model is evaluated and checkpointed, and the summary says it stopped on time (default: no limit)")
     String timeLimit;
 
     /** {@code --time-limit} in seconds, 0 when absent; IllegalArgumentException naming the option for a malformed or non-positive value. */

@@ -186,6 +186,10 @@ final class TrainingRun {
                 throw new IllegalArgumentException("--resume: " + e.getMessage(), e);
             }
             rec.reload(done);
+            // --time-limit bounds the run's training time, the sessions before this resume included
+            // (at least one step runs in a session that resumes past it).
+            double limit = plan.options().timeLimitSeconds();
+            if (limit > 0) trainer.timeLimit(Math.max(1e-9, limit - rec.earlierSeconds));
             err.printf(java.util.Locale.ROOT, "attn4j: resuming %s after step %d of %d%n", dir, done, plan.training().steps());
             err.flush();
         }

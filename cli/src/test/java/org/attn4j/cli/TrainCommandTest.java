@@ -212,6 +212,33 @@ class TrainCommandTest {
     }
 
     /**
+     * A resumed run's time limit counts the sessions before it: a run whose recorded training time is
+     * already past the limit takes one more step and stops on time instead of training to the end.
+     */
+    @Test
+    void timeLimitCountsTheSessionsBeforeAResume() throws IOException {
+        Path out = dir.resolve("resumed");
+        List<String> args = tiny("--d-model", "16", "--steps", "6", "--checkpoint-every", "3", "--time-limit", "1h", "--out", out.toString());
+        assertEquals(0, train(args).code());
+        // Make it an unfinished run stopped after step 3 that had trained for 2 hours by then.
+        Files.delete(out.resolve("summary.json"));
+        Files.writeString(out.resolve("checkpoints/latest"), "step-000003");
+        List<String> kept = new ArrayList<>();
+        for (String l : Files.readAllLines(out.resolve("metrics.jsonl"))) {
+            JsonNode n = JSON.readTree(l);
+            if (n.path("step").asInt() <= 3) kept.add(l.replaceAll("\"seconds\":[0-9.eE+-]+", "\"seconds\":7200.0"));
+        }
+        Files.write(out.resolve("metrics.jsonl"), kept);
+        List<String> resume = new ArrayList<>(args);
+        resume.add("--resume");
+        CliTest.Run r = train(resume);
+        assertEquals(0, r.code(), r.err());
+        JsonNode s = JSON.readTree(out.resolve("summary.json").toFile());
+        assertTrue(s.path("stopped_on_time").asBoolean(), s.toString());
+        assertEquals(4, s.path("steps").asInt(), "one step in the resumed session, then the limit");
+    }
+
+    /**
      * Llama's layers from the options (RoPE, RMSNorm, SwiGLU, untied), trained and exported in Llama's
      * layout: the export's tensors are the final checkpoint's, split and renamed.
      */
