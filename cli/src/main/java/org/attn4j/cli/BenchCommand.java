@@ -22,7 +22,7 @@ import picocli.CommandLine.Model.CommandSpec;
 /** {@code attn4j bench ...}: benchmarks. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks (not tests): median times, GFLOP/s, % of the measured FMA peak.",
         subcommands = {BenchCommand.Sdpa.class, BenchCommand.Embed.class, BenchCommand.EmbedTexts.class, BenchCommand.Variants.class,
-                BenchCommand.Train.class, BenchCommand.Serve.class, BenchCommand.Kv.class})
+                BenchCommand.Train.class, BenchCommand.Serve.class, BenchCommand.Kv.class, BenchCommand.KvRecall.class})
 final class BenchCommand implements Runnable {
     @Spec CommandSpec spec;
 
@@ -435,12 +435,14 @@ final class BenchCommand implements Runnable {
         @Spec CommandSpec spec;
 
         @Option(names = "--model", paramLabel = "PATH", required = true, description = "a .gguf file or a Hugging Face directory") Path model;
-        @Option(names = "--text", paramLabel = "FILE", required = true, description = "UTF-8 text whose perplexity is measured") Path text;
+        @Option(names = "--text", paramLabel = "FILE|DIR", required = true,
+                description = "UTF-8 text whose perplexity is measured, or a directory of text files (each its own stream, perplexity pooled over all)") Path text;
         @Option(names = "--policies", paramLabel = "P,P,...", split = ",", defaultValue = "full,window,sinks,h2o",
-                description = "KV policies (default: ${DEFAULT-VALUE})") List<String> policies;
+                description = "KV policies: full, window, sinks, h2o, shared-attention[:G] (default: ${DEFAULT-VALUE}); "
+                        + "full and shared-attention keep every position and are measured once") List<String> policies;
         @Option(names = "--budgets", paramLabel = "N,N,...", split = ",", defaultValue = "64,128,256",
                 description = "cache budgets in tokens (default: ${DEFAULT-VALUE}); full ignores them and is measured once") int[] budgets;
-        @Option(names = "--max-tokens", paramLabel = "N", defaultValue = "512", description = "use the text's first N tokens (default: ${DEFAULT-VALUE})") int maxTokens;
+        @Option(names = "--max-tokens", paramLabel = "N", defaultValue = "512", description = "use each text's first N tokens (default: ${DEFAULT-VALUE})") int maxTokens;
         @Option(names = "--threads", paramLabel = "T", defaultValue = "1", description = "worker threads (default: ${DEFAULT-VALUE})") int threads;
 
         @Override
@@ -454,7 +456,7 @@ final class BenchCommand implements Runnable {
                     throw new IllegalArgumentException("--policies: " + e.getMessage(), e);
                 }
             }
-            if (!java.nio.file.Files.isRegularFile(text)) throw new IllegalArgumentException("--text: " + text + " is not a file");
+            List<Path> files = textFiles(text);
             org.attn4j.models.decoder.DecoderFiles.Loaded loaded;
             try {
                 loaded = org.attn4j.models.decoder.DecoderFiles.load(model);
@@ -464,23 +466,43 @@ final class BenchCommand implements Runnable {
                 throw new IllegalArgumentException("--model: " + model + " does not exist", e);
             }
             var m = loaded.model().threads(threads);
-            int[] ids = loaded.tokenizer().encode(java.nio.file.Files.readString(text), false);
-            if (loaded.addBos()) {
-                int[] b = new int[ids.length + 1];
-                b[0] = loaded.bos();
-                System.arraycopy(ids, 0, b, 1, ids.length);
-                ids = b;
-            }
-            if (ids.length > maxTokens) ids = java.util.Arrays.copyOf(ids, maxTokens);
-            if (ids.length < 2) throw new IllegalArgumentException("--text: expected text of at least 2 tokens, got " + ids.length);
-            if (ids.length > m.config().contextLength()) {
-                throw new IllegalArgumentException("--max-tokens: " + ids.length + " tokens exceed the model's context of " + m.config().contextLength());
+            int context = m.config().contextLength();
+            List<int[]> streams = new ArrayList<>();
+            int tokens = 0, predictions = 0, longest = 0;
+            for (Path f : files) {
+                int[] ids = loaded.tokenizer().encode(java.nio.file.Files.readString(f), false);
+                if (loaded.addBos()) {
+                    int[] b = new int[ids.length + 1];
+                    b[0] = loaded.bos();
+                    System.arraycopy(ids, 0, b, 1, ids.length);
+                    ids = b;
+                }
+                if (ids.length > maxTokens) ids = java.util.Arrays.copyOf(ids, maxTokens);
+                if (ids.length < 2) throw new IllegalArgumentException("--text: expected text of at least 2 tokens, got " + ids.length + " in " + f);
+                streams.add(ids);
+                tokens += ids.length;
+                predictions += ids.length - 1;
+                longest = Math.max(longest, ids.length);
             }
             PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
-            out.printf("perplexity of %d tokens (%d predictions), teacher-forced one token per step%n", ids.length, ids.length - 1);
+            if (longest > context) {
+                // Learned positions end at the context; rotary positions go on, untrained past it (what the table then shows).
+                if (m.config().arch() == org.attn4j.models.decoder.DecoderConfig.Arch.GPT2) {
+                    throw new IllegalArgumentException("--max-tokens: " + longest + " tokens exceed the model's context of " + context
+                            + " (GPT-2's learned positions end there)");
+                }
+                err.printf(java.util.Locale.ROOT, "  note: texts of up to %d tokens exceed the model's context of %d; "
+                        + "positions past it are rotary positions the model was not trained on%n", longest, context);
+            }
+            if (files.size() == 1) {
+                out.printf("perplexity of %d tokens (%d predictions), teacher-forced one token per step%n", tokens, predictions);
+            } else {
+                out.printf("perplexity of %d tokens in %d texts (%d predictions, pooled), teacher-forced one token per step%n",
+                        tokens, files.size(), predictions);
+            }
             out.println("| policy | budget | perplexity | vs full |");
             out.println("|---|---|---|---|");
-            double full = org.attn4j.models.decoder.KvPerplexity.perplexity(m, ids, new org.attn4j.models.decoder.KvPolicy.Full());
+            double full = perplexity(m, streams, new org.attn4j.models.decoder.KvPolicy.Full(), predictions);
             out.printf(java.util.Locale.ROOT, "| full | all | %.6f | 1.0000 |%n", full);
             out.flush();
             for (String p : policies) {
@@ -494,12 +516,121 @@ final class BenchCommand implements Runnable {
                         err.println("  skipped " + name + " at budget " + b + ": " + e.getMessage());
                         continue;
                     }
+                    boolean once = policy instanceof org.attn4j.models.decoder.KvPolicy.SharedAttention;
                     long t0 = System.nanoTime();
-                    double ppl = org.attn4j.models.decoder.KvPerplexity.perplexity(m, ids, policy);
-                    err.printf(java.util.Locale.ROOT, "  %s %d: %.1f s%n", name, b, (System.nanoTime() - t0) / 1e9);
+                    double ppl = perplexity(m, streams, policy, predictions);
+                    err.printf(java.util.Locale.ROOT, "  %s %s: %.1f s%n", name, once ? "all" : b, (System.nanoTime() - t0) / 1e9);
                     err.flush();
-                    out.printf(java.util.Locale.ROOT, "| %s | %d | %.6f | %.4f |%n", name, b, ppl, ppl / full);
+                    out.printf(java.util.Locale.ROOT, "| %s | %s | %.6f | %.4f |%n", name, once ? "all" : String.valueOf(b), ppl, ppl / full);
                     out.flush();
+                    if (once) break; // keeps every position: the budget changes nothing
+                }
+            }
+            return 0;
+        }
+
+        /** {@code exp(Σ nll / Σ predictions)} over the streams, each decoded from an empty cache. */
+        private static double perplexity(org.attn4j.models.decoder.DecoderModel m, List<int[]> streams,
+                                         org.attn4j.models.decoder.KvPolicy policy, int predictions) {
+            double nll = 0;
+            for (int[] ids : streams) nll += org.attn4j.models.decoder.KvPerplexity.negativeLogLikelihood(m, ids, policy);
+            return Math.exp(nll / predictions);
+        }
+
+        /** The file, or a directory's regular files in name order (hidden ones left out). */
+        private static List<Path> textFiles(Path text) throws IOException {
+            if (java.nio.file.Files.isRegularFile(text)) return List.of(text);
+            if (!java.nio.file.Files.isDirectory(text)) throw new IllegalArgumentException("--text: " + text + " is not a file or a directory");
+            List<Path> files;
+            try (var all = java.nio.file.Files.list(text)) {
+                files = all.filter(java.nio.file.Files::isRegularFile).filter(f -> !f.getFileName().toString().startsWith("."))
+                        .sorted().toList();
+            }
+            if (files.isEmpty()) throw new IllegalArgumentException("--text: the directory " + text + " holds no files");
+            return files;
+        }
+    }
+
+    @Command(name = "kv-recall", mixinStandardHelpOptions = true, sortOptions = false,
+            description = {"Recall accuracy of a model trained on a synthetic task (attn4j train --export) under each KV-cache policy",
+                    "and budget: every held-out sequence is decoded one token per step through the cache, and the arg-max at each",
+                    "marked position is checked. The held-out set is the one attn4j train scores with the same task options and seed."})
+    static final class KvRecall implements Callable<Integer> {
+        @Spec CommandSpec spec;
+
+        @Option(names = "--model", paramLabel = "DIR", required = true, description = "a Hugging Face directory written by attn4j train --export") Path model;
+        @Option(names = "--task", paramLabel = "NAME", defaultValue = "mqar", description = "mqar, induction or selective-copy (default: ${DEFAULT-VALUE})") String task;
+        @Option(names = "--seq-len", paramLabel = "T", defaultValue = "64", description = "sequence length (default: ${DEFAULT-VALUE})") int seqLen;
+        @Option(names = "--kv-pairs", paramLabel = "K", defaultValue = "4", description = "MQAR key-value pairs (default: ${DEFAULT-VALUE})") int kvPairs;
+        @Option(names = "--vocab", paramLabel = "V", defaultValue = "128", description = "the task's vocabulary (default: ${DEFAULT-VALUE})") int vocab;
+        @Option(names = "--copy-tokens", paramLabel = "K", defaultValue = "16", description = "selective-copy tokens (default: ${DEFAULT-VALUE})") int copyTokens;
+        @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "the training run's seed; the held-out set derives from it (default: ${DEFAULT-VALUE})") long seed;
+        @Option(names = "--eval-batches", paramLabel = "N", defaultValue = "8", description = "held-out batches (default: ${DEFAULT-VALUE})") int evalBatches;
+        @Option(names = "--batch", paramLabel = "B", defaultValue = "64", description = "sequences per held-out batch (default: ${DEFAULT-VALUE})") int batch;
+        @Option(names = "--policies", paramLabel = "P,P,...", split = ",", defaultValue = "full,window,sinks,h2o",
+                description = "KV policies: full, window, sinks, h2o, shared-attention[:G] (default: ${DEFAULT-VALUE})") List<String> policies;
+        @Option(names = "--budgets", paramLabel = "N,N,...", split = ",", defaultValue = "8,16,32,48",
+                description = "cache budgets in tokens (default: ${DEFAULT-VALUE})") int[] budgets;
+        @Option(names = "--threads", paramLabel = "T", defaultValue = "1", description = "worker threads (default: ${DEFAULT-VALUE})") int threads;
+
+        @Override
+        public Integer call() throws IOException {
+            if (!List.of("mqar", "induction", "selective-copy").contains(task)) {
+                throw new IllegalArgumentException("--task: expected one of mqar, induction, selective-copy, got '" + task + "'");
+            }
+            for (int b : budgets) if (b < 1) throw new IllegalArgumentException("--budgets: expected budgets >= 1 token, got " + b);
+            if (evalBatches < 1) throw new IllegalArgumentException("--eval-batches: expected > 0, got " + evalBatches);
+            if (batch < 1) throw new IllegalArgumentException("--batch: expected > 0, got " + batch);
+            for (String p : policies) {
+                try {
+                    org.attn4j.models.decoder.KvPolicy.of(p.trim(), Math.max(budgets[0], 8));
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("--policies: " + e.getMessage(), e);
+                }
+            }
+            org.attn4j.train.task.Tasks.Prepared prepared;
+            try {
+                prepared = org.attn4j.train.task.Tasks.prepare(task, new org.attn4j.train.task.Tasks.Options(seqLen, vocab, kvPairs, copyTokens, null, "byte"),
+                        seed, evalBatches, batch);
+            } catch (IllegalArgumentException e) {
+                throw TrainingOptions.named(e, null);
+            }
+            if (!java.nio.file.Files.isDirectory(model)) throw new IllegalArgumentException("--model: " + model + " is not a model directory");
+            org.attn4j.models.decoder.DecoderModel m;
+            try {
+                m = org.attn4j.models.decoder.HfDecoder.load(model).threads(threads);
+            } catch (java.nio.file.NoSuchFileException e) {
+                throw new IllegalArgumentException("--model: " + model + " has no " + java.nio.file.Path.of(e.getFile()).getFileName(), e);
+            }
+            if (m.config().vocab() != prepared.vocab()) {
+                throw new IllegalArgumentException("--vocab: the model has " + m.config().vocab() + " ids, the task " + prepared.vocab());
+            }
+            var heldOut = prepared.heldOut();
+            PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
+            out.printf(java.util.Locale.ROOT, "%s recall, %d held-out sequences of %d tokens, decoded one token per step%n",
+                    task, evalBatches * batch, seqLen);
+            out.println("| policy | budget | accuracy | answers |");
+            out.println("|---|---|---|---|");
+            var full = org.attn4j.train.kv.KvRecall.evaluate(m, heldOut, new org.attn4j.models.decoder.KvPolicy.Full());
+            out.printf(java.util.Locale.ROOT, "| full | all | %.2f %% | %d / %d |%n", 100 * full.accuracy(), full.correct(), full.marked());
+            out.flush();
+            for (String p : policies) {
+                String name = p.trim();
+                if (name.equals("full")) continue;
+                for (int b : budgets) {
+                    org.attn4j.models.decoder.KvPolicy policy;
+                    try {
+                        policy = org.attn4j.models.decoder.KvPolicy.of(name, b);
+                    } catch (IllegalArgumentException e) {
+                        err.println("  skipped " + name + " at budget " + b + ": " + e.getMessage());
+                        continue;
+                    }
+                    boolean once = policy instanceof org.attn4j.models.decoder.KvPolicy.SharedAttention;
+                    var r = org.attn4j.train.kv.KvRecall.evaluate(m, heldOut, policy);
+                    out.printf(java.util.Locale.ROOT, "| %s | %s | %.2f %% | %d / %d |%n", name, once ? "all" : String.valueOf(b),
+                            100 * r.accuracy(), r.correct(), r.marked());
+                    out.flush();
+                    if (once) break;
                 }
             }
             return 0;

@@ -38,7 +38,7 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "S", description = "random seed (default: from the clock)") Long seed;
     @Option(names = "--threads", paramLabel = "T", defaultValue = "0", description = "worker threads; 0 = all processors (default)") int threads;
     @Option(names = "--kv-policy", paramLabel = "NAME", defaultValue = "full",
-            description = "KV cache policy: full, window (the last TOKENS keys), sinks (4 attention sinks + recent keys, StreamingLLM), h2o (heavy hitters + TOKENS/2 recent keys) (default ${DEFAULT-VALUE})") String kvPolicy;
+            description = "KV cache policy: full, window (the last TOKENS keys), sinks (4 attention sinks + recent keys, StreamingLLM), h2o (heavy hitters + TOKENS/2 recent keys), shared-attention[:G] (layers in groups of G, default 2, reuse the first layer's attention weights; no budget) (default ${DEFAULT-VALUE})") String kvPolicy;
     @Option(names = "--kv-budget", paramLabel = "TOKENS", description = "keys a query attends to under window/sinks (required with them)") Integer kvBudget;
     @Option(names = "--parallel", paramLabel = "N", defaultValue = "1",
             description = "generate N continuations at once (seeds S..S+N-1), decoded together in one batch per step; prints one line per continuation (default ${DEFAULT-VALUE})") int parallel;
@@ -58,11 +58,14 @@ final class GenerateCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--" + e.getMessage().replace("topK:", "top-k:").replace("topP:", "top-p:"), e);
         }
         KvPolicy policy;
-        if (!kvPolicy.equals("full") && kvBudget == null) throw new IllegalArgumentException("--kv-budget: required with --kv-policy " + kvPolicy);
         try {
             policy = KvPolicy.of(kvPolicy, kvBudget == null ? Integer.MAX_VALUE : kvBudget);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--" + e.getMessage().replace("kv policy:", "kv-policy:").replace("kv budget:", "kv-budget:"), e);
+            throw new IllegalArgumentException("--" + e.getMessage().replace("kv policy:", "kv-policy:").replace("kv budget:", "kv-budget:")
+                    .replace("group:", "kv-policy: shared-attention group:"), e);
+        }
+        if (kvBudget == null && !(policy instanceof KvPolicy.Full || policy instanceof KvPolicy.SharedAttention)) {
+            throw new IllegalArgumentException("--kv-budget: required with --kv-policy " + kvPolicy);
         }
         PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
         long t0 = System.nanoTime();

@@ -80,8 +80,9 @@ final class TrainCommand implements Callable<Integer>, Main.OneLineErrors {
     }
 
     private static void print(PrintWriter out, JsonNode s) {
-        out.printf(Locale.ROOT, "held-out accuracy %.2f %%, loss %.4f after %d steps; 99 %% %s; %.1f s, %s tokens/s%n",
+        out.printf(Locale.ROOT, "held-out accuracy %.2f %%, loss %.4f after %d steps%s; 99 %% %s; %.1f s, %s tokens/s%n",
                 100 * s.path("final_accuracy").asDouble(), s.path("final_loss").asDouble(), s.path("steps").asInt(),
+                s.path("stopped_on_time").asBoolean() ? " (stopped on --time-limit)" : "",
                 s.path("steps_to_99").isNumber() ? "reached at step " + s.path("steps_to_99").asInt() : "not reached",
                 s.path("wall_seconds").asDouble(), TrainingProgress.compact(s.path("tokens_per_second").asDouble()));
         out.flush();

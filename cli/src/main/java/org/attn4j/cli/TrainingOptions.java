@@ -105,6 +105,21 @@ final class TrainingOptions {
     @Option(names = "--target-accuracy", paramLabel = "ACC", description = "stop once held-out accuracy reaches this, in (0, 1] (default: never stop early)")
     Double targetAccuracy;
 
+    @Option(names = "--time-limit", paramLabel = "DURATION",
+            description = "stop after this much training time (e.g. 90s, 25m, 1.5h; a bare number is seconds), sessions before a --resume included: "
+                    + "the step in progress ends, the model is evaluated and checkpointed, and the summary says it stopped on time (default: no limit)")
+    String timeLimit;
+
+    /** {@code --time-limit} in seconds, 0 when absent; IllegalArgumentException naming the option for a malformed or non-positive value. */
+    double timeLimitSeconds() {
+        if (timeLimit == null) return 0;
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\s*([0-9]+(?:\\.[0-9]+)?)\\s*(s|m|h)?\\s*").matcher(timeLimit);
+        if (!m.matches()) throw new IllegalArgumentException("--time-limit: expected a duration such as 90s, 25m or 1.5h, got '" + timeLimit + "'");
+        double v = Double.parseDouble(m.group(1)) * (m.group(2) == null ? 1 : switch (m.group(2)) { case "m" -> 60; case "h" -> 3600; default -> 1; });
+        if (!(v > 0) || Double.isInfinite(v)) throw new IllegalArgumentException("--time-limit: expected a positive duration, got '" + timeLimit + "'");
+        return v;
+    }
+
     /** Range checks of the options themselves, before anything is built; messages name the option. */
     void check() {
         positive("--seq-len", seqLen);
@@ -131,6 +146,7 @@ final class TrainingOptions {
         positive("--mlp-ratio", mlpRatio);
         if (!(initStd > 0) || !Float.isFinite(initStd)) throw new IllegalArgumentException("--init-std: expected a positive standard deviation, got " + initStd);
         if (checkpointEvery != null) positive("--checkpoint-every", checkpointEvery);
+        timeLimitSeconds();
         oneOf("--positions", positions, POSITIONS);
         oneOf("--norm", norm, List.of("layer", "rms"));
         oneOf("--mlp", mlp, List.of("gelu", "swiglu"));

@@ -175,7 +175,8 @@ final class TrainingRun {
         TransformerLM model = new TransformerLM(plan.model(), plan.training().batch(), plan.options().threads, modelSeed(plan.seed()));
         long parameters = model.parameters().size();
         Trainer trainer = new Trainer(model, plan.training())
-                .checkpointEvery(checkpoints, plan.options().checkpointEvery(), 2, plan.seed());
+                .checkpointEvery(checkpoints, plan.options().checkpointEvery(), 2, plan.seed())
+                .timeLimit(plan.options().timeLimitSeconds());
         Recorder rec = new Recorder(dir, config, plan.tokensPerStep(), plan.options().checkpointEvery());
         if (continuing) {
             int done;
@@ -185,14 +186,19 @@ final class TrainingRun {
                 throw new IllegalArgumentException("--resume: " + e.getMessage(), e);
             }
             rec.reload(done);
+            // --time-limit bounds the run's training time, the sessions before this resume included
+            // (at least one step runs in a session that resumes past it).
+            double limit = plan.options().timeLimitSeconds();
+            if (limit > 0) trainer.timeLimit(Math.max(1e-9, limit - rec.earlierSeconds));
             err.printf(java.util.Locale.ROOT, "attn4j: resuming %s after step %d of %d%n", dir, done, plan.training().steps());
             err.flush();
         }
         TrainingProgress progress = new TrainingProgress(err, label, plan.tokensPerStep(), bar);
         Thread onInterrupt = new Thread(rec::writeInterrupted, "attn4j-train-interrupted");
         Runtime.getRuntime().addShutdownHook(onInterrupt);
+        Trainer.Result result;
         try {
-            trainer.run(plan.task().train(), plan.task().heldOut(), p -> {
+            result = trainer.run(plan.task().train(), plan.task().heldOut(), p -> {
                 rec.record(p);
                 progress.update(p);
             });
@@ -206,6 +212,7 @@ final class TrainingRun {
         }
         ObjectNode summary = rec.summary(plan, parameters);
         summary.put("threads", model.threads()); // as resolved: bit-identical reruns need the same count
+        summary.put("stopped_on_time", result.stoppedOnTime());
         rec.finish(summary);
         if (export != null) {
             HfExport.write(model, plan.task().tokenizer(), export.layout(), export.dir());
@@ -262,11 +269,13 @@ final class TrainingRun {
                 .put("init_std", m.initStd())
                 .put("parameters", TransformerLM.declare(m).size());
         TrainConfig t = p.training();
-        root.putObject("training").put("steps", t.steps()).put("batch", t.batch()).put("accumulate", t.accumulate())
+        ObjectNode training = root.putObject("training");
+        training.put("steps", t.steps()).put("batch", t.batch()).put("accumulate", t.accumulate())
                 .put("lr", t.learningRate()).put("min_lr", t.minLearningRate()).put("warmup", t.warmupSteps())
                 .put("weight_decay", t.weightDecay()).put("grad_clip", t.gradClip()).put("eval_every", t.evalEvery())
                 .put("target_accuracy", o.targetAccuracy).put("seed", p.seed()).put("model_seed", modelSeed(p.seed()))
                 .put("threads", o.threads).put("tokens_per_step", p.tokensPerStep());
+        if (o.timeLimit != null) training.put("time_limit_seconds", o.timeLimitSeconds()); // absent without one: older runs still match
         return root;
     }
 
@@ -382,7 +391,7 @@ final class TrainingRun {
             // evaluation the curves and the page are rewritten too, so a run killed outright still has them.
             try {
                 // A checkpoint follows this step: the metrics reach the disk first, so a resume finds every step it continues after.
-                boolean checkpoint = (s.step() + 1) % checkpointEvery == 0 || s.step() + 1 == p.totalSteps();
+                boolean checkpoint = (s.step() + 1) % checkpointEvery == 0 || p.last();
                 if (p.eval() != null) {
                     Map<Path, AtomicFiles.Content> files = new LinkedHashMap<>();
                     putMetrics(files);

@@ -79,7 +79,22 @@ class GenerateCommandTest {
         assertEquals(2, bad.code());
         assertTrue(bad.err().contains("--kv-budget: required with --kv-policy sinks"), bad.err());
         bad = CliTest.run("generate", "--model", model.toString(), "--kv-policy", "lru", "--kv-budget", "8", "x");
-        assertTrue(bad.err().contains("--kv-policy: expected one of full, window, sinks, h2o, got 'lru'"), bad.err());
+        assertTrue(bad.err().contains("--kv-policy: expected one of full, window, sinks, h2o, shared-attention[:G], got 'lru'"), bad.err());
+        // shared-attention needs no budget; its greedy text is the argmax chain of the API's shared-attention model
+        CliTest.Run shared = CliTest.run("generate", "--model", model.toString(), "--temperature", "0", "--max-tokens", "5",
+                "--kv-policy", "shared-attention:2", "--logits", dir.resolve("shared.npy").toString(), "hello");
+        assertEquals(0, shared.code(), shared.err());
+        int[] ids = Tokenizers.load(model).encode("hello", true);
+        DecoderModel m = GgufDecoder.load(model);
+        float[] expected = m.forward(m.newCache(ids.length, new org.attn4j.models.decoder.KvPolicy.SharedAttention(2)), ids, false);
+        assertArrayEquals(expected, Npy.readFloat(dir.resolve("shared.npy")).toArray(), 1e-5f);
+        float[] plain = m.forward(m.newCache(ids.length), ids, false);
+        double diff = 0;
+        for (int i = 0; i < plain.length; i++) diff = Math.max(diff, Math.abs(plain[i] - expected[i]));
+        assertTrue(diff > 1e-4, "sharing attention changes the logits");
+        bad = CliTest.run("generate", "--model", model.toString(), "--kv-policy", "shared-attention:x", "hello");
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("--kv-policy"), bad.err());
     }
 
     @Test

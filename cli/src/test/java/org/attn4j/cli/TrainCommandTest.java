@@ -87,6 +87,8 @@ class TrainCommandTest {
                 new Object[] {List.of("--norm", "batch"), "--norm"},
                 new Object[] {List.of("--mlp", "relu"), "--mlp"},
                 new Object[] {List.of("--checkpoint-every", "0"), "--checkpoint-every"},
+                new Object[] {List.of("--time-limit", "5x"), "--time-limit"},
+                new Object[] {List.of("--time-limit", "0"), "--time-limit"},
                 new Object[] {List.of("--init-std", "0"), "--init-std"},
                 new Object[] {List.of("--mlp-ratio", "0"), "--mlp-ratio"},
                 new Object[] {List.of("--positions", "none", "--export", "exported"), "--export"},   // GPT-2 needs learned positions
@@ -181,6 +183,59 @@ class TrainCommandTest {
             assertEquals(List.of("checkpoints", "config.json", "curves.png", "metrics.jsonl", "report.html", "summary.json"),
                     files.map(p -> p.getFileName().toString()).sorted().toList(), "no temporary files left");
         }
+    }
+
+    /**
+     * {@code --time-limit} spent after the first step: the run stops there cleanly, evaluated and
+     * checkpointed, with a summary that says so, and the limit is recorded with the options.
+     */
+    @Test
+    void timeLimitStopsCleanlyWithACheckpointAndSaysSo() throws IOException {
+        Path out = dir.resolve("timed");
+        CliTest.Run r = train(tiny("--d-model", "16", "--steps", "500", "--time-limit", "0.000001s", "--out", out.toString()));
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("after 1 steps (stopped on --time-limit)"), r.out());
+        JsonNode s = JSON.readTree(out.resolve("summary.json").toFile());
+        assertTrue(s.path("stopped_on_time").asBoolean());
+        assertEquals(1, s.path("steps").asInt());
+        assertEquals(500, s.path("max_steps").asInt());
+        assertEquals(1e-6, JSON.readTree(out.resolve("config.json").toFile()).path("training").path("time_limit_seconds").asDouble(), 1e-12);
+        assertTrue(Files.exists(out.resolve("checkpoints/latest")), "the stop is checkpointed");
+        long evals = Files.readAllLines(out.resolve("metrics.jsonl")).stream().filter(l -> l.contains("\"eval\"")).count();
+        assertEquals(1, evals, "the last step is evaluated");
+
+        Path untimed = dir.resolve("untimed");
+        assertEquals(0, train(tiny("--d-model", "16", "--time-limit", "1h", "--out", untimed.toString())).code());
+        JsonNode u = JSON.readTree(untimed.resolve("summary.json").toFile());
+        assertFalse(u.path("stopped_on_time").asBoolean());
+        assertEquals(6, u.path("steps").asInt());
+    }
+
+    /**
+     * A resumed run's time limit counts the sessions before it: a run whose recorded training time is
+     * already past the limit takes one more step and stops on time instead of training to the end.
+     */
+    @Test
+    void timeLimitCountsTheSessionsBeforeAResume() throws IOException {
+        Path out = dir.resolve("resumed");
+        List<String> args = tiny("--d-model", "16", "--steps", "6", "--checkpoint-every", "3", "--time-limit", "1h", "--out", out.toString());
+        assertEquals(0, train(args).code());
+        // Make it an unfinished run stopped after step 3 that had trained for 2 hours by then.
+        Files.delete(out.resolve("summary.json"));
+        Files.writeString(out.resolve("checkpoints/latest"), "step-000003");
+        List<String> kept = new ArrayList<>();
+        for (String l : Files.readAllLines(out.resolve("metrics.jsonl"))) {
+            JsonNode n = JSON.readTree(l);
+            if (n.path("step").asInt() <= 3) kept.add(l.replaceAll("\"seconds\":[0-9.eE+-]+", "\"seconds\":7200.0"));
+        }
+        Files.write(out.resolve("metrics.jsonl"), kept);
+        List<String> resume = new ArrayList<>(args);
+        resume.add("--resume");
+        CliTest.Run r = train(resume);
+        assertEquals(0, r.code(), r.err());
+        JsonNode s = JSON.readTree(out.resolve("summary.json").toFile());
+        assertTrue(s.path("stopped_on_time").asBoolean(), s.toString());
+        assertEquals(4, s.path("steps").asInt(), "one step in the resumed session, then the limit");
     }
 
     /**

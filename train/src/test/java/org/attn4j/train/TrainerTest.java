@@ -2,6 +2,7 @@ package org.attn4j.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
@@ -13,7 +14,7 @@ import org.attn4j.train.task.Batch;
 import org.attn4j.train.task.Mqar;
 import org.junit.jupiter.api.Test;
 
-/** The training loop's bookkeeping: gradient accumulation, evaluation points, early stop. */
+/** The training loop's bookkeeping: gradient accumulation, evaluation points, early stop, the time limit. */
 class TrainerTest {
     private static final Mqar.Config TASK = Mqar.Config.of(32, 4).withVocab(64);
     private static final TransformerConfig MODEL = TransformerConfig.gpt(64, 32, 2, 16, 2);
@@ -59,5 +60,34 @@ class TrainerTest {
         Trainer.Result r = new Trainer(model, TrainConfig.of(50, 4).withEval(2, 0.0)).run(new Mqar(TASK, 1), heldOut, null);
         assertTrue(r.reachedTarget());
         assertEquals(2, r.steps().size());
+    }
+
+    /**
+     * A limit already spent after the first step: that step ends, is evaluated (3 is not an
+     * evaluation step) and checkpointed as a last step, and the result says it stopped on time.
+     */
+    @Test
+    void stopsCleanlyOnTheTimeLimit(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        TransformerLM model = new TransformerLM(MODEL, 4, 1, 5);
+        List<Trainer.Progress> seen = new java.util.ArrayList<>();
+        Trainer.Result r = new Trainer(model, TrainConfig.of(50, 4).withEval(3, 2.0))
+                .checkpointEvery(dir, 10, 2, 0).timeLimit(1e-9)
+                .run(new Mqar(TASK, 1), Mqar.dataset(TASK, 2, 4, 2), seen::add);
+        assertTrue(r.stoppedOnTime());
+        assertFalse(r.reachedTarget());
+        assertEquals(1, r.steps().size());
+        assertEquals(List.of(1), r.evals().stream().map(Trainer.Eval::step).toList());
+        assertEquals(1, seen.size());
+        assertTrue(seen.get(0).last(), "the listener is told no step follows");
+        assertEquals(1, org.attn4j.train.checkpoint.Checkpoint.load(org.attn4j.train.checkpoint.Checkpoint.latest(dir)).state().step());
+
+        // A limit far away changes nothing: every step, evaluations at 3, 6, 7, not stopped on time.
+        TransformerLM again = new TransformerLM(MODEL, 4, 1, 5);
+        Trainer.Result full = new Trainer(again, TrainConfig.of(7, 4).withEval(3, 2.0)).timeLimit(3600)
+                .run(new Mqar(TASK, 1), Mqar.dataset(TASK, 2, 4, 2), null);
+        assertFalse(full.stoppedOnTime());
+        assertEquals(7, full.steps().size());
+        assertEquals(List.of(3, 6, 7), full.evals().stream().map(Trainer.Eval::step).toList());
+        assertThrows(IllegalArgumentException.class, () -> new Trainer(again, TrainConfig.of(7, 4)).timeLimit(-1));
     }
 }

@@ -282,7 +282,7 @@ public final class DecoderModel {
         int ffn = config.ffn();
         linear(s.h, t, dim, l.wUp(), l.bUp(), ffn, s.up);
         if (l.wGate() != null) {
-            linear(s.h, t, dim, l.wGate(), null, ffn, s.gate);
+            linear(s.h, t, dim, l.wGate(), l.bGate(), ffn, s.gate);
             for (int i = 0; i < t * ffn; i++) {
                 float g = s.gate[i];
                 s.up[i] *= g / (1f + (float) Math.exp(-g));

@@ -19,14 +19,23 @@ public record DecoderWeights(Matrix tokenEmbedding, float[] positionEmbedding, L
     /**
      * One block. {@code wq [heads·headDim, dim]}, {@code wk, wv [kvHeads·headDim, dim]},
      * {@code wo [dim, heads·headDim]}, {@code wGate, wUp [ffn, dim]}, {@code wDown [dim, ffn]}; norms
-     * {@code [dim]}; {@code qNorm, kNorm [headDim]} (Qwen3).
+     * {@code [dim]}; {@code qNorm, kNorm [headDim]} (Qwen3); {@code bGate [ffn]} only in Llama-layout
+     * models saved with {@code mlp_bias} (as attn4j's trained models with biases are).
      */
     public record Layer(float[] attnNorm, float[] attnNormBias,
                         Matrix wq, float[] bq, Matrix wk, float[] bk, Matrix wv, float[] bv,
                         float[] qNorm, float[] kNorm,
                         Matrix wo, float[] bo,
                         float[] ffnNorm, float[] ffnNormBias,
-                        Matrix wGate, Matrix wUp, float[] bUp, Matrix wDown, float[] bDown) {}
+                        Matrix wGate, Matrix wUp, float[] bUp, Matrix wDown, float[] bDown, float[] bGate) {
+
+        /** A block without a gate bias (every architecture but a Llama layout with {@code mlp_bias}). */
+        public Layer(float[] attnNorm, float[] attnNormBias, Matrix wq, float[] bq, Matrix wk, float[] bk, Matrix wv, float[] bv,
+                     float[] qNorm, float[] kNorm, Matrix wo, float[] bo, float[] ffnNorm, float[] ffnNormBias,
+                     Matrix wGate, Matrix wUp, float[] bUp, Matrix wDown, float[] bDown) {
+            this(attnNorm, attnNormBias, wq, bq, wk, bk, wv, bv, qNorm, kNorm, wo, bo, ffnNorm, ffnNormBias, wGate, wUp, bUp, wDown, bDown, null);
+        }
+    }
 
     /** The output matrix, the token embedding when tied. */
     public Matrix outputMatrix() { return output != null ? output : tokenEmbedding; }
@@ -65,6 +74,7 @@ public record DecoderWeights(Matrix tokenEmbedding, float[] positionEmbedding, L
             need(p + "ffn_norm", l.ffnNorm, c.dim(), true);
             need(p + "ffn_norm.bias", l.ffnNormBias, c.dim(), gpt2);
             need(p + "ffn_gate", l.wGate, c.ffn(), c.dim(), !gpt2);
+            need(p + "ffn_gate.bias", l.bGate, c.ffn(), false);
             need(p + "ffn_up", l.wUp, c.ffn(), c.dim(), true);
             need(p + "ffn_up.bias", l.bUp, c.ffn(), gpt2);
             need(p + "ffn_down", l.wDown, c.dim(), c.ffn(), true);
@@ -88,7 +98,7 @@ public record DecoderWeights(Matrix tokenEmbedding, float[] positionEmbedding, L
         for (int i = 0; i < ls.length; i++) {
             Layer l = layers[i];
             ls[i] = new Layer(l.attnNorm, l.attnNormBias, q8(l.wq), l.bq, q8(l.wk), l.bk, q8(l.wv), l.bv, l.qNorm, l.kNorm,
-                    q8(l.wo), l.bo, l.ffnNorm, l.ffnNormBias, q8(l.wGate), q8(l.wUp), l.bUp, q8(l.wDown), l.bDown);
+                    q8(l.wo), l.bo, l.ffnNorm, l.ffnNormBias, q8(l.wGate), q8(l.wUp), l.bUp, q8(l.wDown), l.bDown, l.bGate);
         }
         return new DecoderWeights(q8(tokenEmbedding), positionEmbedding, ls, outputNorm, outputNormBias, q8(output));
     }

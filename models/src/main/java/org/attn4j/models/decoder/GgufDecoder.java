@@ -70,7 +70,8 @@ public final class GgufDecoder {
                     floats(g, p + "ffn_norm.weight", true, c.dim()), floats(g, p + "ffn_norm.bias", gpt2, c.dim()),
                     matrix(g, p + "ffn_gate.weight", !gpt2, c.dim(), c.ffn()),
                     matrix(g, p + "ffn_up.weight", true, c.dim(), c.ffn()), floats(g, p + "ffn_up.bias", gpt2, c.ffn()),
-                    matrix(g, p + "ffn_down.weight", true, c.ffn(), c.dim()), floats(g, p + "ffn_down.bias", gpt2, c.dim()));
+                    matrix(g, p + "ffn_down.weight", true, c.ffn(), c.dim()), floats(g, p + "ffn_down.bias", gpt2, c.dim()),
+                    floats(g, p + "ffn_gate.bias", false, c.ffn()));
         }
         DecoderWeights w = new DecoderWeights(
                 matrix(g, "token_embd.weight", true, c.dim(), c.vocab()),
@@ -242,6 +243,7 @@ public final class GgufDecoder {
             g.tensor(p + "ffn_norm.weight", F32, l.ffnNorm(), c.dim());
             if (l.ffnNormBias() != null) g.tensor(p + "ffn_norm.bias", F32, l.ffnNormBias(), c.dim());
             if (l.wGate() != null) g.tensor(p + "ffn_gate.weight", matrixType, l.wGate().toFloats(), c.dim(), c.ffn());
+            if (l.bGate() != null) g.tensor(p + "ffn_gate.bias", F32, l.bGate(), c.ffn());
             g.tensor(p + "ffn_up.weight", matrixType, l.wUp().toFloats(), c.dim(), c.ffn());
             if (l.bUp() != null) g.tensor(p + "ffn_up.bias", F32, l.bUp(), c.ffn());
             g.tensor(p + "ffn_down.weight", matrixType, l.wDown().toFloats(), c.ffn(), c.dim());

@@ -157,10 +157,13 @@ public final class HfDecoder {
                     mat(t, src, p + "self_attn.k_proj.weight", kv, d, true), vec(t, src, p + "self_attn.k_proj.bias", kv, qwen2),
                     mat(t, src, p + "self_attn.v_proj.weight", kv, d, true), vec(t, src, p + "self_attn.v_proj.bias", kv, qwen2),
                     vec(t, src, p + "self_attn.q_norm.weight", c.headDim(), qwen3), vec(t, src, p + "self_attn.k_norm.weight", c.headDim(), qwen3),
-                    mat(t, src, p + "self_attn.o_proj.weight", d, q, true), null,
+                    // Llama's attention_bias also gives o_proj a bias, and mlp_bias gate/up/down (Hugging Face's LlamaAttention/LlamaMLP).
+                    mat(t, src, p + "self_attn.o_proj.weight", d, q, true), vec(t, src, p + "self_attn.o_proj.bias", d, false),
                     vec(t, src, p + "post_attention_layernorm.weight", d, true), null,
-                    mat(t, src, p + "mlp.gate_proj.weight", f, d, true), mat(t, src, p + "mlp.up_proj.weight", f, d, true), null,
-                    mat(t, src, p + "mlp.down_proj.weight", d, f, true), null);
+                    mat(t, src, p + "mlp.gate_proj.weight", f, d, true), mat(t, src, p + "mlp.up_proj.weight", f, d, true),
+                    vec(t, src, p + "mlp.up_proj.bias", f, false),
+                    mat(t, src, p + "mlp.down_proj.weight", d, f, true), vec(t, src, p + "mlp.down_proj.bias", d, false),
+                    vec(t, src, p + "mlp.gate_proj.bias", f, false));
         }
         boolean tied = cfg.path("tie_word_embeddings").asBoolean(false) && !t.containsKey("lm_head.weight");
         return new DecoderWeights(mat(t, src, "model.embed_tokens.weight", c.vocab(), d, true), null, ls,

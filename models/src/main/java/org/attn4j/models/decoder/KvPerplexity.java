@@ -11,6 +11,14 @@ public final class KvPerplexity {
 
     /** Perplexity of {@code tokens} (at least 2) decoded one by one through a cache under {@code policy}. */
     public static double perplexity(DecoderModel m, int[] tokens, KvPolicy policy) {
+        return Math.exp(negativeLogLikelihood(m, tokens, policy) / (tokens.length - 1));
+    }
+
+    /**
+     * The summed negative log-likelihood (nats) of the {@code tokens.length − 1} next-token predictions
+     * of {@link #perplexity}: sums of several texts pool into one perplexity, {@code exp(Σ nll / Σ predictions)}.
+     */
+    public static double negativeLogLikelihood(DecoderModel m, int[] tokens, KvPolicy policy) {
         if (tokens == null || tokens.length < 2) {
             throw new IllegalArgumentException("tokens: expected at least 2 tokens to predict one, got " + (tokens == null ? "null" : tokens.length));
         }
@@ -21,7 +29,7 @@ public final class KvPerplexity {
             float[] logits = m.forward(cache, new int[] {tokens[i]}, false);
             nll -= logSoftmax(logits, tokens[i + 1]);
         }
-        return Math.exp(nll / (tokens.length - 1));
+        return nll;
     }
 
     /** {@code log softmax(logits)[target]} in float64. */

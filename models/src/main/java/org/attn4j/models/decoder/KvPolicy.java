@@ -19,14 +19,28 @@ public sealed interface KvPolicy permits KvPolicy.Full, KvPolicy.Window, KvPolic
     /** Whether eviction is decided per key/value head from accumulated attention (H2O). */
     default boolean perHeadScores() { return false; }
 
-    /** The policy named {@code name} ({@code full}, {@code window}, {@code sinks}, {@code h2o}) with {@code budget} keys. */
+    /**
+     * The policy named {@code name} ({@code full}, {@code window}, {@code sinks}, {@code h2o}) with
+     * {@code budget} keys, or {@code shared-attention} / {@code shared-attention:G} (groups of G
+     * layers, default 2), which keeps every position and ignores {@code budget}.
+     */
     static KvPolicy of(String name, int budget) {
+        if (name.equals("shared-attention") || name.startsWith("shared-attention:")) {
+            String g = name.equals("shared-attention") ? "2" : name.substring("shared-attention:".length());
+            int group;
+            try {
+                group = Integer.parseInt(g);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("kv policy: expected shared-attention:G with G a number of layers, got '" + name + "'");
+            }
+            return new SharedAttention(group);
+        }
         return switch (name) {
             case "full" -> new Full();
             case "window" -> new Window(budget);
             case "sinks" -> new Sinks(4, budget);
             case "h2o" -> new HeavyHitters(budget, budget / 2);
-            default -> throw new IllegalArgumentException("kv policy: expected one of full, window, sinks, h2o, got '" + name + "'");
+            default -> throw new IllegalArgumentException("kv policy: expected one of full, window, sinks, h2o, shared-attention[:G], got '" + name + "'");
         };
     }
 

@@ -42,6 +42,42 @@ class GgufDecoderTest {
         assertEquals(text, tok.decode(tok.encode(text, false)));
     }
 
+    /**
+     * A Llama layout with every bias (what attn4j's trained models export: o_proj, gate, up, down
+     * besides q/k/v) keeps them through GGUF, and they matter: without them the logits differ.
+     */
+    @Test
+    void llamaBiasesRoundTripAndCount() throws Exception {
+        DecoderModel m = tiny(TinyDecoders.Kind.LLAMA_GQA, 23);
+        DecoderConfig c = m.config();
+        java.util.Random r = new java.util.Random(4);
+        DecoderWeights.Layer[] ls = m.weights().layers().clone();
+        for (int i = 0; i < ls.length; i++) {
+            DecoderWeights.Layer l = ls[i];
+            ls[i] = new DecoderWeights.Layer(l.attnNorm(), l.attnNormBias(), l.wq(), vec(r, c.heads() * c.headDim()), l.wk(),
+                    vec(r, c.kvHeads() * c.headDim()), l.wv(), vec(r, c.kvHeads() * c.headDim()), l.qNorm(), l.kNorm(), l.wo(), vec(r, c.dim()),
+                    l.ffnNorm(), l.ffnNormBias(), l.wGate(), l.wUp(), vec(r, c.ffn()), l.wDown(), vec(r, c.dim()), vec(r, c.ffn()));
+        }
+        DecoderWeights w = m.weights();
+        DecoderModel biased = new DecoderModel(c, new DecoderWeights(w.tokenEmbedding(), w.positionEmbedding(), ls, w.outputNorm(), w.outputNormBias(), w.output()));
+        Path file = dir.resolve("biased.gguf");
+        GgufDecoder.write(file, c, biased.weights(), GgmlType.F32);
+        DecoderModel back = GgufDecoder.load(file);
+        int[] tokens = TinyDecoders.tokens(12, 300, 3);
+        float[] expected = biased.forward(biased.newCache(16), tokens, true);
+        assertArrayEquals(expected, back.forward(back.newCache(16), tokens, true));
+        float[] plain = m.forward(m.newCache(16), tokens, true);
+        double gap = 0;
+        for (int i = 0; i < plain.length; i++) gap = Math.max(gap, Math.abs(plain[i] - expected[i]));
+        org.junit.jupiter.api.Assertions.assertTrue(gap > 1e-3, "the biases change the logits: " + gap);
+    }
+
+    private static float[] vec(java.util.Random r, int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = (float) (0.2 * r.nextGaussian());
+        return v;
+    }
+
     @Test
     void q8RoundTripMatchesItsDequantisedWeights() throws Exception {
         DecoderModel m = tiny(TinyDecoders.Kind.QWEN2, 22);

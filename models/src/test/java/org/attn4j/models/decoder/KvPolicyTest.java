@@ -82,8 +82,14 @@ class KvPolicyTest {
 
     @Test
     void badPoliciesAreNamed() {
-        assertEquals("kv policy: expected one of full, window, sinks, h2o, got 'lru'",
+        assertEquals("kv policy: expected one of full, window, sinks, h2o, shared-attention[:G], got 'lru'",
                 assertThrows(IllegalArgumentException.class, () -> KvPolicy.of("lru", 8)).getMessage());
+        assertEquals(new KvPolicy.SharedAttention(2), KvPolicy.of("shared-attention", 8));
+        assertEquals(new KvPolicy.SharedAttention(3), KvPolicy.of("shared-attention:3", 8));
+        assertEquals("kv policy: expected shared-attention:G with G a number of layers, got 'shared-attention:x'",
+                assertThrows(IllegalArgumentException.class, () -> KvPolicy.of("shared-attention:x", 8)).getMessage());
+        assertEquals("group: expected >= 1 layers per group, got 0",
+                assertThrows(IllegalArgumentException.class, () -> KvPolicy.of("shared-attention:0", 8)).getMessage());
         assertEquals("kv budget: expected >= sinks + 1 = 5 keys for the sinks policy, got 4",
                 assertThrows(IllegalArgumentException.class, () -> KvPolicy.of("sinks", 4)).getMessage());
     }

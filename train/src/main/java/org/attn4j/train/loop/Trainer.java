@@ -44,12 +44,24 @@ public final class Trainer {
      * @param reachedTarget whether training stopped because held-out accuracy reached the target
      * @param seconds       wall time of the run
      */
-    public record Result(List<Step> steps, List<Eval> evals, boolean reachedTarget, double seconds) {
+    public record Result(List<Step> steps, List<Eval> evals, boolean reachedTarget, double seconds, boolean stoppedOnTime) {
+        public Result(List<Step> steps, List<Eval> evals, boolean reachedTarget, double seconds) {
+            this(steps, evals, reachedTarget, seconds, false);
+        }
+
         public Eval lastEval() { return evals.isEmpty() ? null : evals.get(evals.size() - 1); }
     }
 
-    /** What a listener sees: a step, and the evaluation made after it (null when none was). */
-    public record Progress(Step step, Eval eval, int totalSteps) {}
+    /**
+     * What a listener sees: a step, and the evaluation made after it (null when none was);
+     * {@code last} when no step follows (the step budget, the target or the time limit ended the run),
+     * so whatever the listener records can reach the disk before the final checkpoint.
+     */
+    public record Progress(Step step, Eval eval, int totalSteps, boolean last) {
+        public Progress(Step step, Eval eval, int totalSteps) {
+            this(step, eval, totalSteps, step.step() + 1 == totalSteps);
+        }
+    }
 
     private final TransformerLM model;
     private final TrainConfig config;
@@ -60,6 +72,7 @@ public final class Trainer {
     private long seed;
     private int startStep;
     private long skipBatches;
+    private double timeLimitSeconds; // 0: none
 
     public Trainer(TransformerLM model, TrainConfig config) {
         if (config.batch() > model.maxBatch()) {
@@ -84,6 +97,20 @@ public final class Trainer {
         this.checkpointEvery = every;
         this.keep = keep;
         this.seed = seed;
+        return this;
+    }
+
+    /**
+     * Stops a {@link #run} once it has trained for {@code seconds} of wall time (measured from the start
+     * of that call, so a resumed run gets the limit again): the step in progress finishes, the model is
+     * evaluated on the held-out set (unless that step was just evaluated) and checkpointed as after a
+     * last step, and the result says {@link Result#stoppedOnTime()}. The learning-rate schedule still
+     * runs over {@code steps}, so a run stopped on time ends before the end of its cosine decay; choose
+     * {@code steps} to fit the time and keep the limit as a bound. {@code 0} removes the limit.
+     */
+    public Trainer timeLimit(double seconds) {
+        if (!(seconds >= 0) || Double.isInfinite(seconds)) throw new IllegalArgumentException("seconds: expected >= 0 (0 for no limit), got " + seconds);
+        this.timeLimitSeconds = seconds;
         return this;
     }
 
@@ -118,8 +145,9 @@ public final class Trainer {
         Parameters params = model.parameters();
         long drawn = 0;
         for (; drawn < skipBatches; drawn++) train.next(config.batch()); // replay the stream to the saved position
-        boolean reached = false;
-        for (int s = startStep; s < config.steps() && !reached; s++) {
+        boolean reached = false, outOfTime = false;
+        long deadline = start + (long) (timeLimitSeconds * 1e9);
+        for (int s = startStep; s < config.steps() && !reached && !outOfTime; s++) {
             params.zeroGrad();
             double lossSum = 0;
             long marked = 0, correct = 0;
@@ -145,16 +173,18 @@ public final class Trainer {
             optimiser.step(lr);
             Step step = new Step(s, loss, accuracy, lr, norm);
             steps.add(step);
+            outOfTime = timeLimitSeconds > 0 && s + 1 < config.steps() && System.nanoTime() - deadline > 0;
             Eval eval = null;
-            if ((s + 1) % config.evalEvery() == 0 || s + 1 == config.steps()) {
+            if ((s + 1) % config.evalEvery() == 0 || s + 1 == config.steps() || outOfTime) {
                 eval = evaluate(model, heldOut, s + 1);
                 evals.add(eval);
                 reached = eval.accuracy() >= config.targetAccuracy();
             }
+            boolean last = s + 1 == config.steps() || reached || outOfTime;
             // The listener sees the step before its checkpoint is written, so whatever it records about the
             // step (a metrics file) can be on disk before a checkpoint that a resume would continue after.
-            if (listener != null) listener.accept(new Progress(step, eval, config.steps()));
-            if (checkpointRoot != null && ((s + 1) % checkpointEvery == 0 || s + 1 == config.steps() || reached)) {
+            if (listener != null) listener.accept(new Progress(step, eval, config.steps(), last));
+            if (checkpointRoot != null && ((s + 1) % checkpointEvery == 0 || last)) {
                 try {
                     Checkpoint.save(checkpointRoot, model, optimiser, new Checkpoint.State(s + 1, drawn, seed, model.threads(), config), keep);
                 } catch (IOException e) {
@@ -164,7 +194,7 @@ public final class Trainer {
         }
         startStep = 0;
         skipBatches = 0;
-        return new Result(steps, evals, reached, (System.nanoTime() - start) / 1e9);
+        return new Result(steps, evals, reached, (System.nanoTime() - start) / 1e9, outOfTime && !reached);
     }
 
     /**
