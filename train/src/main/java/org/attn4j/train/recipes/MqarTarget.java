@@ -1,9 +1,12 @@
 package org.attn4j.train.recipes;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.stream.Collectors;
 import org.attn4j.train.loop.TrainConfig;
 import org.attn4j.train.loop.Trainer;
 import org.attn4j.train.model.TransformerConfig;
@@ -47,13 +50,24 @@ public final class MqarTarget {
      * @param evalEvery   steps between held-out evaluations (early stop at 99 %)
      * @param evalBatches held-out batches of {@code batch} sequences
      * @param threads     worker threads
+     * @param trainKv     the pair counts of the training mixture (each training sequence draws one uniformly;
+     *                    the held-out set has {@code kvPairs}); empty to train on {@code kvPairs} alone
      */
     public record Recipe(int kvPairs, long seed, int vocab, int seqLen, int dModel, int heads, String positions, int mlpRatio,
                          float initStd, float lr, float minLr, int warmup, float weightDecay, int batch, int steps, int evalEvery, int evalBatches,
-                         int threads) {
+                         int threads, List<Integer> trainKv) {
+
+        public Recipe {
+            trainKv = List.copyOf(trainKv);
+        }
 
         public static Recipe defaults() {
-            return new Recipe(4, 0, 128, 64, 64, 1, "learned", 4, 0.08f, 1e-3f, 1e-4f, 100, 0.1f, 64, 4000, 100, 8, 1);
+            return new Recipe(4, 0, 128, 64, 64, 1, "learned", 4, 0.08f, 1e-3f, 1e-4f, 100, 0.1f, 64, 4000, 100, 8, 1, List.of());
+        }
+
+        /** The task as {@link Tasks#prepare} takes it. */
+        public Tasks.Options task() {
+            return new Tasks.Options(seqLen, vocab, kvPairs).withTrainKvPairs(trainKv);
         }
 
         public TransformerConfig model() {
@@ -69,20 +83,39 @@ public final class MqarTarget {
         public String commandLine() {
             return String.format(Locale.ROOT, "attn4j train --task mqar --seq-len %d --kv-pairs %d --vocab %d --layers 2 --d-model %d --heads %d "
                             + "--positions %s --mlp-ratio %d --init-std %s --steps %d --batch %d --lr %s --min-lr %s --warmup %d --weight-decay %s "
-                            + "--eval-every %d --eval-batches %d --target-accuracy 0.99 --seed %d --threads %d --out runs/mqar-kv%d-s%d",
+                            + "--eval-every %d --eval-batches %d --target-accuracy 0.99 --seed %d --threads %d%s --out runs/mqar-kv%d-s%d",
                     seqLen, kvPairs, vocab, dModel, heads, positions, mlpRatio, initStd, steps, batch, lr, minLr, warmup, weightDecay,
-                    evalEvery, evalBatches, seed, threads, kvPairs, seed);
+                    evalEvery, evalBatches, seed, threads,
+                    trainKv.isEmpty() ? "" : " --train-kv-pairs " + trainKv.stream().map(String::valueOf).collect(Collectors.joining(",")),
+                    kvPairs, seed);
         }
 
-        /** This recipe with {@code key=value} overrides (keys are the component names; {@code kv} for kvPairs). */
+        /**
+         * This recipe with {@code key=value} overrides (keys are the component names; {@code kv} for kvPairs,
+         * {@code mix} or {@code trainKv} a comma-separated list of pair counts, {@code -} for none).
+         */
         public Recipe with(Map<String, String> given) {
             Map<String, String> o = new LinkedHashMap<>(given);
             if (o.containsKey("kv")) o.put("kvPairs", o.remove("kv"));
+            if (o.containsKey("mix")) o.put("trainKv", o.remove("mix"));
             return new Recipe(i(o, "kvPairs", kvPairs), Long.parseLong(o.getOrDefault("seed", "" + seed)), i(o, "vocab", vocab),
                     i(o, "seqLen", seqLen), i(o, "dModel", dModel), i(o, "heads", heads), o.getOrDefault("positions", positions),
                     i(o, "mlpRatio", mlpRatio), f(o, "initStd", initStd), f(o, "lr", lr), f(o, "minLr", minLr), i(o, "warmup", warmup), f(o, "weightDecay", weightDecay),
                     i(o, "batch", batch), i(o, "steps", steps), i(o, "evalEvery", evalEvery), i(o, "evalBatches", evalBatches),
-                    i(o, "threads", threads));
+                    i(o, "threads", threads), o.containsKey("trainKv") ? counts(o.get("trainKv")) : trainKv);
+        }
+
+        private static List<Integer> counts(String v) {
+            if (v.isBlank() || v.equals("-")) return List.of();
+            List<Integer> out = new ArrayList<>();
+            for (String part : v.split(",")) {
+                try {
+                    out.add(Integer.parseInt(part.trim()));
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException("trainKv: expected comma-separated integers, got '" + v + "'");
+                }
+            }
+            return out;
         }
 
         private static int i(Map<String, String> o, String k, int def) {
@@ -113,7 +146,7 @@ public final class MqarTarget {
 
     /** Trains one recipe; {@code log} gets a line per evaluation (may be null). */
     public static Outcome run(Recipe r, Consumer<String> log) {
-        Tasks.Prepared task = Tasks.prepare("mqar", new Tasks.Options(r.seqLen(), r.vocab(), r.kvPairs()), r.seed(), r.evalBatches(), r.batch());
+        Tasks.Prepared task = Tasks.prepare("mqar", r.task(), r.seed(), r.evalBatches(), r.batch());
         TransformerLM model = new TransformerLM(r.model(), r.batch(), r.threads(), Trainer.modelSeed(r.seed()));
         long t0 = System.nanoTime();
         Trainer.Result res = new Trainer(model, r.train()).run(task.train(), task.heldOut(), p -> {
