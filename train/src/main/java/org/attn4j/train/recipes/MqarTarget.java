@@ -25,6 +25,8 @@ import org.attn4j.train.task.Tasks;
  *   java --add-modules jdk.incubator.vector -cp ... org.attn4j.train.recipes.MqarTarget kv=16 seed=2 threads=1
  * </pre>
  *
+ * {@code kv=16} starts from {@link Recipe#sixteenPairs()}, any other count from {@link Recipe#defaults()}.
+ *
  * Prints one line per evaluation, the equivalent command line and a final {@code RESULT} line.
  */
 public final class MqarTarget {
@@ -61,8 +63,23 @@ public final class MqarTarget {
             trainKv = List.copyOf(trainKv);
         }
 
+        /** The 4-pair recipe: GPT-2 blocks (MLP ratio 4), initial std 0.08, lr 1e-3 → 1e-4, trained on 4 pairs alone. */
         public static Recipe defaults() {
             return new Recipe(4, 0, 128, 64, 64, 1, "learned", 4, 0.08f, 1e-3f, 1e-4f, 100, 0.1f, 64, 4000, 100, 8, 1, List.of());
+        }
+
+        /**
+         * The 16-pair recipe: attention-only blocks (MLP ratio 0, as Zoology's MQAR models), lr 3e-3 → 3e-4,
+         * trained on a mixture of 4, 8 and 16 pairs (each sequence draws one), held out with 16; the
+         * rest as {@link #defaults()}.
+         */
+        public static Recipe sixteenPairs() {
+            return new Recipe(16, 0, 128, 64, 64, 1, "learned", 0, 0.08f, 3e-3f, 3e-4f, 100, 0.1f, 64, 4000, 100, 8, 1, List.of(4, 8, 16));
+        }
+
+        /** The recipe for {@code kvPairs}: {@link #sixteenPairs()} for 16, otherwise {@link #defaults()} with that count. */
+        public static Recipe forPairs(int kvPairs) {
+            return kvPairs == 16 ? sixteenPairs() : defaults().with(Map.of("kvPairs", "" + kvPairs));
         }
 
         /** The task as {@link Tasks#prepare} takes it. */
@@ -166,7 +183,13 @@ public final class MqarTarget {
             if (eq <= 0) throw new IllegalArgumentException("arguments: expected key=value, got '" + a + "'");
             o.put(a.substring(0, eq), a.substring(eq + 1));
         }
-        Recipe r = Recipe.defaults().with(o);
+        String kv = o.containsKey("kv") ? o.get("kv") : o.getOrDefault("kvPairs", "4");
+        Recipe r;
+        try {
+            r = Recipe.forPairs(Integer.parseInt(kv)).with(o);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("kv: expected an integer, got '" + kv + "'");
+        }
         System.out.println("same as: " + r.commandLine());
         Outcome out = run(r, System.out::println);
         System.out.println(String.format(Locale.ROOT, "RESULT %s reached=%b steps=%d accuracy=%.4f loss=%.4f seconds=%.1f",
