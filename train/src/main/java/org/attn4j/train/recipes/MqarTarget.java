@@ -69,12 +69,12 @@ public final class MqarTarget {
         }
 
         /**
-         * The 16-pair recipe: attention-only blocks (MLP ratio 0, as Zoology's MQAR models), lr 3e-3 → 3e-4,
-         * trained on a mixture of 4, 8 and 16 pairs (each sequence draws one), held out with 16; the
-         * rest as {@link #defaults()}.
+         * The 16-pair recipe: attention-only blocks (MLP ratio 0, as Zoology's MQAR models) and lr 3e-3 → 3e-4;
+         * the rest as {@link #defaults()}. With the MLP the same model stays at the values-in-context
+         * plateau (~10 %) for thousands of steps; without it, it passes 99 % in 400–500.
          */
         public static Recipe sixteenPairs() {
-            return new Recipe(16, 0, 128, 64, 64, 1, "learned", 0, 0.08f, 3e-3f, 3e-4f, 100, 0.1f, 64, 4000, 100, 8, 1, List.of(4, 8, 16));
+            return new Recipe(16, 0, 128, 64, 64, 1, "learned", 0, 0.08f, 3e-3f, 3e-4f, 100, 0.1f, 64, 4000, 100, 8, 1, List.of());
         }
 
         /** The recipe for {@code kvPairs}: {@link #sixteenPairs()} for 16, otherwise {@link #defaults()} with that count. */
