@@ -23,6 +23,10 @@ final class TrainingOptions {
     @Option(names = "--kv-pairs", paramLabel = "K", defaultValue = "16", description = "key-value pairs per MQAR sequence (default: ${DEFAULT-VALUE})")
     int kvPairs;
 
+    @Option(names = "--train-kv-pairs", paramLabel = "K,K,...", split = ",",
+            description = "MQAR training mixture: each training sequence draws its pair count from this list; the held-out set keeps --kv-pairs (default: --kv-pairs alone)")
+    List<Integer> trainKvPairs = new ArrayList<>();
+
     @Option(names = "--vocab", paramLabel = "V", defaultValue = "8192", description = "vocabulary size of synthetic tasks (default: ${DEFAULT-VALUE})")
     int vocab;
 
@@ -46,7 +50,8 @@ final class TrainingOptions {
     @Option(names = "--mlp", paramLabel = "KIND", defaultValue = "gelu", description = "feed-forward block: gelu or swiglu (default: ${DEFAULT-VALUE})")
     String mlp;
 
-    @Option(names = "--mlp-ratio", paramLabel = "R", defaultValue = "4", description = "MLP hidden width as a multiple of --d-model (default: ${DEFAULT-VALUE})")
+    @Option(names = "--mlp-ratio", paramLabel = "R", defaultValue = "4",
+            description = "MLP hidden width as a multiple of --d-model; 0 for attention-only blocks (default: ${DEFAULT-VALUE})")
     int mlpRatio;
 
     @Option(names = "--init-std", paramLabel = "STD", defaultValue = "0.02",
@@ -143,7 +148,9 @@ final class TrainingOptions {
         }
         if (text != null && !Files.exists(text)) throw new IllegalArgumentException("--text: no such file or directory: " + text);
         positive("--copy-tokens", copyTokens);
-        positive("--mlp-ratio", mlpRatio);
+        if (mlpRatio < 0) throw new IllegalArgumentException("--mlp-ratio: expected >= 0 (0: no MLP), got " + mlpRatio);
+        for (int k : trainKvPairs) positive("--train-kv-pairs", k);
+        if (!trainKvPairs.isEmpty() && !task.equals("mqar")) throw new IllegalArgumentException("--train-kv-pairs: only the mqar task has pairs, got --task " + task);
         if (!(initStd > 0) || !Float.isFinite(initStd)) throw new IllegalArgumentException("--init-std: expected a positive standard deviation, got " + initStd);
         if (checkpointEvery != null) positive("--checkpoint-every", checkpointEvery);
         timeLimitSeconds();
@@ -179,7 +186,8 @@ final class TrainingOptions {
             Map.entry("layers", "--layers"), Map.entry("steps", "--steps"), Map.entry("batch", "--batch"),
             Map.entry("accumulate", "--accumulate"), Map.entry("evalEvery", "--eval-every"), Map.entry("gradClip", "--grad-clip"),
             Map.entry("text", "--text"), Map.entry("tokenizer", "--tokenizer"), Map.entry("copy-tokens", "--copy-tokens"),
-            Map.entry("copyTokens", "--copy-tokens"), Map.entry("tokens", "--copy-tokens"));
+            Map.entry("copyTokens", "--copy-tokens"), Map.entry("tokens", "--copy-tokens"),
+            Map.entry("train-kv-pairs", "--train-kv-pairs"), Map.entry("mlpRatio", "--mlp-ratio"));
 
     /** {@code e}'s message with its leading argument name replaced by the option's; {@code fallback} prefixes names it does not know (null: none). */
     static IllegalArgumentException named(IllegalArgumentException e, String fallback) {

@@ -106,7 +106,7 @@ final class TrainingRun {
         if (o.text != null && !o.task.equals("lm")) throw new IllegalArgumentException("--text: task '" + o.task + "' reads no text (only lm does)");
         Tasks.Prepared task;
         try {
-            Tasks.Options to = new Tasks.Options(o.seqLen, o.vocab, o.kvPairs, o.copyTokens, o.text, o.tokenizer);
+            Tasks.Options to = new Tasks.Options(o.seqLen, o.vocab, o.kvPairs, o.copyTokens, o.text, o.tokenizer, o.trainKvPairs);
             task = Tasks.prepare(o.task, to, seed, o.evalBatches, o.batch);
         } catch (IllegalArgumentException e) {
             throw TrainingOptions.named(e, null);
@@ -258,6 +258,7 @@ final class TrainingRun {
         task.put("name", o.task).put("seq_len", p.task().seqLen()).put("vocab", p.task().vocab()).put("kv_pairs", o.kvPairs)
                 .put("copy_tokens", o.copyTokens).put("text", o.text == null ? null : o.text.toString())
                 .put("tokenizer", o.tokenizer).put("eval_batches", o.evalBatches);
+        if (!o.trainKvPairs.isEmpty()) o.trainKvPairs.forEach(task.putArray("train_kv_pairs")::add);
         ObjectNode att = root.putObject("attention");
         att.put("spec", p.attention()).put("name", p.attentionName());
         ObjectNode set = att.putObject("settings");

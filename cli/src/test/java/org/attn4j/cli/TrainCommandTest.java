@@ -90,7 +90,12 @@ class TrainCommandTest {
                 new Object[] {List.of("--time-limit", "5x"), "--time-limit"},
                 new Object[] {List.of("--time-limit", "0"), "--time-limit"},
                 new Object[] {List.of("--init-std", "0"), "--init-std"},
-                new Object[] {List.of("--mlp-ratio", "0"), "--mlp-ratio"},
+                new Object[] {List.of("--mlp-ratio", "-1"), "--mlp-ratio"},
+                new Object[] {List.of("--mlp-ratio", "0", "--export", "exported"), "--export"},     // both layouts need an MLP
+                new Object[] {List.of("--train-kv-pairs", "2,5"), "--train-kv-pairs"},             // 4·5 > seq-len 16
+                new Object[] {List.of("--train-kv-pairs", "0"), "--train-kv-pairs"},
+                new Object[] {List.of("--train-kv-pairs", "2,x"), "--train-kv-pairs"},
+                new Object[] {List.of("--task", "induction", "--train-kv-pairs", "2"), "--train-kv-pairs"},
                 new Object[] {List.of("--positions", "none", "--export", "exported"), "--export"},   // GPT-2 needs learned positions
                 new Object[] {List.of("--norm", "rms", "--export", "exported"), "--export"},         // Llama needs SwiGLU and RoPE too
                 new Object[] {List.of("--attention", "linear", "--positions", "alibi"), "--positions"}, // ALiBi lives in full attention
@@ -183,6 +188,21 @@ class TrainCommandTest {
             assertEquals(List.of("checkpoints", "config.json", "curves.png", "metrics.jsonl", "report.html", "summary.json"),
                     files.map(p -> p.getFileName().toString()).sorted().toList(), "no temporary files left");
         }
+    }
+
+    /** An attention-only model (--mlp-ratio 0) trained on a mixture of pair counts: the config records both, the count has no MLP. */
+    @Test
+    void attentionOnlyModelOnAPairMixture() throws IOException {
+        Path out = dir.resolve("mix");
+        CliTest.Run r = train(tiny("--d-model", "16", "--mlp-ratio", "0", "--train-kv-pairs", "1,2,4", "--out", out.toString()));
+        assertEquals(0, r.code(), r.err());
+        JsonNode config = JSON.readTree(out.resolve("config.json").toFile());
+        assertEquals(List.of(1, 2, 4), JSON.convertValue(config.path("task").path("train_kv_pairs"), new com.fasterxml.jackson.core.type.TypeReference<List<Integer>>() {}));
+        assertEquals(0, config.path("model").path("mlp_ratio").asInt());
+        int c = 16;   // wte, wpe, one block of ln_1 + c_attn + c_proj, ln_f
+        long params = 32L * c + 16L * c + (2L * c + 3L * c * c + 3 * c + c * c + c) + 2 * c;
+        assertEquals(params, config.path("model").path("parameters").asLong());
+        assertTrue(Double.isFinite(JSON.readTree(out.resolve("summary.json").toFile()).path("final_loss").asDouble()));
     }
 
     /**

@@ -76,6 +76,16 @@ class ModelGradientTest {
                 .withMlp(TransformerConfig.Mlp.SWIGLU).withTiedOutput(false).withBias(false), 2, 8);
     }
 
+    /** Attention-only blocks (mlpRatio 0, Zoology's MQAR models): no ln_2 and no MLP tensors, learned positions and RoPE. */
+    @Test
+    void attentionOnlyBlocks() {
+        TransformerConfig cfg = TransformerConfig.gpt(11, 6, 2, 8, 2).withInitStd(0.4f).withMlpRatio(0);
+        List<GradCheck.Worst> results = check(cfg, 1, 9);
+        assertEquals(TransformerLM.declare(cfg).params().size(), results.size());
+        assertTrue(results.stream().noneMatch(w -> w.what().contains("mlp") || w.what().contains("ln_2")), "no MLP tensors declared");
+        check(cfg.withLearnedPositions(false).withRope(true).withTiedOutput(false), 2, 10);
+    }
+
     @Test
     void checkerRejectsAOnePercentError() {
         TransformerConfig cfg = TransformerConfig.gpt(11, 6, 2, 8, 2).withInitStd(0.4f);

@@ -133,4 +133,74 @@ class MqarTest {
         assertThrows(IllegalArgumentException.class, () -> new Mqar.Config(256, 64, 17, 0.01, true)); // 4K > T
         assertThrows(IllegalArgumentException.class, () -> new Mqar.Config(256, 64, 4, 0, true));
     }
+
+    /**
+     * A mixture stream: every sequence is a valid MQAR example for the K it drew (pairs, one query per
+     * key, zero filler elsewhere), the K of the choices come out about equally often, and the gap of a
+     * single query follows the power law over that K's own gap space (not the widest one).
+     */
+    @Test
+    void mixtureDrawsEachSequencesPairCount() {
+        int t = 64, v = 256, half = 128, n = 6000;
+        int[] choices = {1, 4, 16};
+        Batch b = new Mqar(Mqar.Config.of(t, 16).withVocab(v), 9, choices).next(n);
+        int[] seen = new int[17];
+        long firstGap = 0, ones = 0;
+        for (int e = 0; e < n; e++) {
+            int o = e * t, k = 0;
+            for (int p = 0; p < t; p++) if (b.lossMask()[o + p]) k++;
+            assertTrue(k == 1 || k == 4 || k == 16, "K is one of the choices, got " + k);
+            seen[k]++;
+            int[] valueOf = new int[v];
+            Set<Integer> keys = new HashSet<>();
+            for (int i = 0; i < k; i++) {
+                int key = b.tokens()[o + 2 * i], value = b.tokens()[o + 2 * i + 1];
+                assertTrue(key >= 1 && key < half && value >= half && value < v, "pair " + i + " of example " + e);
+                keys.add(key);
+                valueOf[key] = value;
+            }
+            assertEquals(k, keys.size(), "distinct keys");
+            for (int p = 2 * k; p < t; p++) {
+                if (b.lossMask()[o + p]) {
+                    assertEquals(0, (p - 2 * k) % 2, "queries at even offsets after the K pairs");
+                    assertEquals(valueOf[b.tokens()[o + p]], b.targets()[o + p], "target is the key's value");
+                    if (k == 1) {
+                        ones++;
+                        if (p == 2) firstGap++;
+                    }
+                } else {
+                    assertEquals(0, b.tokens()[o + p], "filler after the pairs is 0");
+                }
+            }
+        }
+        for (int k : choices) assertEquals(n / 3.0, seen[k], 5 * Math.sqrt(n * (1 / 3.0) * (2 / 3.0)), "share of K=" + k);
+        // K = 1: 31 gaps; p[0] = 1/Σ(g+1)^(−0.99) over 31 gaps (about 0.249), computed from the formula
+        double total = 0;
+        for (int g = 0; g < 31; g++) total += Math.pow(g + 1, 0.01 - 1);
+        double p0 = 1 / total, se = Math.sqrt(p0 * (1 - p0) / ones);
+        assertEquals(p0, (double) firstGap / ones, 5 * se, "gap 0 of a one-pair sequence");
+    }
+
+    @Test
+    void oneChoiceIsTheSingleCountStream() {
+        Mqar.Config cfg = Mqar.Config.of(64, 8).withVocab(256);
+        Batch a = new Mqar(cfg, 4).next(32), b = new Mqar(cfg, 4, new int[] {8}).next(32);
+        assertArrayEquals(a.tokens(), b.tokens());
+        assertArrayEquals(a.targets(), b.targets());
+    }
+
+    @Test
+    void mixtureRejectsBadCounts() {
+        Mqar.Config cfg = Mqar.Config.of(64, 8).withVocab(256);
+        var big = assertThrows(IllegalArgumentException.class, () -> new Mqar(cfg, 1, new int[] {4, 17}));
+        assertTrue(big.getMessage().startsWith("kvChoices: kvPairs: expected at most seqLen/4=16, got 17"), big.getMessage());
+        var none = assertThrows(IllegalArgumentException.class, () -> new Mqar(cfg, 1, new int[0]));
+        assertTrue(none.getMessage().startsWith("kvChoices:"), none.getMessage());
+        var opt = assertThrows(IllegalArgumentException.class,
+                () -> org.attn4j.train.task.Tasks.prepare("mqar", new org.attn4j.train.task.Tasks.Options(64, 256, 8).withTrainKvPairs(List.of(4, 0)), 1, 1, 1));
+        assertTrue(opt.getMessage().startsWith("train-kv-pairs:"), opt.getMessage());
+        var far = assertThrows(IllegalArgumentException.class,
+                () -> org.attn4j.train.task.Tasks.prepare("mqar", new org.attn4j.train.task.Tasks.Options(64, 256, 8).withTrainKvPairs(List.of(4, 20)), 1, 1, 1));
+        assertTrue(far.getMessage().startsWith("train-kv-pairs: expected at most seqLen/4=16, got 20"), far.getMessage());
+    }
 }

@@ -201,7 +201,7 @@ final class Oracle64 {
     /**
      * The whole model's loss in float64: embeddings, pre-norm blocks (LayerNorm or RMSNorm; attention
      * with RoPE/ALiBi/window as configured, exact attention only; GELU or SwiGLU MLP of width
-     * mlpRatio·C), final norm, tied or untied output, masked mean cross-entropy.
+     * mlpRatio·C, or none for mlpRatio 0), final norm, tied or untied output, masked mean cross-entropy.
      */
     static double gptLoss(org.attn4j.train.model.TransformerConfig cfg, Parameters layout, double[] theta,
                           int[] tokens, int[] targets, boolean[] mask) {
@@ -217,6 +217,10 @@ final class Oracle64 {
             double[] ctx = attention(qkv, batch, t, c, cfg.heads(), cfg.alibi(), cfg.window());
             double[] att = linear(ctx, rows, c, slice(layout, theta, p + ".attn.c_proj.weight"), sliceOrNull(layout, theta, p + ".attn.c_proj.bias"), c);
             double[] x1 = add(x, att);
+            if (hid == 0) {           // mlpRatio 0: an attention-only block
+                x = x1;
+                continue;
+            }
             double[] b = norm(cfg, layout, theta, p + ".ln_2", x1, rows);
             double[] fc = linear(b, rows, c, slice(layout, theta, p + ".mlp.c_fc.weight"), sliceOrNull(layout, theta, p + ".mlp.c_fc.bias"), swiglu ? 2 * hid : hid);
             double[] hidden = swiglu ? swiglu(fc, rows, hid) : gelu(fc);

@@ -252,6 +252,7 @@ public final class HfExport {
             if (!a.tied()) wrong.add("untied output (GPT-2 ties lm_head to wte)");
         }
         if (a.window() != 0) wrong.add("window " + a.window() + " (needs none)");
+        if (a.mlpHidden() == 0) wrong.add("no MLP (mlpRatio 0; both layouts need one in every block)");
         if (!wrong.isEmpty()) {
             throw new IllegalArgumentException("layout: " + layout + " computes something else than this model: " + String.join(", ", wrong)
                     + (layout == Layout.LLAMA && a.norm() == Norm.LAYER ? "; export it as GPT2" : ""));

@@ -14,7 +14,8 @@ import org.attn4j.variants.trainable.TrainableRegistry;
  * @param layers            number of transformer blocks L
  * @param dModel            width C
  * @param heads             attention heads H (C % H == 0)
- * @param mlpRatio          hidden width of the MLP as a multiple of C (4 in GPT-2)
+ * @param mlpRatio          hidden width of the MLP as a multiple of C (4 in GPT-2); 0 for attention-only blocks
+ *                          (no {@code ln_2} and no MLP: {@code x = x + attn(norm_1(x))}, as Zoology's MQAR models)
  * @param learnedPositions  learned absolute positions ({@code wpe})
  * @param alibi             ALiBi biases in every attention layer (through the engine: {@code full} attention only)
  * @param window            causal sliding window in every attention layer (keys {@code j ≥ i − window}); 0 for none
@@ -48,7 +49,7 @@ public record TransformerConfig(int vocab, int seqLen, int layers, int dModel, i
         positive("layers", layers);
         positive("dModel", dModel);
         positive("heads", heads);
-        positive("mlpRatio", mlpRatio);
+        if (mlpRatio < 0) throw new IllegalArgumentException("mlpRatio: expected >= 0 (0: no MLP), got " + mlpRatio);
         if (dModel % heads != 0) throw new IllegalArgumentException("heads: must divide dModel=" + dModel + ", got " + heads);
         if (window < 0) throw new IllegalArgumentException("window: expected 0 (none) or a positive count, got " + window);
         if (!(lnEps > 0)) throw new IllegalArgumentException("lnEps: expected > 0, got " + lnEps);
@@ -175,8 +176,11 @@ public record TransformerConfig(int vocab, int seqLen, int layers, int dModel, i
     /** Head dimension D = C/H. */
     public int headDim() { return dModel / heads; }
 
-    /** Hidden width of the MLP, {@code mlpRatio·C}. */
+    /** Hidden width of the MLP, {@code mlpRatio·C} (0: the blocks have no MLP). */
     public int hidden() { return mlpRatio * dModel; }
+
+    /** Whether every block has a norm and an MLP after its attention ({@code mlpRatio > 0}). */
+    public boolean hasMlp() { return mlpRatio > 0; }
 
     private static void positive(String name, int v) {
         if (v <= 0) throw new IllegalArgumentException(name + ": expected > 0, got " + v);

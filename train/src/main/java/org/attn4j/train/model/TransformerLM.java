@@ -29,6 +29,7 @@ import org.attn4j.variants.trainable.TrainableParam;
  *   for each block l:
  *     x1   = x  + attn_l(norm_1(x))                              causal multi-head attention (pluggable mechanism, RoPE/ALiBi/window)
  *     x    = x1 + c_proj_l(act(c_fc_l(norm_2(x1))))              act: GELU, or SwiGLU on the fused gate|up of c_fc
+ *                                                                (mlpRatio 0: x = x1, and the block has no norm_2 and no MLP)
  *   loss   = cross-entropy(norm_f(x)·Wₒᵀ, targets) on the marked positions, Wₒ = wte (tied) or lm_head
  * </pre>
  *
@@ -63,7 +64,7 @@ public final class TransformerLM {
     private int batch = -1;
     private boolean backwardReady;
 
-    /** The activations one block keeps between its forward and backward, and its layers. */
+    /** The activations one block keeps between its forward and backward, and its layers (ln2 and the MLP null without an MLP). */
     private static final class Block {
         final Normalization ln1, ln2;
         final CausalSelfAttention attn;
@@ -76,14 +77,14 @@ public final class TransformerLM {
             int maxRows = maxBatch * cfg.seqLen(), c = cfg.dModel();
             ln1 = norm(p, prefix + ".ln_1", cfg, maxRows, threads);
             attn = new CausalSelfAttention(p, prefix + ".attn", cfg.heads(), cfg.seqLen(), maxBatch, attention, cfg.rope(), threads);
-            ln2 = norm(p, prefix + ".ln_2", cfg, maxRows, threads);
-            fc = new Linear(p, prefix + ".mlp.c_fc", maxRows, threads);
-            boolean swi = cfg.mlp() == TransformerConfig.Mlp.SWIGLU;
-            gelu = swi ? null : new Gelu(maxRows * cfg.hidden(), threads);
-            swiGlu = swi ? new SwiGlu(maxRows, cfg.hidden(), threads) : null;
-            fcProj = new Linear(p, prefix + ".mlp.c_proj", maxRows, threads);
+            boolean mlp = cfg.hasMlp(), swi = cfg.mlp() == TransformerConfig.Mlp.SWIGLU;
+            ln2 = mlp ? norm(p, prefix + ".ln_2", cfg, maxRows, threads) : null;
+            fc = mlp ? new Linear(p, prefix + ".mlp.c_fc", maxRows, threads) : null;
+            gelu = mlp && !swi ? new Gelu(maxRows * cfg.hidden(), threads) : null;
+            swiGlu = mlp && swi ? new SwiGlu(maxRows, cfg.hidden(), threads) : null;
+            fcProj = mlp ? new Linear(p, prefix + ".mlp.c_proj", maxRows, threads) : null;
             x1 = new float[maxRows * c];
-            out = new float[maxRows * c];
+            out = mlp ? new float[maxRows * c] : null;
         }
     }
 
@@ -152,6 +153,7 @@ public final class TransformerLM {
             for (TrainableParam t : CausalSelfAttention.declare(b, p + ".attn", c, cfg.heads(), cfg.seqLen(), attention, cfg.bias())) {
                 own.put(p + ".attn." + t.name(), t);
             }
+            if (!cfg.hasMlp()) continue;
             declareNorm(b, p + ".ln_2", c, rms);
             Linear.declare(b, p + ".mlp.c_fc", c, fcOut, cfg.bias());
             Linear.declare(b, p + ".mlp.c_proj", hidden, c, cfg.bias());
@@ -265,6 +267,10 @@ public final class TransformerLM {
         for (Block blk : blocks) {
             float[] att = blk.attn.forward(blk.ln1.forward(x, rows), b);
             Residual.forward(x, att, blk.x1, n);
+            if (blk.fc == null) {               // attention-only block: its output is x1
+                x = blk.x1;
+                continue;
+            }
             float[] hidden = blk.fc.forward(blk.ln2.forward(blk.x1, rows), rows);
             float[] act = blk.swiGlu != null ? blk.swiGlu.forward(hidden, rows) : blk.gelu.forward(hidden, rows * config.hidden());
             float[] mlp = blk.fcProj.forward(act, rows);
@@ -292,18 +298,11 @@ public final class TransformerLM {
         lnF.backward(dNorm, dX);                      // dX = ∂loss/∂(output of the last block)
         for (int l = blocks.length - 1; l >= 0; l--) {
             Block blk = blocks[l];
-            // out = x1 + mlp
-            zero(dX1, n);
-            zero(dBranch, n);
-            Residual.backward(dX, dX1, dBranch, n);
-            zero(dAct, nh);
-            blk.fcProj.backward(dBranch, dAct);
-            zero(dHidden, fcOut);
-            if (blk.swiGlu != null) blk.swiGlu.backward(dAct, dHidden);
-            else blk.gelu.backward(dAct, dHidden);
-            zero(dNorm, n);
-            blk.fc.backward(dHidden, dNorm);
-            blk.ln2.backward(dNorm, dX1);             // dX1 now holds both paths into x1
+            if (blk.fc == null) {
+                System.arraycopy(dX, 0, dX1, 0, n);   // out = x1
+            } else {
+                mlpBackward(blk, n, nh, fcOut);
+            }
             // x1 = x + att
             zero(dX, n);
             zero(dBranch, n);
@@ -313,6 +312,21 @@ public final class TransformerLM {
             blk.ln1.backward(dNorm, dX);              // dX = ∂loss/∂(input of this block)
         }
         embedding.backward(dX);
+    }
+
+    /** out = x1 + mlp(norm_2(x1)): from dX = ∂loss/∂out, dX1 = ∂loss/∂x1 through both paths, and the MLP's and norm's gradients. */
+    private void mlpBackward(Block blk, int n, int nh, int fcOut) {
+        zero(dX1, n);
+        zero(dBranch, n);
+        Residual.backward(dX, dX1, dBranch, n);
+        zero(dAct, nh);
+        blk.fcProj.backward(dBranch, dAct);
+        zero(dHidden, fcOut);
+        if (blk.swiGlu != null) blk.swiGlu.backward(dAct, dHidden);
+        else blk.gelu.backward(dAct, dHidden);
+        zero(dNorm, n);
+        blk.fc.backward(dHidden, dNorm);
+        blk.ln2.backward(dNorm, dX1);                 // dX1 now holds both paths into x1
     }
 
     private boolean swiGlu() { return config.mlp() == TransformerConfig.Mlp.SWIGLU; }

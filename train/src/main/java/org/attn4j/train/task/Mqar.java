@@ -53,18 +53,44 @@ public final class Mqar implements Task {
 
     private final Config config;
     private final Random rnd;
+    private final int[] kvChoices;
+    /** Weights of the gaps {@code 0 .. (T − 2·min K)/2}; a sequence with K pairs uses the first {@code (T − 2K)/2}. */
     private final double[] gapWeights;
 
-    /** A stream of examples from {@code seed}. */
+    /** A stream of examples from {@code seed}, each with {@code config.kvPairs()} pairs. */
     public Mqar(Config config, long seed) {
+        this(config, seed, new int[] {config.kvPairs()});
+    }
+
+    /**
+     * A stream whose every sequence draws its number of pairs uniformly from {@code kvChoices}
+     * (a mixture, as Zoology trains on several pair counts at once); {@code config.kvPairs()} is
+     * then only the held-out count. One choice gives exactly the stream of {@link #Mqar(Config, long)}.
+     * Each choice must satisfy what {@link Config} asks of K (checked, naming {@code kvChoices}).
+     */
+    public Mqar(Config config, long seed, int[] kvChoices) {
+        if (kvChoices == null || kvChoices.length == 0) throw new IllegalArgumentException("kvChoices: expected at least one pair count, got none");
+        int minK = Integer.MAX_VALUE;
+        for (int k : kvChoices) {
+            try {
+                new Config(config.vocab(), config.seqLen(), k, config.powerA(), config.randomNonQueries());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("kvChoices: " + e.getMessage(), e);
+            }
+            minK = Math.min(minK, k);
+        }
         this.config = config;
         this.rnd = new Random(seed);
-        int space = (config.seqLen() - 2 * config.kvPairs()) / 2;
+        this.kvChoices = kvChoices.clone();
+        int space = (config.seqLen() - 2 * minK) / 2;
         this.gapWeights = new double[space];
         for (int g = 0; g < space; g++) gapWeights[g] = Math.pow(g + 1, config.powerA() - 1);
     }
 
     public Config config() { return config; }
+
+    /** The pair counts the stream draws from (one element: a single K). */
+    public int[] kvChoices() { return kvChoices.clone(); }
 
     @Override
     public Batch next(int batchSize) {
@@ -77,7 +103,9 @@ public final class Mqar implements Task {
     }
 
     private void example(int[] tokens, int[] targets, boolean[] mask, int off) {
-        int k = config.kvPairs(), t = config.seqLen(), half = config.vocab() / 2;
+        // one count: no draw, so the stream stays the single-K stream bit for bit
+        int k = kvChoices.length == 1 ? kvChoices[0] : kvChoices[rnd.nextInt(kvChoices.length)];
+        int t = config.seqLen(), half = config.vocab() / 2;
         int[] keys = distinct(k, 1, half);
         int[] values = distinct(k, half, config.vocab());
         for (int p = 0; p < t; p++) tokens[off + p] = config.randomNonQueries() ? rnd.nextInt(config.vocab()) : 0;
@@ -85,7 +113,7 @@ public final class Mqar implements Task {
             tokens[off + 2 * i] = keys[i];
             tokens[off + 2 * i + 1] = values[i];
         }
-        int[] gaps = powerLawGaps(k);
+        int[] gaps = powerLawGaps(k, (t - 2 * k) / 2);
         for (int i = 0; i < k; i++) {
             int p = off + 2 * k + 2 * gaps[i];
             tokens[p] = keys[i];
@@ -110,16 +138,16 @@ public final class Mqar implements Task {
         return out;
     }
 
-    /** {@code n} distinct gaps, drawn one at a time with probability ∝ weight among those not yet drawn. */
-    private int[] powerLawGaps(int n) {
-        boolean[] taken = new boolean[gapWeights.length];
+    /** {@code n} distinct gaps of {@code [0, space)}, drawn one at a time with probability ∝ weight among those not yet drawn. */
+    private int[] powerLawGaps(int n, int space) {
+        boolean[] taken = new boolean[space];
         int[] out = new int[n];
         for (int i = 0; i < n; i++) {
             double total = 0;
-            for (int g = 0; g < gapWeights.length; g++) if (!taken[g]) total += gapWeights[g];
+            for (int g = 0; g < space; g++) if (!taken[g]) total += gapWeights[g];
             double u = rnd.nextDouble() * total;
             int pick = -1;
-            for (int g = 0; g < gapWeights.length; g++) {
+            for (int g = 0; g < space; g++) {
                 if (taken[g]) continue;
                 pick = g; // the last untaken gap absorbs rounding at the top end
                 u -= gapWeights[g];

@@ -34,14 +34,25 @@ public final class Tasks {
      * @param copyTokens tokens to copy K (selective copying; the Mamba paper's 16 by default)
      * @param text       a text file or directory of documents (lm), or null
      * @param tokenizer  {@code byte}, {@code bpe:N} or a {@code tokenizer.json} path (lm; see {@link Tokenizers})
+     * @param trainKvPairs MQAR's training mixture: each training sequence draws its pair count uniformly from
+     *                   this list (Zoology trains on several counts); empty for {@code kvPairs} alone. The
+     *                   held-out set always has {@code kvPairs} pairs.
      */
-    public record Options(int seqLen, int vocab, int kvPairs, int copyTokens, Path text, String tokenizer) {
+    public record Options(int seqLen, int vocab, int kvPairs, int copyTokens, Path text, String tokenizer, List<Integer> trainKvPairs) {
         public Options {
             if (seqLen <= 0) throw new IllegalArgumentException("seq-len: expected > 0, got " + seqLen);
             if (vocab <= 0) throw new IllegalArgumentException("vocab: expected > 0, got " + vocab);
             if (kvPairs <= 0) throw new IllegalArgumentException("kv-pairs: expected > 0, got " + kvPairs);
             if (copyTokens <= 0) throw new IllegalArgumentException("copy-tokens: expected > 0, got " + copyTokens);
             Tokenizers.validate(tokenizer);
+            trainKvPairs = List.copyOf(trainKvPairs == null ? List.of() : trainKvPairs);
+            for (int k : trainKvPairs) {
+                if (k <= 0) throw new IllegalArgumentException("train-kv-pairs: expected counts > 0, got " + trainKvPairs);
+            }
+        }
+
+        public Options(int seqLen, int vocab, int kvPairs, int copyTokens, Path text, String tokenizer) {
+            this(seqLen, vocab, kvPairs, copyTokens, text, tokenizer, List.of());
         }
 
         /** The synthetic tasks' options: 16 tokens to copy, no text, byte-level tokenizer. */
@@ -49,11 +60,14 @@ public final class Tasks {
             this(seqLen, vocab, kvPairs, 16, null, "byte");
         }
 
-        public Options withCopyTokens(int k) { return new Options(seqLen, vocab, kvPairs, k, text, tokenizer); }
+        public Options withCopyTokens(int k) { return new Options(seqLen, vocab, kvPairs, k, text, tokenizer, trainKvPairs); }
 
-        public Options withText(Path t) { return new Options(seqLen, vocab, kvPairs, copyTokens, t, tokenizer); }
+        public Options withText(Path t) { return new Options(seqLen, vocab, kvPairs, copyTokens, t, tokenizer, trainKvPairs); }
 
-        public Options withTokenizer(String spec) { return new Options(seqLen, vocab, kvPairs, copyTokens, text, spec); }
+        public Options withTokenizer(String spec) { return new Options(seqLen, vocab, kvPairs, copyTokens, text, spec, trainKvPairs); }
+
+        /** MQAR trained on a mixture of pair counts (see {@code trainKvPairs}); held out with {@code kvPairs}. */
+        public Options withTrainKvPairs(List<Integer> ks) { return new Options(seqLen, vocab, kvPairs, copyTokens, text, tokenizer, ks); }
     }
 
     /**
@@ -83,7 +97,14 @@ public final class Tasks {
         switch (name) {
             case "mqar" -> {
                 Mqar.Config c = new Mqar.Config(o.vocab(), o.seqLen(), o.kvPairs(), 0.01, false);
-                return new Prepared(name, c.vocab(), c.seqLen(), new Mqar(c, seed),
+                int[] mix = o.trainKvPairs().isEmpty() ? new int[] {o.kvPairs()} : o.trainKvPairs().stream().mapToInt(Integer::intValue).toArray();
+                Mqar stream;
+                try {
+                    stream = new Mqar(c, seed, mix);
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException(e.getMessage().replaceFirst("^kvChoices: kvPairs:", "train-kv-pairs:"), e);
+                }
+                return new Prepared(name, c.vocab(), c.seqLen(), stream,
                         Mqar.dataset(c, heldOutBatches, batchSize, heldOutSeed(seed)));
             }
             case "induction" -> {
