@@ -49,7 +49,7 @@ final class DistillCommand implements Callable<Integer>, Main.OneLineErrors {
     @Option(names = "--steps", paramLabel = "N", defaultValue = "300", description = "optimiser steps; 0 saves the initial student (default: ${DEFAULT-VALUE})") int steps;
     @Option(names = "--out", paramLabel = "DIR", required = true, description = "output model directory (checkpoints in DIR/checkpoints)") Path out;
     @Option(names = "--batch", paramLabel = "N", defaultValue = "32", description = "sentences per step (default: ${DEFAULT-VALUE})") int batch;
-    @Option(names = "--lr", paramLabel = "RATE", defaultValue = "2e-4", description = "peak learning rate, cosine decay to a tenth (default: ${DEFAULT-VALUE})") float lr;
+    @Option(names = "--lr", paramLabel = "RATE", defaultValue = "5e-4", description = "peak learning rate, cosine decay to a tenth (default: ${DEFAULT-VALUE})") float lr;
     @Option(names = "--warmup", paramLabel = "N", description = "warm-up steps (default: --steps / 10)") Integer warmup;
     @Option(names = "--weight-decay", paramLabel = "W", defaultValue = "0.01", description = "AdamW decay on matrices (default: ${DEFAULT-VALUE})") float weightDecay;
     @Option(names = "--grad-clip", paramLabel = "NORM", defaultValue = "1.0", description = "global gradient-norm clip, 0 for none (default: ${DEFAULT-VALUE})") float gradClip;
