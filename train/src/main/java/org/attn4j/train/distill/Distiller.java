@@ -31,10 +31,11 @@ import org.attn4j.train.optim.LearningRate;
  * clip the global norm, and take an AdamW step at the warm-up/cosine rate of {@link LearningRate}.
  *
  * <p>Trained: every student tensor the loss reaches, except the word-embedding table when it was
- * copied from the teacher (30,522 rows that a corpus of a few thousand sentences mostly never
+ * copied from the teacher (30,522 rows, most of which a run of a few thousand sentences never
  * touches; AdamW's decay and momentum would move rows no sentence supports). The last layer's
  * attention output and feed-forward block are not reached by the loss and stay as initialised
- * (MiniLMv2 leaves them to fine-tuning). Weight decay applies to linear-layer matrices only.
+ * (MiniLMv2 leaves them to fine-tuning); so do its query/key/value projections when
+ * {@link Settings#trainLastQkv} is false. Weight decay applies to linear-layer matrices only.
  *
  * <p>Checkpoints go through {@link Checkpoint#save(Path, int, Parameters, AdamW, Map, Map, int)}; tensor
  * names carry the prefix {@value #PREFIX}.
