@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
 @Command(name = "attn4j", mixinStandardHelpOptions = true, version = "attn4j 0.1.0",
         description = "Exact, fast scaled-dot-product attention for the JVM.",
         subcommands = {EmbedCommand.class, ExplainCommand.class, SdpaCommand.class, VariantsCommand.class, VariantCommand.class, BenchCommand.class,
-                TrainCommand.class, CompareCommand.class, TokenizeCommand.class, GenerateCommand.class, SparkCommand.class, ServeCommand.class, ProbeCommand.class})
+                TrainCommand.class, CompareCommand.class, TokenizeCommand.class, GenerateCommand.class, SparkCommand.class, ServeCommand.class, ProbeCommand.class,
+                DistillCommand.class})
 public final class Main implements Runnable {
 
     /** A subcommand whose usage errors are one line naming the option (its help stays one --help away). */

@@ -54,6 +54,59 @@ public final class BertGrad {
         this(encoder.config(), encoder.parameterArrays());
     }
 
+    /**
+     * The differentiable pass of a model given by its parameters under canonical names (as
+     * {@link #parameterSizes} lists them; linear weights {@code [in, out]}). The arrays are used as
+     * they are, not copied (the fused query/key/value weight and the transposes are derived copies),
+     * so a trainer that changes them builds a new instance to see the change.
+     *
+     * @throws IllegalArgumentException naming the tensor when one is missing or has the wrong size
+     */
+    public static BertGrad of(BertConfig cfg, Map<String, float[]> parameters) {
+        Map<String, float[]> p = new LinkedHashMap<>();
+        for (Map.Entry<String, Integer> e : expectedSizes(cfg).entrySet()) {
+            float[] v = parameters.get(e.getKey());
+            if (v == null) throw new IllegalArgumentException("parameters: missing tensor '" + e.getKey() + "'");
+            if (v.length != e.getValue()) {
+                throw new IllegalArgumentException("parameters: '" + e.getKey() + "' should hold " + e.getValue() + " floats, got " + v.length);
+            }
+            p.put(e.getKey(), v);
+        }
+        if (parameters.size() != p.size()) {
+            throw new IllegalArgumentException("parameters: expected the " + p.size() + " tensors of " + cfg + ", got " + parameters.size());
+        }
+        return new BertGrad(cfg, p);
+    }
+
+    /** The canonical parameter names of a model of {@code cfg} in their canonical order, with their sizes. */
+    public static Map<String, Integer> expectedSizes(BertConfig cfg) {
+        int h = cfg.hidden(), inner = cfg.intermediate();
+        Map<String, Integer> m = new LinkedHashMap<>();
+        m.put("embeddings.word_embeddings.weight", cfg.vocabSize() * h);
+        m.put("embeddings.position_embeddings.weight", cfg.maxPositions() * h);
+        m.put("embeddings.token_type_embeddings.weight", cfg.typeVocabSize() * h);
+        m.put("embeddings.LayerNorm.weight", h);
+        m.put("embeddings.LayerNorm.bias", h);
+        for (int l = 0; l < cfg.layers(); l++) {
+            String n = "encoder.layer." + l + ".";
+            for (String part : new String[] {"query", "key", "value"}) {
+                m.put(n + "attention.self." + part + ".weight", h * h);
+                m.put(n + "attention.self." + part + ".bias", h);
+            }
+            m.put(n + "attention.output.dense.weight", h * h);
+            m.put(n + "attention.output.dense.bias", h);
+            m.put(n + "attention.output.LayerNorm.weight", h);
+            m.put(n + "attention.output.LayerNorm.bias", h);
+            m.put(n + "intermediate.dense.weight", h * inner);
+            m.put(n + "intermediate.dense.bias", inner);
+            m.put(n + "output.dense.weight", inner * h);
+            m.put(n + "output.dense.bias", h);
+            m.put(n + "output.LayerNorm.weight", h);
+            m.put(n + "output.LayerNorm.bias", h);
+        }
+        return m;
+    }
+
     private BertGrad(BertConfig cfg, Map<String, float[]> p) {
         this.cfg = cfg;
         this.params = p;
@@ -330,6 +383,16 @@ public final class BertGrad {
             return p;
         }
 
+        /**
+         * Layer l's query, key and value projections of every token, packed as {@link #hidden}:
+         * {@code [T, 3H]}, each row the token's query (H), then key (H), then value (H), heads side
+         * by side within each (head h at columns {@code h·headDim ..}); a copy.
+         */
+        public float[] qkv(int l) {
+            if (l < 0 || l >= layers.length) throw new IllegalArgumentException("l: expected 0.." + (layers.length - 1) + ", got " + l);
+            return tapes[l].qkv.clone();
+        }
+
         /** The pooled, pre-normalisation embedding of sequence b under {@code pooling} (length H). */
         public float[] pooled(int b, BertConfig.Pooling pooling) {
             return BertGrad.pool(hidden, offsets[b], lengths[b], cfg.hidden(), pooling);
@@ -346,17 +409,55 @@ public final class BertGrad {
 
         /** {@link #backward(float[], boolean)} under modified {@link Rules} (e.g. {@link Rules#GIM}). */
         public Gradients backward(float[] dHidden, boolean parameterGradients, Rules rules) {
-            int h = cfg.hidden(), tokens = offsets[lengths.length], batch = lengths.length, heads = cfg.heads();
+            int h = cfg.hidden(), tokens = offsets[lengths.length];
             if (dHidden.length != tokens * h) throw new IllegalArgumentException("dHidden: expected [T=" + tokens + "][H=" + h + "] = " + tokens * h + " floats, got " + dHidden.length);
+            return backwardFrom(layers.length - 1, dHidden.clone(), null, parameterGradients, rules);
+        }
+
+        /**
+         * The backward pass for an objective that reads layer {@code layer}'s query, key and value
+         * projections ({@link #qkv}) and nothing above them: {@code dQkv} = ∂f/∂qkv, {@code [T, 3H]}
+         * packed as {@link #qkv}. Gradients reach that layer's query/key/value weights and biases and
+         * everything below; the tensors above (the layer's attention output and feed-forward block,
+         * higher layers) get zero gradients, their gates zero and their probabilities' gradients
+         * null (the gradient never passes through those attentions).
+         */
+        public Gradients backwardFromQkv(int layer, float[] dQkv, boolean parameterGradients) {
+            int h = cfg.hidden(), tokens = offsets[lengths.length];
+            if (layer < 0 || layer >= layers.length) throw new IllegalArgumentException("layer: expected 0.." + (layers.length - 1) + ", got " + layer);
+            if (dQkv.length != tokens * 3 * h) {
+                throw new IllegalArgumentException("dQkv: expected [T=" + tokens + "][3H=" + 3 * h + "] = " + tokens * 3 * h + " floats, got " + dQkv.length);
+            }
+            return backwardFrom(layer, null, dQkv.clone(), parameterGradients, Rules.EXACT);
+        }
+
+        /**
+         * Layers {@code top} down to 0, then the embeddings. The gradient enters either at the output
+         * of layer {@code top} ({@code dTop}) or at its query/key/value projections ({@code dQkvTop}).
+         */
+        private Gradients backwardFrom(int top, float[] dTop, float[] dQkvTop, boolean parameterGradients, Rules rules) {
+            int h = cfg.hidden(), tokens = offsets[lengths.length], batch = lengths.length, heads = cfg.heads();
             Map<String, float[]> g = parameterGradients ? new LinkedHashMap<>() : null;
             if (g != null) params.forEach((name, v) -> g.put(name, new float[v.length]));
             float[][][] dProbs = new float[layers.length][batch][];
             double[][][] dGates = new double[batch][layers.length][heads];
-            float[] dx = dHidden.clone();
-            for (int l = layers.length - 1; l >= 0; l--) {
+            float[] dx = dTop;
+            for (int l = top; l >= 0; l--) {
                 Layer layer = layers[l];
                 LayerTape tp = tapes[l];
                 String n = "encoder.layer." + l + ".";
+                if (l == top && dQkvTop != null) {
+                    // the objective reads this layer's projections only: nothing flows through its attention or FFN
+                    float[] dIn = new float[tokens * h];
+                    if (g != null) {
+                        g.put(n + "qkv.weight", new float[h * 3 * h]);
+                        g.put(n + "qkv.bias", new float[3 * h]);
+                    }
+                    linearBackward(layer.qkv, tp.in, dQkvTop, tokens, dIn, g, n + "qkv", threads);
+                    if (g != null) splitQkv(g, n, h);
+                    dx = dIn;
+                    continue;
+                }
                 // x = LN2(x1 + ffnOut(gelu(ffnIn(x1))))
                 float[] ds2 = new float[tokens * h];
                 layerNormBackward(dx, tp.s2, tokens, layer.ln2W, tp.mean2, tp.rstd2, ds2, g, n + "output.LayerNorm", rules.frozenNorm());

@@ -39,8 +39,18 @@ final class Bert64 {
         return x;
     }
 
+    /** Sees one layer's query, key and value projections [n][H] of a sequence. */
+    interface QkvTap {
+        void qkv(int layer, double[][] q, double[][] k, double[][] v);
+    }
+
     /** Last hidden state [n][H] of one sequence. */
     double[][] forward(int seq, double[][] words, int[] types, double[][] gates, ProbsEdit edit) {
+        return forward(seq, words, types, gates, edit, null);
+    }
+
+    /** {@link #forward(int, double[][], int[], double[][], ProbsEdit)}, showing every layer's projections to {@code tap}. */
+    double[][] forward(int seq, double[][] words, int[] types, double[][] gates, ProbsEdit edit, QkvTap tap) {
         int n = words.length, h = cfg.hidden(), hd = cfg.headDim();
         double[][] x = new double[n][h];
         for (int t = 0; t < n; t++)
@@ -51,6 +61,7 @@ final class Bert64 {
         for (int l = 0; l < cfg.layers(); l++) {
             String pre = "encoder.layer." + l + ".";
             double[][] q = lin(x, pre + "attention.self.query"), k = lin(x, pre + "attention.self.key"), v = lin(x, pre + "attention.self.value");
+            if (tap != null) tap.qkv(l, q, k, v);
             double[][][] probs = new double[cfg.heads()][n][n];
             for (int head = 0; head < cfg.heads(); head++) {
                 for (int i = 0; i < n; i++) {

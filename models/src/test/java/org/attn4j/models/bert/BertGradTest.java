@@ -220,6 +220,101 @@ class BertGradTest {
         assertAllWithin(checkEverything(BertConfig.Pooling.CLS, 22));
     }
 
+    /**
+     * The entry point of relation distillation: an objective that reads layer 0's query, key and
+     * value projections (a random quadratic form of them, so its gradient depends on where it is
+     * taken), of a 2-layer model, against float64 central differences of every parameter. Layer 1
+     * and layer 0's attention output and FFN do not reach it: their gradients must be exactly zero.
+     */
+    @Test
+    void backwardFromQkvEveryParameterAgainstFloat64() {
+        TinyBert tiny = new TinyBert(31, 8, 2, 12, 2, 13, 7);
+        BertConfig cfg = tiny.cfg;
+        BertGrad grad = new BertGrad(new BertEncoder(cfg, tiny.weights));
+        Bert64 m = new Bert64(cfg, tiny.weights);
+        int h = 8, layer = 0;
+        Random rnd = new Random(32);
+        double[][][] u = new double[IDS.length][][];
+        for (int b = 0; b < IDS.length; b++) {
+            u[b] = new double[IDS[b].length][3 * h];
+            for (double[] row : u[b]) for (int c = 0; c < 3 * h; c++) row[c] = rnd.nextGaussian();
+        }
+        // f = Σ_b Σ_t Σ_c u·x + 0.25·(u·x)² with x the token's [q | k | v] row
+        java.util.function.Supplier<Double> f64 = () -> {
+            double f = 0;
+            for (int b = 0; b < IDS.length; b++) {
+                int seq = b;
+                double[] acc = {0};
+                m.forward(b, m.words(IDS[b]), TYPES[b], null, null, (l, q, k, v) -> {
+                    if (l != layer) return;
+                    for (int t = 0; t < q.length; t++)
+                        for (int c = 0; c < h; c++) {
+                            double[] xs = {q[t][c], k[t][c], v[t][c]};
+                            for (int part = 0; part < 3; part++) {
+                                double z = u[seq][t][part * h + c] * xs[part];
+                                acc[0] += z + 0.25 * z * z;
+                            }
+                        }
+                });
+                f += acc[0];
+            }
+            return f;
+        };
+        BertGrad.Pass pass = grad.forward(grad.input(IDS, TYPES), null, 1);
+        float[] qkv = pass.qkv(layer), dQkv = new float[qkv.length];
+        int[] off = pass.offsets();
+        for (int b = 0; b < IDS.length; b++)
+            for (int t = 0; t < IDS[b].length; t++)
+                for (int c = 0; c < 3 * h; c++) {
+                    int i = (off[b] + t) * 3 * h + c;
+                    double uu = u[b][t][c];
+                    dQkv[i] = (float) (uu + 0.5 * uu * uu * qkv[i]);
+                }
+        BertGrad.Gradients g = pass.backwardFromQkv(layer, dQkv, true);
+        assertEquals(m.p.keySet(), g.parameters().keySet(), "a gradient for every parameter tensor, and no other");
+        List<Worst> out = new ArrayList<>();
+        for (Map.Entry<String, double[]> e : m.p.entrySet()) {
+            String name = e.getKey();
+            float[] analytic = g.parameters().get(name);
+            boolean above = name.startsWith("encoder.layer.1.") || (name.startsWith("encoder.layer.0.") && !name.contains("attention.self."));
+            if (above) {
+                for (float a : analytic) assertEquals(0f, a, name + ": does not reach the projections, so its gradient is 0");
+                continue;
+            }
+            double[] theta = e.getValue(), num = new double[theta.length];
+            for (int i = 0; i < theta.length; i++) {
+                double keep = theta[i];
+                theta[i] = keep + STEP;
+                double plus = f64.get();
+                theta[i] = keep - STEP;
+                double minus = f64.get();
+                theta[i] = keep;
+                num[i] = (plus - minus) / (2 * STEP);
+            }
+            out.add(compare(name, analytic, num));
+        }
+        assertTrue(out.size() >= 11, "checked the embeddings and layer 0's projections: " + out.size());
+        assertAllWithin(out);
+        assertThrows(IllegalArgumentException.class, () -> pass.backwardFromQkv(2, dQkv, true));
+        assertThrows(IllegalArgumentException.class, () -> pass.backwardFromQkv(0, new float[3], true));
+    }
+
+    @Test
+    void ofTakesCanonicalParametersAndNamesAWrongOne() {
+        TinyBert tiny = new TinyBert(5, 8, 2, 12, 2, 13, 7);
+        Map<String, float[]> p = new java.util.LinkedHashMap<>();
+        for (String name : BertGrad.expectedSizes(tiny.cfg).keySet()) p.put(name, tiny.weights.get(name).contiguous().toArray());
+        BertGrad a = BertGrad.of(tiny.cfg, p), b = new BertGrad(new BertEncoder(tiny.cfg, tiny.weights));
+        float[] ha = a.forward(a.input(IDS, TYPES), null, 1).hidden(), hb = b.forward(b.input(IDS, TYPES), null, 1).hidden();
+        org.junit.jupiter.api.Assertions.assertArrayEquals(hb, ha);
+        p.put("encoder.layer.1.output.dense.bias", new float[3]);
+        var e = assertThrows(IllegalArgumentException.class, () -> BertGrad.of(tiny.cfg, p));
+        assertTrue(e.getMessage().contains("encoder.layer.1.output.dense.bias"), e.getMessage());
+        p.remove("encoder.layer.1.output.dense.bias");
+        e = assertThrows(IllegalArgumentException.class, () -> BertGrad.of(tiny.cfg, p));
+        assertTrue(e.getMessage().contains("missing"), e.getMessage());
+    }
+
     @Test
     void theComparisonRejectsAOnePercentErrorInOneEntry() {
         double[] numeric = {0.5, -1.2, 0.03, 2.0};

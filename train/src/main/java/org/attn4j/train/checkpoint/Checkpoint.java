@@ -93,18 +93,68 @@ public final class Checkpoint {
     }
 
     static Path save(Path root, TransformerLM model, AdamW optimiser, State state, int keep, Hook hook) throws IOException {
+        return write(root, state.step(), model.parameters(), optimiser, configJson(model.config()), stateJson(state, optimiser), keep, hook);
+    }
+
+    /**
+     * Writes a checkpoint of any model whose tensors live in one {@link Parameters} (a model other than
+     * {@link TransformerLM}, e.g. a distillation student), with the same files, atomicity and pruning
+     * as {@link #save(Path, TransformerLM, AdamW, State, int)}: {@code config} becomes config.json,
+     * {@code state} trainer_state.json (with {@code format}, {@code step} and AdamW's {@code adam}
+     * added). Tensor names must not be ones that {@link SafetensorsWeights#readTensors} transposes
+     * (Hugging Face BERT linear weights); a prefix avoids that.
+     */
+    public static Path save(Path root, int step, Parameters params, AdamW optimiser, Map<String, Object> config, Map<String, Object> state, int keep)
+            throws IOException {
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("format", FORMAT);
+        s.put("step", step);
+        state.forEach(s::putIfAbsent);
+        s.put("adam", adamJson(optimiser));
+        return write(root, step, params, optimiser, config, s, keep, f -> {});
+    }
+
+    /** What {@link #restore(Path, Parameters, AdamW)} read besides the tensors. */
+    public record Restored(Path dir, int step, JsonNode config, JsonNode state) {}
+
+    /**
+     * Copies the checkpoint in {@code dir} (written by {@link #save(Path, int, Parameters, AdamW, Map, Map, int)})
+     * into {@code params} and {@code optimiser}; returns its step, config.json and trainer_state.json.
+     * Throws IllegalArgumentException naming the tensor when the layouts differ.
+     */
+    public static Restored restore(Path dir, Parameters params, AdamW optimiser) throws IOException {
+        if (dir == null || !Files.isDirectory(dir)) throw new NoSuchFileException(String.valueOf(dir), null, "checkpoint directory not found");
+        JsonNode state = readJson(dir.resolve(STATE_FILE));
+        int format = state.path("format").asInt(-1);
+        if (format != FORMAT) throw new IllegalArgumentException(dir.resolve(STATE_FILE) + ": format " + format + ", this version reads " + FORMAT);
+        JsonNode config = readJson(dir.resolve(CONFIG_FILE));
+        ModelWeights weights = SafetensorsWeights.readTensors(dir.resolve(MODEL_FILE));
+        ModelWeights moments = SafetensorsWeights.readTensors(dir.resolve(OPTIMIZER_FILE));
+        if (weights.names().size() != params.params().size()) {
+            throw new IllegalArgumentException("weights: the checkpoint has " + weights.names().size() + " tensors, the model " + params.params().size());
+        }
+        for (Parameters.Param t : params.params()) {
+            copy(weights, t.name(), t, params.values());
+            copy(moments, t.name() + ".exp_avg", t, optimiser.firstMoments());
+            copy(moments, t.name() + ".exp_avg_sq", t, optimiser.secondMoments());
+        }
+        optimiser.restoreSteps(state.path("adam").path("step").asInt());
+        return new Restored(dir, state.path("step").asInt(), config, state);
+    }
+
+    private static Path write(Path root, int step, Parameters p, AdamW optimiser, Map<String, Object> config, Map<String, Object> state, int keep, Hook hook)
+            throws IOException {
         if (keep < 1) throw new IllegalArgumentException("keep: expected at least 1 checkpoint, got " + keep);
         Files.createDirectories(root);
         removeTemporaries(root);
-        String name = String.format("step-%06d", state.step());
+        String name = String.format("step-%06d", step);
         Path tmp = Files.createTempDirectory(root, ".tmp-" + name + "-");
-        Parameters p = model.parameters();
         hook.beforeWrite(MODEL_FILE);
         Map<String, SafetensorsWriter.Entry> weights = new LinkedHashMap<>();
         for (Parameters.Param t : p.params()) put(weights, t.name(), new SafetensorsWriter.Entry(p.values(), t.offset(), t.shape()));
         SafetensorsWriter.write(tmp.resolve(MODEL_FILE), weights, Map.of("format", "pt", "attn4j", "model"));
         hook.beforeWrite(CONFIG_FILE);
-        writeJson(tmp.resolve(CONFIG_FILE), configJson(model.config()));
+        writeJson(tmp.resolve(CONFIG_FILE), config);
         hook.beforeWrite(OPTIMIZER_FILE);
         Map<String, SafetensorsWriter.Entry> moments = new LinkedHashMap<>();
         for (Parameters.Param t : p.params()) {
@@ -113,7 +163,7 @@ public final class Checkpoint {
         }
         SafetensorsWriter.write(tmp.resolve(OPTIMIZER_FILE), moments, Map.of("format", "pt", "attn4j", "adamw"));
         hook.beforeWrite(STATE_FILE);
-        writeJson(tmp.resolve(STATE_FILE), stateJson(state, optimiser));
+        writeJson(tmp.resolve(STATE_FILE), state);
         hook.beforeWrite("rename");
         Path target = root.resolve(name);
         if (Files.exists(target)) deleteTree(target); // a checkpoint of the same step from an earlier, abandoned run
@@ -272,6 +322,16 @@ public final class Checkpoint {
         return v;
     }
 
+    private static Map<String, Object> adamJson(AdamW opt) {
+        Map<String, Object> adam = new LinkedHashMap<>();
+        adam.put("step", opt.steps());
+        adam.put("beta1", opt.beta1());
+        adam.put("beta2", opt.beta2());
+        adam.put("eps", opt.eps());
+        adam.put("weightDecay", opt.weightDecay());
+        return adam;
+    }
+
     private static Map<String, Object> stateJson(State s, AdamW opt) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("format", FORMAT);
@@ -279,13 +339,7 @@ public final class Checkpoint {
         m.put("batchesDrawn", s.batchesDrawn());
         m.put("seed", s.seed());
         m.put("threads", s.threads());
-        Map<String, Object> adam = new LinkedHashMap<>();
-        adam.put("step", opt.steps());
-        adam.put("beta1", opt.beta1());
-        adam.put("beta2", opt.beta2());
-        adam.put("eps", opt.eps());
-        adam.put("weightDecay", opt.weightDecay());
-        m.put("adam", adam);
+        m.put("adam", adamJson(opt));
         TrainConfig t = s.train();
         Map<String, Object> train = new LinkedHashMap<>();
         train.put("steps", t.steps());
