@@ -1,0 +1,158 @@
+package org.attn4j.explain.gradient;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Random;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.attn4j.models.bert.BertEncoder;
+import org.attn4j.models.embed.Embedder;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The A×B pair view: its entries add up to the cosine; the report JSON carries it and every strip and curve at full precision. */
+class PairMatrixTest {
+    static Embedder model;
+    static GradientExplainer explainer;
+
+    @BeforeAll
+    static void load() throws Exception {
+        model = Embedder.load(Embedder.MINILM);
+        explainer = new GradientExplainer(model, 0);
+    }
+
+    /** On random states of odd sizes (one-token sequences included), Σ M = the cosine of the two means, computed separately. */
+    @Test
+    void entriesOfRandomStatesSumToTheCosineOfTheirMeans() {
+        Random rnd = new Random(11);
+        for (int[] s : new int[][] {{1, 1, 3}, {1, 5, 7}, {4, 1, 16}, {9, 13, 33}, {17, 6, 384}}) {
+            int na = s[0], nb = s[1], h = s[2], gap = 2;
+            float[] hidden = new float[(na + gap + nb) * h];
+            for (int i = 0; i < hidden.length; i++) hidden[i] = (float) (rnd.nextGaussian() + 0.3);
+            double[][] m = GradientExplainer.pairMatrix(hidden, 0, na, na + gap, nb, h);
+            assertEquals(na, m.length);
+            assertEquals(nb, m[0].length);
+            double[] pa = new double[h], pb = new double[h];
+            for (int c = 0; c < h; c++) {
+                for (int i = 0; i < na; i++) pa[c] += hidden[i * h + c];
+                for (int j = 0; j < nb; j++) pb[c] += hidden[(na + gap + j) * h + c];
+            }
+            double cos = dot(pa, pb) / Math.sqrt(dot(pa, pa) * dot(pb, pb)), sum = 0;
+            for (double[] row : m) for (double v : row) sum += v;
+            assertEquals(cos, sum, 1e-12, "sizes " + na + " x " + nb + " x " + h);
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> GradientExplainer.pairMatrix(new float[6], 0, 2, 2, 2, 3));
+        assertTrue(e.getMessage().startsWith("hidden: expected at least 12 values, got 6"), e.getMessage());
+    }
+
+    /**
+     * On MiniLM, Σ M equals f of the pair as the objective computes it from the encoder (float32
+     * pooling, so within 1e-5), and row i's sum equals a_i's projection on B's unit embedding / n_A,
+     * with a_i read from A encoded alone.
+     */
+    @Test
+    void onMiniLmTheEntriesSumToTheCosineAndTheRowsAreProjections() {
+        for (String[] p : new String[][] {{"A man is playing a guitar.", "Someone plays an instrument."}, {"Hi", "The weather was sunny all week, with no rain at all."},
+                {"Stocks fell sharply on Monday.", "Stocks fell sharply on Monday."}}) {
+            var ex = explainer.example(p[0], p[1], null);
+            double[][] m = explainer.pairMatrix(ex);
+            int na = ex.ids()[0].length, nb = ex.ids()[1].length, h = explainer.config().hidden();
+            assertEquals(na, m.length);
+            assertEquals(nb, m[0].length);
+            double sum = 0;
+            for (double[] row : m) for (double v : row) sum += v;
+            double f = explainer.value(ex);
+            assertEquals(f, sum, 1e-5, p[0] + " | " + p[1]);
+            BertEncoder.Output a = model.encoder().forward(new int[][] {ex.ids()[0]}, null, 1);
+            float[] unitB = org.attn4j.models.bert.BertGrad.normalise(explainer.pooled(ex.ids()[1]));
+            double normA = Math.sqrt(dotF(explainer.pooled(ex.ids()[0]), explainer.pooled(ex.ids()[0])));
+            for (int i = 0; i < na; i++) {
+                double proj = 0, row = 0;
+                for (int c = 0; c < h; c++) proj += (double) a.hidden()[i * h + c] * unitB[c];
+                for (double v : m[i]) row += v;
+                assertEquals(proj / (na * normA), row, 1e-5, "row " + i);
+            }
+            System.out.printf("pair matrix %d x %d: sum %.7f, f %.7f%n", na, nb, sum, f);
+        }
+        var self = explainer.example("The cat sat on the mat.", null, null);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> explainer.pairMatrix(self));
+        assertTrue(e.getMessage().startsWith("example: expected a pair"), e.getMessage());
+    }
+
+    /** The JSON holds what the report draws, at full precision, and reads back to the same numbers; the report has one cell per entry. */
+    @Test
+    void jsonRoundTripAndTheReportsElements() throws Exception {
+        var ex = explainer.example("Where is the cat?", "On the mat.", null);
+        var methods = EnumSet.of(GradientExplainer.Method.GRAD_INPUT, GradientExplainer.Method.RELEVANCE, GradientExplainer.Method.ROLLOUT);
+        GradientReport r = GradientReport.run(explainer, ex, methods, new GradientReport.Options(4, 2, null, null));
+        ObjectMapper om = new ObjectMapper();
+        JsonNode g = om.readTree(om.writeValueAsString(r.json()));
+        assertEquals(List.of("rollout", "grad-input", "relevance"), om.convertValue(g.get("methods"), List.class));
+        JsonNode pm = g.get("pair_matrix");
+        assertTrue(pm.get("available").asBoolean());
+        int na = ex.ids()[0].length, nb = ex.ids()[1].length;
+        assertEquals(na, pm.get("matrix").size());
+        assertEquals(na, pm.get("tokens_a").size());
+        assertEquals(nb, pm.get("tokens_b").size());
+        for (int i = 0; i < na; i++) for (int j = 0; j < nb; j++) assertEquals(r.pairMatrix[i][j], pm.get("matrix").get(i).get(j).asDouble(), 0.0);
+        assertEquals(g.get("objective").get("value").asDouble(), pm.get("sum").asDouble(), 1e-5);
+        for (var m : r.scores.keySet()) {
+            for (int i = 0; i < ex.size(); i++) assertEquals(r.scores.get(m)[i], g.get("scores").get(m.id).get(i).asDouble(), 0.0);
+        }
+        for (var f : r.faithfulness.entrySet()) {
+            JsonNode c = g.get("faithfulness").get("methods").get(f.getKey());
+            for (int i = 0; i < f.getValue().deletion().length; i++) assertEquals(f.getValue().deletion()[i], c.get("deletion").get(i).asDouble(), 0.0);
+            assertEquals(f.getValue().insertionAuc(), c.get("insertion_auc").asDouble(), 0.0);
+        }
+        assertEquals(2, g.get("faithfulness").get("random_seeds").asInt());
+
+        String html = org.attn4j.explain.report.HtmlReportAccess.gradientSection(r);
+        assertEquals(3, count(html, "<tr class=\"strip\""), "one strip per token method");
+        for (var m : r.scores.keySet()) {
+            Matcher row = Pattern.compile("<tr class=\"strip\" id=\"strip-" + Pattern.quote(m.id) + "\">(.*?)</tr>").matcher(html);
+            assertTrue(row.find(), m.id);
+            assertEquals(ex.size(), count(row.group(1), "class=\"tok\""), m.id + ": one span per token");
+        }
+        assertEquals(na * nb, count(html, "<td class=\"pm\""), "one cell per (token of A, token of B)");
+        assertTrue(html.contains(String.format(java.util.Locale.ROOT, "<td class=\"pm-total\">%.4f</td>", r.pairMatrixSum())));
+        for (String chart : new String[] {"deletion", "insertion"}) {
+            Matcher svg = Pattern.compile("<svg class=\"curve-chart\" id=\"curve-" + chart + "\".*?</svg>", Pattern.DOTALL).matcher(html);
+            assertTrue(svg.find(), chart);
+            assertEquals(4, count(svg.group(), "<polyline class=\"curve\""), chart + ": a curve per method and random");
+            Matcher pts = Pattern.compile("data-method=\"grad-input\"[^>]*points=\"([^\"]*)\"").matcher(svg.group());
+            assertTrue(pts.find());
+            assertEquals(r.faithfulness.get("grad-input").deletion().length, pts.group(1).split(" ").length, "a point per step");
+        }
+        // one text: no pair view, and the field is null
+        GradientReport one = GradientReport.run(explainer, explainer.example("Where is the cat?", null, null), EnumSet.of(GradientExplainer.Method.GRAD_INPUT),
+                new GradientReport.Options(4, 0, null, null));
+        assertTrue(one.json().get("pair_matrix").isNull());
+        String oneHtml = org.attn4j.explain.report.HtmlReportAccess.gradientSection(one);
+        assertTrue(!oneHtml.contains("id=\"pair-view\"") && !oneHtml.contains("id=\"faithfulness\""), "no pair view, no faithfulness with 0 seeds");
+    }
+
+    static int count(String s, String needle) {
+        int n = 0;
+        for (int at = s.indexOf(needle); at >= 0; at = s.indexOf(needle, at + 1)) n++;
+        return n;
+    }
+
+    static double dot(double[] a, double[] b) {
+        double s = 0;
+        for (int i = 0; i < a.length; i++) s += a[i] * b[i];
+        return s;
+    }
+
+    static double dotF(float[] a, float[] b) {
+        double s = 0;
+        for (int i = 0; i < a.length; i++) s += (double) a[i] * b[i];
+        return s;
+    }
+}
