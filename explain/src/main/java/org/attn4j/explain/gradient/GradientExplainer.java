@@ -53,7 +53,7 @@ public final class GradientExplainer {
         /** The method named {@code id} (case-insensitive). */
         public static Method parse(String id) {
             for (Method m : values()) if (m.id.equalsIgnoreCase(id.trim())) return m;
-            throw new IllegalArgumentException("--methods: expected some of " + Arrays.stream(values()).map(m -> m.id).toList() + " or all, got '" + id + "'");
+            throw new IllegalArgumentException("--methods: expected some of " + Arrays.stream(values()).map(m -> m.id).toList() + ", or all, default or none, got '" + id + "'");
         }
     }
 

@@ -79,7 +79,7 @@ class PairMatrixTest {
                 for (double v : m[i]) row += v;
                 assertEquals(proj / (na * normA), row, 1e-5, "row " + i);
             }
-            System.out.printf("pair matrix %d x %d: sum %.7f, f %.7f%n", na, nb, sum, f);
+            System.out.printf("pair matrix %d x %d: sum %.9f, f %.9f, difference %.2e%n", na, nb, sum, f, Math.abs(sum - f));
         }
         var self = explainer.example("The cat sat on the mat.", null, null);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> explainer.pairMatrix(self));
