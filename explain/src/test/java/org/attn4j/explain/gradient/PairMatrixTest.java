@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.attn4j.models.bert.BertConfig;
 import org.attn4j.models.bert.BertEncoder;
 import org.attn4j.models.embed.Embedder;
 import org.junit.jupiter.api.BeforeAll;
@@ -136,6 +137,74 @@ class PairMatrixTest {
         assertTrue(one.json().get("pair_matrix").isNull());
         String oneHtml = org.attn4j.explain.report.HtmlReportAccess.gradientSection(one);
         assertTrue(!oneHtml.contains("id=\"pair-view\"") && !oneHtml.contains("id=\"faithfulness\""), "no pair view, no faithfulness with 0 seeds");
+    }
+
+    /**
+     * On a small random BERT with MiniLM's tokenizer: under mean pooling the entries add up to f;
+     * under CLS pooling there is no matrix, and the JSON and the report say so.
+     */
+    @Test
+    void clsPoolingHasNoMatrixAndSaysWhy() {
+        for (BertConfig.Pooling pooling : BertConfig.Pooling.values()) {
+            GradientExplainer tiny = new GradientExplainer(Embedder.of("tiny-" + pooling, randomBert(pooling), model.tokenizer()), 1);
+            var ex = tiny.example("Where is the cat?", "On the mat.", null);
+            GradientReport r = GradientReport.run(tiny, ex, EnumSet.of(GradientExplainer.Method.GRAD_INPUT), new GradientReport.Options(4, 0, null, null));
+            JsonNode pm = r.json().get("pair_matrix");
+            String html = org.attn4j.explain.report.HtmlReportAccess.gradientSection(r);
+            if (pooling == BertConfig.Pooling.MEAN) {
+                assertEquals(tiny.value(ex), r.pairMatrixSum(), 1e-5);
+                assertTrue(pm.get("available").asBoolean());
+            } else {
+                assertNull(r.pairMatrix);
+                assertTrue(!pm.get("available").asBoolean() && pm.get("matrix").isNull() && pm.get("reason").asText().contains("[CLS]"), pm.toString());
+                assertTrue(html.contains("id=\"pair-view\"") && html.contains("Not available: the model pools the [CLS] state") && !html.contains("class=\"pm\""), html);
+                assertTrue(r.text().contains("A x B token matrix: not available"), r.text());
+            }
+        }
+    }
+
+    /** A 2-layer BERT (hidden 16, 2 heads) with random weights over MiniLM's vocabulary. */
+    static BertEncoder randomBert(BertConfig.Pooling pooling) {
+        int h = 16, inner = 32, layers = 2, vocab = model.encoder().config().vocabSize(), positions = 64;
+        BertConfig cfg = new BertConfig(h, layers, 2, inner, positions, vocab, 2, 1e-12, pooling);
+        Random r = new Random(5);
+        java.util.Map<String, org.attn4j.core.tensor.Tensor> m = new java.util.HashMap<>();
+        put(m, r, "embeddings.word_embeddings.weight", 1, vocab, h);
+        put(m, r, "embeddings.position_embeddings.weight", 1, positions, h);
+        put(m, r, "embeddings.token_type_embeddings.weight", 1, 2, h);
+        layerNorm(m, r, "embeddings.LayerNorm", h);
+        for (int l = 0; l < layers; l++) {
+            String p = "encoder.layer." + l + ".";
+            for (String n : new String[] {"attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense"}) {
+                put(m, r, p + n + ".weight", 0.5, h, h);
+                put(m, r, p + n + ".bias", 0.1, h);
+            }
+            layerNorm(m, r, p + "attention.output.LayerNorm", h);
+            put(m, r, p + "intermediate.dense.weight", 0.5, h, inner);
+            put(m, r, p + "intermediate.dense.bias", 0.1, inner);
+            put(m, r, p + "output.dense.weight", 0.2, inner, h);
+            put(m, r, p + "output.dense.bias", 0.1, h);
+            layerNorm(m, r, p + "output.LayerNorm", h);
+        }
+        return new BertEncoder(cfg, new org.attn4j.models.weights.ModelWeights(m, "random"));
+    }
+
+    static void put(java.util.Map<String, org.attn4j.core.tensor.Tensor> m, Random r, String name, double sigma, int... shape) {
+        int n = 1;
+        for (int d : shape) n *= d;
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) (r.nextGaussian() * sigma);
+        m.put(name, org.attn4j.core.tensor.Tensor.of(a, shape));
+    }
+
+    static void layerNorm(java.util.Map<String, org.attn4j.core.tensor.Tensor> m, Random r, String name, int h) {
+        float[] g = new float[h], b = new float[h];
+        for (int i = 0; i < h; i++) {
+            g[i] = (float) (1 + 0.2 * r.nextGaussian());
+            b[i] = (float) (0.1 * r.nextGaussian());
+        }
+        m.put(name + ".weight", org.attn4j.core.tensor.Tensor.of(g, h));
+        m.put(name + ".bias", org.attn4j.core.tensor.Tensor.of(b, h));
     }
 
     static int count(String s, String needle) {
