@@ -36,25 +36,27 @@ final class ExplainCommand implements Callable<Integer> {
     @Option(names = "--importance", description = "instead: head importance by ablation and a head-pruning curve on the shipped paraphrase set (about a minute on 2 cores)") boolean importance;
     @Option(names = "--quick", description = "with --importance: fewer sentences and 25 % of heads per pruning step") boolean quick;
     @Option(names = "--methods", paramLabel = "LIST", split = ",",
-            description = "also explain by gradient: comma-separated among attention, rollout, flow, grad-input, ig, relevance, gim, head-grad, or all") java.util.List<String> methods;
-    @Option(names = "--target", paramLabel = "TEXT", description = "with --methods and one text: explain the cosine to this text's embedding") String target;
+            description = "explain by gradient with these methods: comma-separated among attention, rollout, flow, grad-input, ig, relevance, gim, head-grad, "
+                    + "or all, default (all but ig: those that take a few seconds on a short sentence) or none (default: default)") java.util.List<String> methods;
+    @Option(names = "--target", paramLabel = "TEXT", description = "with one text: explain the cosine to this text's embedding") String target;
     @Option(names = "--ig-steps", paramLabel = "N", defaultValue = "20", description = "integrated gradients' steps (default: ${DEFAULT-VALUE})") int igSteps;
     @Option(names = "--faithfulness-seeds", paramLabel = "N", defaultValue = "5",
             description = "random orders averaged as the faithfulness baseline (default: ${DEFAULT-VALUE}; 0 = no faithfulness)") int faithfulnessSeeds;
     @Option(names = "--faithfulness-pairs", paramLabel = "N",
-            description = "instead: the faithfulness table of the --methods over the first N shipped paraphrase pairs") Integer faithfulnessPairs;
+            description = "instead: the faithfulness table of the methods over the first N shipped paraphrase pairs") Integer faithfulnessPairs;
     @Option(names = "--importance-sentences", paramLabel = "N", defaultValue = "8",
             description = "head importance in the report and summary: ablate each head over TEXT and N-1 shipped sentences (default: ${DEFAULT-VALUE}; 0 = skip)") int importanceSentences;
 
     @Override
     public Integer call() throws IOException {
         if (importance) return importance();
-        var gradientMethods = methods == null ? null : org.attn4j.explain.gradient.GradientReport.parseMethods(String.join(",", methods));
+        var gradientMethods = methods == null ? org.attn4j.explain.gradient.GradientReport.DEFAULT_METHODS
+                : org.attn4j.explain.gradient.GradientReport.parseMethods(String.join(",", methods));
         if (igSteps < 1) throw new IllegalArgumentException("--ig-steps: expected >= 1, got " + igSteps);
         if (faithfulnessSeeds < 0) throw new IllegalArgumentException("--faithfulness-seeds: expected >= 0, got " + faithfulnessSeeds);
         if (target != null && pair != null) throw new IllegalArgumentException("--target: not with --pair (the pair's cosine is the objective)");
-        if ((target != null || faithfulnessPairs != null) && gradientMethods == null) {
-            throw new IllegalArgumentException((target != null ? "--target" : "--faithfulness-pairs") + ": needs --methods");
+        if ((target != null || faithfulnessPairs != null) && gradientMethods.isEmpty()) {
+            throw new IllegalArgumentException((target != null ? "--target" : "--faithfulness-pairs") + ": needs gradient methods, got --methods none");
         }
         if (faithfulnessPairs != null) return faithfulnessTable(gradientMethods);
         String input = text == null ? DEFAULT_TEXT : text;
@@ -73,14 +75,9 @@ final class ExplainCommand implements Callable<Integer> {
             }
         }
         Explanation explanation = new Explanation(c, s, importanceResult, pair == null ? input : input + " | " + pair);
-        if (gradientMethods != null) {
-            var explainer = new org.attn4j.explain.gradient.GradientExplainer(embedder, 0);
-            var example = explainer.example(input, pair, target);
-            java.util.List<String> headSet = importanceSentences > 0
-                    ? Explanation.importanceSet(pair == null ? input : input + " " + pair, importanceSentences) : null;
-            double[][] importanceScores = importanceResult == null ? null : importanceResult.normalised();
-            var gradient = org.attn4j.explain.gradient.GradientReport.run(explainer, example, gradientMethods,
-                    new org.attn4j.explain.gradient.GradientReport.Options(igSteps, faithfulnessSeeds, headSet, importanceScores));
+        var gradient = Explanation.gradient(embedder, input, pair, importanceSentences, importanceResult,
+                new Explanation.GradientOptions(gradientMethods, target, igSteps, faithfulnessSeeds));
+        if (gradient != null) {
             spec.commandLine().getOut().print(gradient.text());
             explanation = explanation.withGradient(gradient);
         }

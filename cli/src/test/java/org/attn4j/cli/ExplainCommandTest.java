@@ -19,8 +19,8 @@ class ExplainCommandTest {
     void summaryAndBertvizJson() throws IOException {
         StringWriter out = new StringWriter(), err = new StringWriter();
         Path json = dir.resolve("attention.json");
-        int code = Main.execute(new String[] {"explain", "Dogs chase cats. Cats chase mice.", "--json", json.toString(), "--no-report"},
-                new PrintWriter(out, true), new PrintWriter(err, true));
+        int code = Main.execute(new String[] {"explain", "Dogs chase cats. Cats chase mice.", "--json", json.toString(), "--no-report",
+                "--methods", "none"}, new PrintWriter(out, true), new PrintWriter(err, true));
         assertEquals(0, code, err.toString());
         assertTrue(out.toString().contains("tokens: [CLS] dogs chase cats . cats chase mice . [SEP]"), out.toString());
         assertTrue(out.toString().contains("strongest heads by type"), out.toString());
@@ -53,7 +53,7 @@ class ExplainCommandTest {
         StringWriter out = new StringWriter(), err = new StringWriter();
         Path json = dir.resolve("pair.json"), png = dir.resolve("png");
         int code = Main.execute(new String[] {"explain", "Where is the cat?", "--pair", "On the mat.", "--json", json.toString(),
-                "--png", png.toString(), "--no-report"}, new PrintWriter(out, true), new PrintWriter(err, true));
+                "--png", png.toString(), "--no-report", "--methods", "none"}, new PrintWriter(out, true), new PrintWriter(err, true));
         assertEquals(0, code, err.toString());
         JsonNode att = new ObjectMapper().readTree(json.toFile()).get("attention");
         assertEquals(5, att.size());

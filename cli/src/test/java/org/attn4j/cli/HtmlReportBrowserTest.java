@@ -73,6 +73,49 @@ class HtmlReportBrowserTest {
         assertTrue(Pattern.compile("<canvas[^>]*id=\"cell-0-0\"[^>]*width=\"5\" height=\"7\"").matcher(dom).find(), "grid cell is not 5 × 7");
     }
 
+    /**
+     * The sections of the default explanations by gradient render: a strip per default token method with a span
+     * per token, the 7 × 6 A×B matrix of the pair, and the deletion and insertion charts with a curve per method
+     * and one for random orders.
+     */
+    @Test
+    void gradientStripsPairMatrixAndCurvesRender() throws Exception {
+        String dom = dumpDom(pairReport.toUri().toString(), "gradient");
+        assertNoScriptErrors(dom);
+        int methods = (int) org.attn4j.explain.gradient.GradientReport.DEFAULT_METHODS.stream().filter(m -> m.scoresTokens()).count();
+        Matcher strips = Pattern.compile("<tr class=\"strip\" id=\"strip-([a-z-]+)\">(.*?)</tr>", Pattern.DOTALL).matcher(dom);
+        int rows = 0;
+        while (strips.find()) {
+            rows++;
+            assertEquals(7 + 6, count(strips.group(2), "class=\"tok\""), strips.group(1) + ": a span per token of A and B");
+        }
+        assertEquals(methods, rows, "a strip per default token method");
+        Matcher matrix = Pattern.compile("<table[^>]*id=\"pair-matrix\"[^>]*>(.*?)</table>", Pattern.DOTALL).matcher(dom);
+        assertTrue(matrix.find(), "no #pair-matrix");
+        assertEquals(7 * 6, count(matrix.group(1), "<td class=\"pm\""), "a cell per (token of A, token of B)");
+        assertEquals(6, count(matrix.group(1), "<th class=\"pm-col\""), "B's tokens as columns");
+        for (String chart : new String[] {"deletion", "insertion"}) {
+            Matcher svg = Pattern.compile("<svg[^>]*id=\"curve-" + chart + "\"[^>]*>(.*?)</svg>", Pattern.DOTALL).matcher(dom);
+            assertTrue(svg.find(), "no #curve-" + chart);
+            assertEquals(methods + 1, count(svg.group(1), "<polyline"), chart + ": a curve per method and random");
+        }
+        Path png = dir.resolve("gradient.png");
+        Result r = chromium("gradient-shot", "--hide-scrollbars", "--window-size=1400,2600", "--screenshot=" + png, pairReport.toUri().toString());
+        assertEquals(0, r.code, r.stderr);
+        assertTrue(Files.size(png) > 20_000, "screenshot is only " + Files.size(png) + " bytes");
+        String keep = System.getenv("ATTN4J_GRADIENT_SCREENSHOT");
+        if (keep != null && !keep.isBlank()) Files.copy(png, Path.of(keep), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        // one text: strips, no pair matrix
+        String single = dumpDom(report.toUri().toString(), "gradient-single");
+        assertTrue(single.contains("id=\"strips\"") && !single.contains("id=\"pair-matrix\""), "one text: strips and no pair matrix");
+    }
+
+    static int count(String s, String needle) {
+        int n = 0;
+        for (int at = s.indexOf(needle); at >= 0; at = s.indexOf(needle, at + 1)) n++;
+        return n;
+    }
+
     @Test
     void singleSentenceHasNoPairFilter() throws Exception {
         String dom = dumpDom(report.toUri() + "#head=2,5", "single");

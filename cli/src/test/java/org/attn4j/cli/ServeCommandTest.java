@@ -124,7 +124,10 @@ class ServeCommandTest {
             assertEquals(200, r.statusCode(), r.body());
             JsonNode want = OM.readTree(json.toFile()), got = OM.readTree(r.body());
             assertNotNull(want.get("attn4j").get("importance"));
-            assertEquals(want, got);
+            assertTrue(want.get("attn4j").get("gradient").get("scores").has("gim"), "the default methods ran");
+            // the same document but for the timings, and the rounding of the backward's multi-threaded sums
+            for (JsonNode d : java.util.List.of(want, got)) ((com.fasterxml.jackson.databind.node.ObjectNode) d.get("attn4j").get("gradient")).remove("millis");
+            assertEquals("", ExplainGradientTest.firstDifference("", want, got));
         }
     }
 

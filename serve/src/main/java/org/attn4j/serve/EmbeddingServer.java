@@ -635,7 +635,11 @@ public final class EmbeddingServer implements AutoCloseable {
         json(ctx, o);
     }
 
-    /** {@code POST /v1/explain}: {@code text}, optional {@code pair}, {@code importance_sentences} (default 8), {@code model}. */
+    /**
+     * {@code POST /v1/explain}: {@code text}, optional {@code pair}, {@code importance_sentences} (default 8), {@code model} and
+     * {@code methods} (as {@code attn4j explain --methods}: a comma-separated string, {@code all}, {@code default} or {@code none};
+     * default: the CLI's default methods).
+     */
     private void explainJson(Context ctx, Log log) throws Exception {
         ObjectNode body = body(ctx);
         Served m = model(body, log);
@@ -649,11 +653,16 @@ public final class EmbeddingServer implements AutoCloseable {
             }
             n = v.asInt();
         }
-        Explanation e = explain(m, text, pair, n, log);
+        String methods = null;
+        if (body.has("methods") && !body.get("methods").isNull()) {
+            if (!body.get("methods").isTextual()) throw ApiError.badRequest("methods", "invalid_type", "methods: expected a string (e.g. \"grad-input,ig\"), got " + kind(body.get("methods")));
+            methods = body.get("methods").asText();
+        }
+        Explanation e = explain(m, text, pair, n, gradientOptions(methods), log);
         reply(ctx, JSON, OM.writeValueAsBytes(e.json()));
     }
 
-    /** {@code GET /explain?text=…[&pair=…][&model=…][&importance_sentences=N]}: the HTML report page. */
+    /** {@code GET /explain?text=…[&pair=…][&model=…][&importance_sentences=N][&methods=LIST]}: the HTML report page. */
     private void explainHtml(Context ctx, Log log) throws Exception {
         String text = ctx.queryParam("text");
         if (text == null) throw ApiError.badRequest("text", "missing_field", "text: required query parameter (GET /explain?text=...)");
@@ -670,12 +679,24 @@ public final class EmbeddingServer implements AutoCloseable {
             }
             if (n < 0 || n > 64) throw ApiError.badRequest("importance_sentences", "invalid_value", "importance_sentences: expected an integer in 0..64, got '" + ns + "'");
         }
-        Explanation e = explain(m, text, ctx.queryParam("pair"), n, log);
+        Explanation e = explain(m, text, ctx.queryParam("pair"), n, gradientOptions(ctx.queryParam("methods")), log);
         reply(ctx, "text/html; charset=utf-8", e.html(m.name()).getBytes(StandardCharsets.UTF_8));
     }
 
+    /** The explanations by gradient for a request's {@code methods} (null: the CLI's default). */
+    private static Explanation.GradientOptions gradientOptions(String methods) {
+        if (methods == null) return Explanation.GradientOptions.defaults();
+        try {
+            return new Explanation.GradientOptions(org.attn4j.explain.gradient.GradientReport.parseMethods(methods), null,
+                    Explanation.GradientOptions.DEFAULT_IG_STEPS, Explanation.GradientOptions.DEFAULT_FAITHFULNESS_SEEDS);
+        } catch (IllegalArgumentException ex) {
+            throw ApiError.badRequest("methods", "invalid_value", ex.getMessage().replace("--methods", "methods"));
+        }
+    }
+
     /** Explanations run one at a time on the request's thread (they are long and use every core), outside the batcher. */
-    private Explanation explain(Served m, String text, String pair, int importanceSentences, Log log) throws InterruptedException {
+    private Explanation explain(Served m, String text, String pair, int importanceSentences, Explanation.GradientOptions gradient, Log log)
+            throws InterruptedException {
         if (text.isEmpty()) throw ApiError.badRequest("text", "empty_input", "text: expected a non-empty string, got \"\"");
         if (pair != null && pair.isEmpty()) throw ApiError.badRequest("pair", "empty_input", "pair: expected a non-empty string, got \"\"");
         Encoding enc = pair == null ? m.embedder().tokenizer().encode(text, m.maxTokens()) : m.embedder().tokenizer().encodePair(text, pair, m.maxTokens());
@@ -684,7 +705,7 @@ public final class EmbeddingServer implements AutoCloseable {
         log.tokens = enc.length();
         explainLock.lockInterruptibly();
         try {
-            return Explanation.of(m.embedder(), text, pair, importanceSentences);
+            return Explanation.of(m.embedder(), text, pair, importanceSentences, gradient);
         } finally {
             explainLock.unlock();
         }

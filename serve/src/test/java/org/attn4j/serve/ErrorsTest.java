@@ -57,6 +57,9 @@ class ErrorsTest {
         assertError(post(uri, "/v1/similarity", "{\"source_sentence\": 1, \"sentences\": [\"b\"]}"), 400, "source_sentence", "invalid_type");
         assertError(post(uri, "/v1/explain", "{\"text\": [\"a\"]}"), 400, "text", "invalid_type");
         assertError(post(uri, "/v1/explain", "{\"text\": \"a\", \"importance_sentences\": -1}"), 400, "importance_sentences", "invalid_value");
+        assertError(post(uri, "/v1/explain", "{\"text\": \"a\", \"methods\": \"lrp\"}"), 400, "methods", "invalid_value");
+        assertError(post(uri, "/v1/explain", "{\"text\": \"a\", \"methods\": [\"ig\"]}"), 400, "methods", "invalid_type");
+        assertError(get(uri, "/explain?text=a&methods=lrp"), 400, "methods", "invalid_value");
     }
 
     @Test

@@ -53,7 +53,7 @@ public final class GradientExplainer {
         /** The method named {@code id} (case-insensitive). */
         public static Method parse(String id) {
             for (Method m : values()) if (m.id.equalsIgnoreCase(id.trim())) return m;
-            throw new IllegalArgumentException("--methods: expected some of " + Arrays.stream(values()).map(m -> m.id).toList() + " or all, got '" + id + "'");
+            throw new IllegalArgumentException("--methods: expected some of " + Arrays.stream(values()).map(m -> m.id).toList() + ", or all, default or none, got '" + id + "'");
         }
     }
 
@@ -388,6 +388,59 @@ public final class GradientExplainer {
             case ATTENTION, ROLLOUT, FLOW -> attentionScores(ex, m);
             case HEAD_GRAD -> throw new IllegalArgumentException("method: head-grad scores heads, not tokens");
         };
+    }
+
+    // ---- the A×B pair view ----
+
+    /**
+     * The A×B token attribution of a pair under mean pooling: with a_i (i &lt; n_A) and b_j (j &lt; n_B)
+     * the encoder's output token states of the two sequences, p_A = Σ_i a_i / n_A and p_B likewise,
+     * the cosine f = p_A·p_B / (‖p_A‖‖p_B‖) splits exactly into
+     * M[i][j] = a_i·b_j / (n_A·n_B·‖p_A‖·‖p_B‖), so Σ_ij M[i][j] = f. Entry (i, j) is how much the
+     * pair (token i of A, token j of B) adds to the cosine; row i's sum is a_i's projection on B's
+     * unit embedding over n_A. The states are contextual (each already mixes its whole sentence), so
+     * the view tells which output positions carry the agreement, not which input words cause it.
+     *
+     * @return {@code [n_A][n_B]}, or null when the model pools the [CLS] state (then p_A = a_0 and
+     *         the whole cosine sits in the single cell ([CLS], [CLS]): there is nothing to split)
+     * @throws IllegalArgumentException naming {@code example} when it is not a pair
+     */
+    public double[][] pairMatrix(Example ex) {
+        if (ex.objective().kind() != Objective.Kind.PAIR) {
+            throw new IllegalArgumentException("example: expected a pair (objective pair), got objective " + ex.objective().kind().name().toLowerCase(Locale.ROOT));
+        }
+        if (cfg.pooling() != BertConfig.Pooling.MEAN) return null;
+        BertEncoder.Output out = model.encoder().forward(ex.ids(), null, threads);
+        return pairMatrix(out.hidden(), out.offsets()[0], out.length(0), out.offsets()[1], out.length(1), cfg.hidden());
+    }
+
+    /**
+     * {@link #pairMatrix(Example)} on given states: rows [startA, startA + nA) and [startB, startB + nB)
+     * of {@code hidden} ({@code [tokens][h]}, row-major), accumulated in double.
+     */
+    public static double[][] pairMatrix(float[] hidden, int startA, int nA, int startB, int nB, int h) {
+        if (nA < 1 || nB < 1) throw new IllegalArgumentException("nA, nB: expected >= 1 tokens each, got " + nA + " and " + nB);
+        if ((long) Math.max(startA + nA, startB + nB) * h > hidden.length) {
+            throw new IllegalArgumentException("hidden: expected at least " + (long) Math.max(startA + nA, startB + nB) * h + " values, got " + hidden.length);
+        }
+        double[] pa = new double[h], pb = new double[h];
+        for (int i = 0; i < nA; i++) for (int c = 0; c < h; c++) pa[c] += hidden[(startA + i) * h + c] / (double) nA;
+        for (int j = 0; j < nB; j++) for (int c = 0; c < h; c++) pb[c] += hidden[(startB + j) * h + c] / (double) nB;
+        double na = 0, nb = 0;
+        for (int c = 0; c < h; c++) {
+            na += pa[c] * pa[c];
+            nb += pb[c] * pb[c];
+        }
+        double scale = 1 / ((double) nA * nB * Math.sqrt(na) * Math.sqrt(nb));
+        if (!Double.isFinite(scale)) scale = 0; // a zero embedding: cosine taken as 0, like BertGrad.normalise
+        double[][] m = new double[nA][nB];
+        for (int i = 0; i < nA; i++)
+            for (int j = 0; j < nB; j++) {
+                double d = 0;
+                for (int c = 0; c < h; c++) d += (double) hidden[(startA + i) * h + c] * hidden[(startB + j) * h + c];
+                m[i][j] = d * scale;
+            }
+        return m;
     }
 
     // ---- faithfulness ----

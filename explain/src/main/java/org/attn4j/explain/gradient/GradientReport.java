@@ -41,6 +41,8 @@ public final class GradientReport {
     public GradientExplainer.IgResult ig;
     public double[][] headGradient;
     public GradientExplainer.HeadComparison heads;
+    /** The A×B view of a pair ({@link GradientExplainer#pairMatrix}); null for one text or under CLS pooling. */
+    public double[][] pairMatrix;
     private final Options options;
 
     private GradientReport(GradientExplainer.Example example, double value, Options options) {
@@ -49,10 +51,23 @@ public final class GradientReport {
         this.options = options;
     }
 
-    /** Parses {@code --methods}: a comma-separated list of method names, or {@code all}. */
+    /**
+     * The methods {@code attn4j explain} runs without {@code --methods}: those that together take a
+     * few seconds on a short sentence (docs/explain.md gives the measured times and the rule).
+     */
+    public static final Set<GradientExplainer.Method> DEFAULT_METHODS = java.util.Collections.unmodifiableSet(EnumSet.of(
+            GradientExplainer.Method.ATTENTION, GradientExplainer.Method.ROLLOUT, GradientExplainer.Method.FLOW, GradientExplainer.Method.GRAD_INPUT,
+            GradientExplainer.Method.RELEVANCE, GradientExplainer.Method.GIM, GradientExplainer.Method.HEAD_GRAD));
+
+    /**
+     * Parses {@code --methods}: a comma-separated list of method names, {@code all}, {@code default}
+     * ({@link #DEFAULT_METHODS}) or {@code none} (the empty set: no explanation by gradient).
+     */
     public static Set<GradientExplainer.Method> parseMethods(String list) {
-        if (list == null || list.isBlank()) throw new IllegalArgumentException("--methods: expected a comma-separated list of methods or all, got '" + list + "'");
+        if (list == null || list.isBlank()) throw new IllegalArgumentException("--methods: expected a comma-separated list of methods, all, default or none, got '" + list + "'");
         if (list.trim().equalsIgnoreCase("all")) return EnumSet.allOf(GradientExplainer.Method.class);
+        if (list.trim().equalsIgnoreCase("none")) return EnumSet.noneOf(GradientExplainer.Method.class);
+        if (list.trim().equalsIgnoreCase("default")) return EnumSet.copyOf(DEFAULT_METHODS);
         Set<GradientExplainer.Method> s = EnumSet.noneOf(GradientExplainer.Method.class);
         for (String part : list.split(",")) s.add(GradientExplainer.Method.parse(part));
         return s;
@@ -73,6 +88,11 @@ public final class GradientReport {
             }
             r.millis.put(m.id, (System.nanoTime() - t0) / 1e6);
         }
+        if (ex.objective().kind() == Objective.Kind.PAIR) {
+            long t0 = System.nanoTime();
+            r.pairMatrix = e.pairMatrix(ex);
+            r.millis.put("pair-matrix", (System.nanoTime() - t0) / 1e6);
+        }
         if (methods.contains(GradientExplainer.Method.HEAD_GRAD) && options.headSentences() != null && !options.headSentences().isEmpty()) {
             long t0 = System.nanoTime();
             r.heads = e.headImportance(options.headSentences(), options.ablation());
@@ -85,6 +105,25 @@ public final class GradientReport {
             r.millis.put("faithfulness", (System.nanoTime() - t0) / 1e6);
         }
         return r;
+    }
+
+    /** Random orders averaged for the faithfulness baseline (0: faithfulness was skipped). */
+    public int faithfulnessSeeds() { return options.randomSeeds(); }
+
+    /** How the pair matrix is built, as the report and the JSON state it. */
+    public static final String PAIR_MATRIX_FORMULA = "M[i][j] = a_i . b_j / (n_A n_B |p_A| |p_B|), a_i and b_j the output token states, "
+            + "p_A and p_B their means (the pooled embeddings); the entries sum to the cosine";
+
+    /** Why a pair has no matrix under CLS pooling. */
+    public static final String PAIR_MATRIX_UNAVAILABLE = "the model pools the [CLS] state, so the whole cosine sits in the one cell ([CLS], [CLS]): "
+            + "there is no per-token split of it (the strips still attribute it to the input tokens)";
+
+    /** Σ_ij of the pair matrix (the objective within rounding); NaN when there is none. */
+    public double pairMatrixSum() {
+        if (pairMatrix == null) return Double.NaN;
+        double s = 0;
+        for (double[] row : pairMatrix) for (double v : row) s += v;
+        return s;
     }
 
     /** The stdout summary. */
@@ -105,6 +144,14 @@ public final class GradientReport {
         if (ig != null) {
             sb.append(String.format(Locale.ROOT, "integrated gradients (%d steps): f(x) = %.6f, f(baseline) = %.6f, sum of attributions = %.6f, completeness gap %.3f %%%n",
                     ig.steps(), ig.value(), ig.baselineValue(), java.util.Arrays.stream(ig.scores()).sum(), 100 * ig.completenessGap()));
+        }
+        if (pairMatrix != null) {
+            int[] best = {0, 0};
+            for (int i = 0; i < pairMatrix.length; i++) for (int j = 0; j < pairMatrix[i].length; j++) if (pairMatrix[i][j] > pairMatrix[best[0]][best[1]]) best = new int[] {i, j};
+            sb.append(String.format(Locale.ROOT, "A x B token matrix (%d x %d, sums to %.6f): largest cell %s x %s = %.5f%n", pairMatrix.length, pairMatrix[0].length,
+                    pairMatrixSum(), example.tokens()[0][best[0]], example.tokens()[1][best[1]], pairMatrix[best[0]][best[1]]));
+        } else if (example.objective().kind() == Objective.Kind.PAIR) {
+            sb.append("A x B token matrix: not available: ").append(PAIR_MATRIX_UNAVAILABLE).append('\n');
         }
         if (headGradient != null) {
             sb.append("gradient head importance |df/dxi| on this input, top 5:");
@@ -152,6 +199,7 @@ public final class GradientReport {
             at += s.length;
         }
         g.set("sequence_starts", OM.valueToTree(starts));
+        g.set("methods", OM.valueToTree(scores.keySet().stream().map(m -> m.id).toList()));
         ObjectNode sc = g.putObject("scores");
         scores.forEach((m, s) -> sc.set(m.id, OM.valueToTree(s)));
         if (ig != null) {
@@ -185,6 +233,24 @@ public final class GradientReport {
             n.set("deletion", OM.valueToTree(c.deletion()));
             n.set("insertion", OM.valueToTree(c.insertion()));
         });
+        if (example.objective().kind() != Objective.Kind.PAIR) {
+            g.putNull("pair_matrix");
+        } else {
+            ObjectNode pm = g.putObject("pair_matrix");
+            pm.set("tokens_a", OM.valueToTree(example.tokens()[0]));
+            pm.set("tokens_b", OM.valueToTree(example.tokens()[1]));
+            if (pairMatrix == null) {
+                pm.put("available", false);
+                pm.put("reason", PAIR_MATRIX_UNAVAILABLE);
+                pm.putNull("matrix");
+                pm.putNull("sum");
+            } else {
+                pm.put("available", true);
+                pm.put("formula", PAIR_MATRIX_FORMULA);
+                pm.set("matrix", OM.valueToTree(pairMatrix));
+                pm.put("sum", pairMatrixSum());
+            }
+        }
         ObjectNode t = g.putObject("millis");
         millis.forEach(t::put);
         return g;

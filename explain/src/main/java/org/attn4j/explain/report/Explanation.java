@@ -2,9 +2,12 @@ package org.attn4j.explain.report;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import org.attn4j.explain.capture.AttentionSummary;
 import org.attn4j.explain.capture.CapturedAttention;
+import org.attn4j.explain.gradient.GradientExplainer;
 import org.attn4j.explain.gradient.GradientReport;
 import org.attn4j.explain.importance.HeadAblation;
 import org.attn4j.explain.importance.Paraphrases;
@@ -22,7 +25,7 @@ import org.attn4j.models.embed.Embedder;
 public record Explanation(CapturedAttention captured, AttentionSummary summary, HeadAblation.Scores importance, String text,
                           GradientReport gradient) {
 
-    /** An explanation without gradient methods. */
+    /** An explanation without gradient methods ({@code --methods none}). */
     public Explanation(CapturedAttention captured, AttentionSummary summary, HeadAblation.Scores importance, String text) {
         this(captured, summary, importance, text, null);
     }
@@ -49,6 +52,60 @@ public record Explanation(CapturedAttention captured, AttentionSummary summary, 
         HeadAblation.Scores scores = null;
         if (importanceSentences > 0) scores = HeadAblation.score(model, importanceSet(pair == null ? text : text + " " + pair, importanceSentences));
         return new Explanation(c, s, scores, pair == null ? text : text + " | " + pair);
+    }
+
+    /**
+     * What to explain by gradient ({@code attn4j explain --methods} and its options).
+     *
+     * @param methods           the methods to run; empty for none
+     * @param target            with one text, the text whose embedding the cosine is taken to, or null
+     * @param igSteps           integrated gradients' trapezoid intervals
+     * @param faithfulnessSeeds random orders for the faithfulness baseline; 0 skips faithfulness
+     */
+    public record GradientOptions(Set<GradientExplainer.Method> methods, String target, int igSteps, int faithfulnessSeeds) {
+        public static final int DEFAULT_IG_STEPS = 20, DEFAULT_FAITHFULNESS_SEEDS = 5;
+
+        public GradientOptions {
+            methods = Set.copyOf(methods);
+            if (igSteps < 1) throw new IllegalArgumentException("--ig-steps: expected >= 1, got " + igSteps);
+            if (faithfulnessSeeds < 0) throw new IllegalArgumentException("--faithfulness-seeds: expected >= 0, got " + faithfulnessSeeds);
+        }
+
+        /** What {@code attn4j explain} runs without options: {@link GradientReport#DEFAULT_METHODS}. */
+        public static GradientOptions defaults() {
+            return new GradientOptions(GradientReport.DEFAULT_METHODS, null, DEFAULT_IG_STEPS, DEFAULT_FAITHFULNESS_SEEDS);
+        }
+
+        /** No explanation by gradient ({@code --methods none}). */
+        public static GradientOptions none() {
+            return new GradientOptions(Set.of(), null, DEFAULT_IG_STEPS, DEFAULT_FAITHFULNESS_SEEDS);
+        }
+    }
+
+    /**
+     * As {@link #of(Embedder, String, String, int)}, with the explanations by gradient of {@code options}
+     * added ({@link #gradient}); {@code attn4j explain} builds the same document this way.
+     */
+    public static Explanation of(Embedder model, String text, String pair, int importanceSentences, GradientOptions options) {
+        Explanation e = of(model, text, pair, importanceSentences);
+        return e.withGradient(gradient(model, text, pair, importanceSentences, e.importance(), options));
+    }
+
+    /**
+     * The explanations by gradient of {@code text} (and {@code pair}), or null when {@code options}
+     * names no method. The head-importance comparison runs over the same sentences as the ablation
+     * importance ({@link #importanceSet}), reusing {@code ablation} when given.
+     */
+    public static GradientReport gradient(Embedder model, String text, String pair, int importanceSentences, HeadAblation.Scores ablation,
+                                          GradientOptions options) {
+        if (options == null || options.methods().isEmpty()) return null;
+        GradientExplainer explainer = new GradientExplainer(model, 0);
+        GradientExplainer.Example example = explainer.example(text, pair, options.target());
+        List<String> headSet = importanceSentences > 0 ? importanceSet(pair == null ? text : text + " " + pair, importanceSentences) : null;
+        Set<GradientExplainer.Method> ordered = EnumSet.noneOf(GradientExplainer.Method.class);
+        ordered.addAll(options.methods()); // the declaration order, whatever order the set was given in
+        return GradientReport.run(explainer, example, ordered, new GradientReport.Options(options.igSteps(), options.faithfulnessSeeds(), headSet,
+                ablation == null ? null : ablation.normalised()));
     }
 
     /** The sentences head importance is measured over: {@code first}, then shipped sentences up to {@code n} in all. */

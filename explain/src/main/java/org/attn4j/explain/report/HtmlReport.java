@@ -7,11 +7,13 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 import java.util.Map;
 import org.attn4j.explain.analysis.AttentionFlow;
 import org.attn4j.explain.analysis.AttentionRollout;
 import org.attn4j.explain.capture.AttentionSummary;
 import org.attn4j.explain.capture.CapturedAttention;
+import org.attn4j.explain.gradient.GradientReport;
 
 /**
  * A self-contained HTML report of one captured text: a layers × heads grid of attention heatmaps, a zoomed
@@ -95,40 +97,160 @@ public final class HtmlReport {
         return root;
     }
 
+    /** Line colours of the faithfulness curves, by method; random orders are drawn dashed in grey. */
+    private static final Map<String, String> CURVE_COLOURS = Map.of("attention", "#7f7f7f", "rollout", "#2f6fde", "flow", "#d9822b",
+            "grad-input", "#2ca02c", "ig", "#9467bd", "relevance", "#d62728", "gim", "#17becf", "random", "#444444");
+
     /**
-     * One strip per token method: each token's background is red for a positive score and blue for a
-     * negative one, its strength |score| / max |score| of that method; the exact score is the token's
-     * tooltip. Then the faithfulness table.
+     * The sections of the explanations by gradient, as static HTML (no script): one token strip per
+     * method, the A×B matrix of a pair, and the faithfulness table with the deletion and insertion
+     * curves as inline SVG.
      */
-    static String gradientSection(org.attn4j.explain.gradient.GradientReport g) {
-        StringBuilder sb = new StringBuilder("<section class=\"card wide\" id=\"gradient\">\n  <h2>Token relevance by method</h2>\n  <p>");
-        sb.append(escapeHtml(String.format(java.util.Locale.ROOT, "Objective: %s = %.4f", g.example.objective().describe(), g.value)));
-        sb.append(". Red supports it, blue works against it; hover a token for its score.</p>\n  <table class=\"strips\">\n");
+    static String gradientSection(GradientReport g) {
+        StringBuilder sb = new StringBuilder();
+        strips(sb, g);
+        if (g.example.objective().kind() == org.attn4j.explain.gradient.Objective.Kind.PAIR) pairView(sb, g);
+        if (!g.faithfulness.isEmpty()) faithfulness(sb, g);
+        return sb.toString();
+    }
+
+    /**
+     * One strip per token method: a token's background is red for a positive score and blue for a
+     * negative one, its strength |score| / max |score| of that method (each strip is normalised on its
+     * own, so strips compare orders, not magnitudes); the score is the token's tooltip.
+     */
+    private static void strips(StringBuilder sb, GradientReport g) {
+        sb.append("<section class=\"card wide\" id=\"gradient\">\n  <h2>Token relevance by method</h2>\n  <p>");
+        sb.append(escapeHtml(String.format(Locale.ROOT, "Objective: %s = %.4f", g.example.objective().describe(), g.value)));
+        sb.append(".</p>\n  <p class=\"note\">Red: the token supports f; blue: it works against f. Each strip is scaled by its own largest |score| "
+                + "(right column): full colour is that score, white is 0, so the strips compare orders and signs, not magnitudes across methods. "
+                + "Hover a token for its score. For a pair the tokens of A come first, then those of B.</p>\n");
+        sb.append("  <div class=\"legend\"><span>\u2212max</span><span class=\"scale\"></span><span>+max</span></div>\n");
+        sb.append("  <table class=\"strips\" id=\"strips\">\n");
         String[] tokens = g.example.flatTokens();
         for (var e : g.scores.entrySet()) {
             double max = 0;
             for (double v : e.getValue()) if (Double.isFinite(v)) max = Math.max(max, Math.abs(v));
-            sb.append("    <tr><th>").append(escapeHtml(e.getKey().id)).append("</th><td>");
+            sb.append("    <tr class=\"strip\" id=\"strip-").append(escapeHtml(e.getKey().id)).append("\"><th>").append(escapeHtml(e.getKey().id)).append("</th><td>");
             for (int i = 0; i < tokens.length; i++) {
-                double v = e.getValue()[i], a = max == 0 || !Double.isFinite(v) ? 0 : Math.abs(v) / max;
-                String rgb = v >= 0 ? "220,50,47" : "38,139,210";
-                sb.append(String.format(java.util.Locale.ROOT, "<span class=\"tok\" style=\"background:rgba(%s,%.3f)\" title=\"%s\">", rgb, a,
-                        escapeHtml(String.format(java.util.Locale.ROOT, "%.5g", v)))).append(escapeHtml(tokens[i])).append("</span> ");
+                double v = e.getValue()[i];
+                sb.append("<span class=\"tok\" style=\"background:").append(diverging(v, max)).append("\" title=\"")
+                        .append(escapeHtml(String.format(Locale.ROOT, "%.5g", v))).append("\">").append(escapeHtml(tokens[i])).append("</span> ");
             }
-            sb.append("</td></tr>\n");
+            sb.append(String.format(Locale.ROOT, "</td><td class=\"strip-max\">%.4g</td></tr>%n", max));
         }
-        sb.append("  </table>\n");
-        if (!g.faithfulness.isEmpty()) {
-            sb.append("  <h2>Faithfulness</h2>\n  <p>f as tokens are replaced by [PAD] in each method's order (deletion) or restored (insertion); ")
-                    .append("area over the fraction of tokens. Lower deletion and higher insertion areas are more faithful.</p>\n")
-                    .append("  <table class=\"faithfulness\"><tr><th>method</th><th>deletion AUC</th><th>insertion AUC</th></tr>\n");
-            for (var f : g.faithfulness.entrySet()) {
-                sb.append(String.format(java.util.Locale.ROOT, "    <tr><td>%s</td><td>%.4f</td><td>%.4f</td></tr>%n", escapeHtml(f.getKey()),
-                        f.getValue().deletionAuc(), f.getValue().insertionAuc()));
+        sb.append("  </table>\n</section>\n");
+    }
+
+    /** The A×B matrix of a pair, with row and column sums and the total (= f), or why it is not available. */
+    private static void pairView(StringBuilder sb, GradientReport g) {
+        sb.append("<section class=\"card wide\" id=\"pair-view\">\n  <h2>A \u00d7 B token attribution</h2>\n");
+        if (g.pairMatrix == null) {
+            sb.append("  <p class=\"note\">Not available: ").append(escapeHtml(GradientReport.PAIR_MATRIX_UNAVAILABLE)).append(".</p>\n</section>\n");
+            return;
+        }
+        double[][] m = g.pairMatrix;
+        String[] a = g.example.tokens()[0], b = g.example.tokens()[1];
+        double max = 0;
+        for (double[] row : m) for (double v : row) if (Double.isFinite(v)) max = Math.max(max, Math.abs(v));
+        sb.append(String.format(Locale.ROOT, "  <p>Entry (i, j) is what the pair (token i of A, token j of B) adds to the cosine: "
+                + "a<sub>i</sub>\u00b7b<sub>j</sub> / (n<sub>A</sub> n<sub>B</sub> \u2016p<sub>A</sub>\u2016 \u2016p<sub>B</sub>\u2016), with a<sub>i</sub>, b<sub>j</sub> the "
+                + "encoder's output token states and p<sub>A</sub>, p<sub>B</sub> their means (the pooled embeddings). The entries add up to f = %.4f "
+                + "(sum shown: %.4f). The states are contextual: a cell says which output positions carry the agreement, not which input word causes it.</p>%n",
+                g.value, g.pairMatrixSum()));
+        sb.append(String.format(Locale.ROOT, "  <p class=\"note\">Colour as in the strips, scaled by the largest |entry| (%.4g).</p>%n", max));
+        sb.append("  <div class=\"pmwrap\"><table class=\"pair-matrix\" id=\"pair-matrix\">\n    <thead><tr><th class=\"corner\">A \\ B</th>");
+        for (String t : b) sb.append("<th class=\"pm-col\">").append(escapeHtml(t)).append("</th>");
+        sb.append("<th class=\"pm-sum\">row sum</th></tr></thead>\n    <tbody>\n");
+        double[] colSums = new double[b.length];
+        for (int i = 0; i < a.length; i++) {
+            sb.append("      <tr><th class=\"pm-row\">").append(escapeHtml(a[i])).append("</th>");
+            double rowSum = 0;
+            for (int j = 0; j < b.length; j++) {
+                double v = m[i][j];
+                rowSum += v;
+                colSums[j] += v;
+                sb.append("<td class=\"pm\" style=\"background:").append(diverging(v, max)).append("\" title=\"")
+                        .append(escapeHtml(String.format(Locale.ROOT, "%s \u00d7 %s: %.5g", a[i], b[j], v))).append("\">")
+                        .append(String.format(Locale.ROOT, "%.3f", v)).append("</td>");
             }
-            sb.append("  </table>\n");
+            sb.append(String.format(Locale.ROOT, "<td class=\"pm-sum\">%.3f</td></tr>%n", rowSum));
         }
-        return sb.append("</section>").toString();
+        sb.append("      <tr><th class=\"pm-row\">column sum</th>");
+        for (double c : colSums) sb.append(String.format(Locale.ROOT, "<td class=\"pm-sum\">%.3f</td>", c));
+        sb.append(String.format(Locale.ROOT, "<td class=\"pm-total\">%.4f</td></tr>%n    </tbody>\n  </table></div>%n</section>%n", g.pairMatrixSum()));
+    }
+
+    /** The faithfulness table and the two curves (f against the fraction of tokens replaced or restored). */
+    private static void faithfulness(StringBuilder sb, GradientReport g) {
+        sb.append("<section class=\"card wide\" id=\"faithfulness\">\n  <h2>Faithfulness</h2>\n  <p>f as tokens are replaced by [PAD] in each method's order (deletion) or restored (insertion); ")
+                .append("area over the fraction of tokens. Lower deletion and higher insertion areas are more faithful. ")
+                .append("Random: the mean of the curves of ").append(g.faithfulnessSeeds()).append(" random orders.</p>\n")
+                .append("  <table class=\"faithfulness\"><tr><th>method</th><th>deletion AUC</th><th>insertion AUC</th></tr>\n");
+        for (var f : g.faithfulness.entrySet()) {
+            sb.append(String.format(Locale.ROOT, "    <tr><td>%s</td><td>%.4f</td><td>%.4f</td></tr>%n", escapeHtml(f.getKey()),
+                    f.getValue().deletionAuc(), f.getValue().insertionAuc()));
+        }
+        sb.append("  </table>\n  <div class=\"curves\">\n");
+        curve(sb, g, true);
+        curve(sb, g, false);
+        sb.append("  </div>\n  <div class=\"curve-legend\">");
+        for (String name : g.faithfulness.keySet()) {
+            sb.append("<span><i style=\"border-top:2px ").append(name.equals("random") ? "dashed " : "solid ").append(colour(name)).append("\"></i>")
+                    .append(escapeHtml(name)).append("</span> ");
+        }
+        sb.append("</div>\n</section>\n");
+    }
+
+    private static void curve(StringBuilder sb, GradientReport g, boolean deletion) {
+        int w = 440, h = 240, left = 52, right = 10, top = 22, bottom = 34;
+        double lo = Double.POSITIVE_INFINITY, hi = Double.NEGATIVE_INFINITY;
+        for (var c : g.faithfulness.values()) {
+            for (double v : deletion ? c.deletion() : c.insertion()) {
+                if (!Double.isFinite(v)) continue;
+                lo = Math.min(lo, v);
+                hi = Math.max(hi, v);
+            }
+        }
+        if (!(hi > lo)) {
+            lo = Double.isFinite(lo) ? lo - 0.5 : 0;
+            hi = lo + 1;
+        }
+        String id = deletion ? "deletion" : "insertion";
+        sb.append(String.format(Locale.ROOT, "    <svg class=\"curve-chart\" id=\"curve-%s\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" role=\"img\">%n", id, w, h, w, h));
+        sb.append(String.format(Locale.ROOT, "      <text x=\"%d\" y=\"14\" class=\"ct\">%s: f as tokens are %s</text>%n", left, deletion ? "Deletion" : "Insertion",
+                deletion ? "replaced by [PAD]" : "restored"));
+        sb.append(String.format(Locale.ROOT, "      <line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" class=\"axis\"/><line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" class=\"axis\"/>%n",
+                left, top, left, h - bottom, left, h - bottom, w - right, h - bottom));
+        for (double[] tick : new double[][] {{lo, h - bottom}, {hi, top}}) {
+            sb.append(String.format(Locale.ROOT, "      <text x=\"%d\" y=\"%.1f\" class=\"tick\" text-anchor=\"end\">%.3g</text>%n", left - 4, tick[1] + 4, tick[0]));
+        }
+        sb.append(String.format(Locale.ROOT, "      <text x=\"%d\" y=\"%d\" class=\"tick\">0</text><text x=\"%d\" y=\"%d\" class=\"tick\" text-anchor=\"end\">1</text>"
+                + "<text x=\"%d\" y=\"%d\" class=\"tick\" text-anchor=\"middle\">fraction of tokens %s</text>%n",
+                left, h - bottom + 14, w - right, h - bottom + 14, (left + w - right) / 2, h - 6, deletion ? "replaced" : "restored"));
+        for (var e : g.faithfulness.entrySet()) {
+            double[] y = deletion ? e.getValue().deletion() : e.getValue().insertion();
+            StringBuilder pts = new StringBuilder();
+            for (int i = 0; i < y.length; i++) {
+                if (!Double.isFinite(y[i])) continue;
+                double px = left + (w - left - right) * (y.length == 1 ? 0 : (double) i / (y.length - 1));
+                double py = h - bottom - (h - top - bottom) * (y[i] - lo) / (hi - lo);
+                pts.append(String.format(Locale.ROOT, "%s%.1f,%.1f", pts.isEmpty() ? "" : " ", px, py));
+            }
+            sb.append(String.format(Locale.ROOT, "      <polyline class=\"curve\" data-method=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.6\"%s points=\"%s\"><title>%s</title></polyline>%n",
+                    escapeHtml(e.getKey()), colour(e.getKey()), e.getKey().equals("random") ? " stroke-dasharray=\"4 3\"" : "", pts, escapeHtml(e.getKey())));
+        }
+        sb.append("    </svg>\n");
+    }
+
+    private static String colour(String method) {
+        return CURVE_COLOURS.getOrDefault(method, "#000000");
+    }
+
+    /** A diverging background: red (positive) or blue (negative) with opacity |v| / max; white for 0 or a non-finite value. */
+    private static String diverging(double v, double max) {
+        double a = max == 0 || !Double.isFinite(v) ? 0 : Math.min(1, Math.abs(v) / max);
+        return String.format(Locale.ROOT, "rgba(%s,%.3f)", v >= 0 ? "220,50,47" : "38,139,210", a);
     }
 
     /**
