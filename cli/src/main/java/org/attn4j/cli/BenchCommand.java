@@ -502,30 +502,18 @@ final class BenchCommand implements Runnable {
             }
             out.println("| policy | budget | perplexity | vs full |");
             out.println("|---|---|---|---|");
-            double full = perplexity(m, streams, new org.attn4j.models.decoder.KvPolicy.Full(), predictions);
+            int predicted = predictions;
+            double full = perplexity(m, streams, new org.attn4j.models.decoder.KvPolicy.Full(), predicted);
             out.printf(java.util.Locale.ROOT, "| full | all | %.6f | 1.0000 |%n", full);
             out.flush();
-            for (String p : policies) {
-                String name = p.trim();
-                if (name.equals("full")) continue;
-                for (int b : budgets) {
-                    org.attn4j.models.decoder.KvPolicy policy;
-                    try {
-                        policy = org.attn4j.models.decoder.KvPolicy.of(name, b);
-                    } catch (IllegalArgumentException e) {
-                        err.println("  skipped " + name + " at budget " + b + ": " + e.getMessage());
-                        continue;
-                    }
-                    boolean once = policy instanceof org.attn4j.models.decoder.KvPolicy.SharedAttention;
-                    long t0 = System.nanoTime();
-                    double ppl = perplexity(m, streams, policy, predictions);
-                    err.printf(java.util.Locale.ROOT, "  %s %s: %.1f s%n", name, once ? "all" : b, (System.nanoTime() - t0) / 1e9);
-                    err.flush();
-                    out.printf(java.util.Locale.ROOT, "| %s | %s | %.6f | %.4f |%n", name, once ? "all" : String.valueOf(b), ppl, ppl / full);
-                    out.flush();
-                    if (once) break; // keeps every position: the budget changes nothing
-                }
-            }
+            forEachPolicy(policies, budgets, err, (name, budget, policy) -> {
+                long t0 = System.nanoTime();
+                double ppl = perplexity(m, streams, policy, predicted);
+                err.printf(java.util.Locale.ROOT, "  %s %s: %.1f s%n", name, budget, (System.nanoTime() - t0) / 1e9);
+                err.flush();
+                out.printf(java.util.Locale.ROOT, "| %s | %s | %.6f | %.4f |%n", name, budget, ppl, ppl / full);
+                out.flush();
+            });
             return 0;
         }
 
@@ -614,26 +602,43 @@ final class BenchCommand implements Runnable {
             var full = org.attn4j.train.kv.KvRecall.evaluate(m, heldOut, new org.attn4j.models.decoder.KvPolicy.Full());
             out.printf(java.util.Locale.ROOT, "| full | all | %.2f %% | %d / %d |%n", 100 * full.accuracy(), full.correct(), full.marked());
             out.flush();
-            for (String p : policies) {
-                String name = p.trim();
-                if (name.equals("full")) continue;
-                for (int b : budgets) {
-                    org.attn4j.models.decoder.KvPolicy policy;
-                    try {
-                        policy = org.attn4j.models.decoder.KvPolicy.of(name, b);
-                    } catch (IllegalArgumentException e) {
-                        err.println("  skipped " + name + " at budget " + b + ": " + e.getMessage());
-                        continue;
-                    }
-                    boolean once = policy instanceof org.attn4j.models.decoder.KvPolicy.SharedAttention;
-                    var r = org.attn4j.train.kv.KvRecall.evaluate(m, heldOut, policy);
-                    out.printf(java.util.Locale.ROOT, "| %s | %s | %.2f %% | %d / %d |%n", name, once ? "all" : String.valueOf(b),
-                            100 * r.accuracy(), r.correct(), r.marked());
-                    out.flush();
-                    if (once) break;
-                }
-            }
+            forEachPolicy(policies, budgets, err, (name, budget, policy) -> {
+                var r = org.attn4j.train.kv.KvRecall.evaluate(m, heldOut, policy);
+                out.printf(java.util.Locale.ROOT, "| %s | %s | %.2f %% | %d / %d |%n", name, budget,
+                        100 * r.accuracy(), r.correct(), r.marked());
+                out.flush();
+            });
             return 0;
+        }
+    }
+
+    /** One measurement of a cache policy at a budget ("all" for a policy that keeps every position). */
+    @FunctionalInterface
+    interface PolicyRow {
+        void measure(String name, String budget, org.attn4j.models.decoder.KvPolicy policy);
+    }
+
+    /**
+     * Runs {@code row} for every policy other than {@code full} at every budget; a policy that cannot
+     * take a budget is skipped with a line on {@code err}, and shared attention (which keeps every
+     * position, so the budget changes nothing) is measured once.
+     */
+    static void forEachPolicy(List<String> policies, int[] budgets, java.io.PrintWriter err, PolicyRow row) {
+        for (String p : policies) {
+            String name = p.trim();
+            if (name.equals("full")) continue;
+            for (int b : budgets) {
+                org.attn4j.models.decoder.KvPolicy policy;
+                try {
+                    policy = org.attn4j.models.decoder.KvPolicy.of(name, b);
+                } catch (IllegalArgumentException e) {
+                    err.println("  skipped " + name + " at budget " + b + ": " + e.getMessage());
+                    continue;
+                }
+                boolean once = policy instanceof org.attn4j.models.decoder.KvPolicy.SharedAttention;
+                row.measure(name, once ? "all" : String.valueOf(b), policy);
+                if (once) break;
+            }
         }
     }
 }
