@@ -97,6 +97,15 @@ public final class SafetensorsWeights {
         return n.intValue();
     }
 
+    /**
+     * Whether the tensor of this canonical name is a linear layer's weight, which Hugging Face files
+     * store as {@code nn.Linear}'s {@code [out, in]} and attn4j holds as {@code [in, out]}: read
+     * transposes it, and a writer of such files must transpose it back.
+     */
+    public static boolean storedTransposed(String canonicalName) {
+        return LINEAR_WEIGHT.matcher(canonicalName).matches();
+    }
+
     /** The float tensors of a safetensors file under canonical names (linear weights transposed to [in, out]). */
     public static ModelWeights readTensors(Path file) throws IOException {
         if (!Files.isRegularFile(file)) throw new NoSuchFileException(file.toString(), null, "safetensors file not found");
@@ -156,7 +165,7 @@ public final class SafetensorsWeights {
                 }
                 String canonical = BertWeights.canonical(name);
                 Tensor t = Tensor.of(values, shape);
-                if (shape.length == 2 && LINEAR_WEIGHT.matcher(canonical).matches()) t = Tensor.of(t.permute(1, 0).toArray(), shape[1], shape[0]);
+                if (shape.length == 2 && storedTransposed(canonical)) t = Tensor.of(t.permute(1, 0).toArray(), shape[1], shape[0]);
                 if (tensors.put(canonical, t) != null) throw bad(file, "two tensors map to '" + canonical + "' (with and without 'bert.')");
             }
             return new ModelWeights(tensors, file.toString());

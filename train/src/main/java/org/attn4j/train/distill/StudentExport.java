@@ -62,7 +62,7 @@ public final class StudentExport {
             float[] v = student.parameters().get(n.name());
             if (v == null) throw new IllegalArgumentException("student: no tensor '" + n.name() + "'");
             int[] shape = n.shape();
-            if (isLinear(n.name())) {
+            if (SafetensorsWeights.storedTransposed(n.name())) {
                 // canonical [in, out] → nn.Linear's [out, in]
                 int in = shape[0], out = shape[1];
                 float[] t = new float[v.length];
@@ -93,11 +93,5 @@ public final class StudentExport {
             }
             Files.deleteIfExists(tmp);
         }
-    }
-
-    private static boolean isLinear(String name) {
-        if (!name.startsWith("encoder.layer.") || !name.endsWith(".weight")) return false;
-        for (String l : BertWeights.LINEARS) if (name.endsWith("." + l + ".weight")) return true;
-        return false;
     }
 }
