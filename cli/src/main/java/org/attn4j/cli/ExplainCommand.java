@@ -52,8 +52,8 @@ final class ExplainCommand implements Callable<Integer> {
         if (importance) return importance();
         var gradientMethods = methods == null ? org.attn4j.explain.gradient.GradientReport.DEFAULT_METHODS
                 : org.attn4j.explain.gradient.GradientReport.parseMethods(String.join(",", methods));
-        if (igSteps < 1) throw new IllegalArgumentException("--ig-steps: expected >= 1, got " + igSteps);
-        if (faithfulnessSeeds < 0) throw new IllegalArgumentException("--faithfulness-seeds: expected >= 0, got " + faithfulnessSeeds);
+        // checks --ig-steps and --faithfulness-seeds before anything is loaded
+        var gradientOptions = new Explanation.GradientOptions(gradientMethods, target, igSteps, faithfulnessSeeds);
         if (target != null && pair != null) throw new IllegalArgumentException("--target: not with --pair (the pair's cosine is the objective)");
         if ((target != null || faithfulnessPairs != null) && gradientMethods.isEmpty()) {
             throw new IllegalArgumentException((target != null ? "--target" : "--faithfulness-pairs") + ": needs gradient methods, got --methods none");
@@ -75,8 +75,7 @@ final class ExplainCommand implements Callable<Integer> {
             }
         }
         Explanation explanation = new Explanation(c, s, importanceResult, pair == null ? input : input + " | " + pair);
-        var gradient = Explanation.gradient(embedder, input, pair, importanceSentences, importanceResult,
-                new Explanation.GradientOptions(gradientMethods, target, igSteps, faithfulnessSeeds));
+        var gradient = Explanation.gradient(embedder, input, pair, importanceSentences, importanceResult, gradientOptions);
         if (gradient != null) {
             spec.commandLine().getOut().print(gradient.text());
             explanation = explanation.withGradient(gradient);
