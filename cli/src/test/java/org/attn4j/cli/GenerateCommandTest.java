@@ -79,7 +79,10 @@ class GenerateCommandTest {
         assertEquals(2, bad.code());
         assertTrue(bad.err().contains("--kv-budget: required with --kv-policy sinks"), bad.err());
         bad = CliTest.run("generate", "--model", model.toString(), "--kv-policy", "lru", "--kv-budget", "8", "x");
-        assertTrue(bad.err().contains("--kv-policy: expected one of full, window, sinks, h2o, shared-attention[:G], got 'lru'"), bad.err());
+        assertTrue(bad.err().contains("--kv-policy: expected one of full, window, sinks, h2o, shared-attention[:G], mla, got 'lru'"), bad.err());
+        bad = CliTest.run("generate", "--model", model.toString(), "--kv-policy", "mla", "x");
+        assertEquals(2, bad.code());
+        assertEquals("--kv-policy mla: the model has no latent attention layers (architecture llama)", bad.err().strip().lines().reduce((a, b) -> b).orElse(""));
         // shared-attention needs no budget; its greedy text is the argmax chain of the API's shared-attention model
         CliTest.Run shared = CliTest.run("generate", "--model", model.toString(), "--temperature", "0", "--max-tokens", "5",
                 "--kv-policy", "shared-attention:2", "--logits", dir.resolve("shared.npy").toString(), "hello");

@@ -110,6 +110,7 @@ public final class GgufDecoder {
             case LLAMA -> DecoderConfig.RopeStyle.INTERLEAVED;
             case QWEN2, QWEN3 -> DecoderConfig.RopeStyle.HALVES;
             case GPT2 -> DecoderConfig.RopeStyle.NONE;
+            case DEEPSEEK2 -> DecoderConfig.RopeStyle.INTERLEAVED;
         };
         int ropeDim = (int) g.integer(a + ".rope.dimension_count", headDim);
         float[] factors = null;
@@ -185,6 +186,7 @@ public final class GgufDecoder {
             case QWEN2 -> "qwen2";
             case QWEN3 -> "qwen3";
             case GPT2 -> "gpt2";
+            case DEEPSEEK2 -> throw new IllegalArgumentException("config.arch: writing DEEPSEEK2 as GGUF is not supported (llama.cpp's gguf-py writes the test files)");
         };
         if (c.arch() == DecoderConfig.Arch.LLAMA && c.rope() != DecoderConfig.RopeStyle.INTERLEAVED) {
             throw new IllegalArgumentException("config.rope: GGUF's llama layout pairs dimensions (2i, 2i+1) (INTERLEAVED), got " + c.rope());
