@@ -253,7 +253,7 @@ public final class GgufDecoder {
             case QWEN2 -> "qwen2";
             case QWEN3 -> "qwen3";
             case GPT2 -> "gpt2";
-            case DEEPSEEK2 -> throw new IllegalArgumentException("config.arch: writing DEEPSEEK2 as GGUF is not supported (llama.cpp's gguf-py writes the test files)");
+            case DEEPSEEK2 -> "deepseek2";
         };
         if (c.arch() == DecoderConfig.Arch.LLAMA && c.rope() != DecoderConfig.RopeStyle.INTERLEAVED) {
             throw new IllegalArgumentException("config.rope: GGUF's llama layout pairs dimensions (2i, 2i+1) (INTERLEAVED), got " + c.rope());
@@ -268,7 +268,17 @@ public final class GgufDecoder {
             g.put(a + ".attention.layer_norm_rms_epsilon", c.normEps()).put(a + ".rope.freq_base", c.ropeTheta())
                     .put(a + ".rope.dimension_count", c.ropeDim());
         }
-        if (c.headDim() * c.heads() != c.dim()) g.put(a + ".attention.key_length", c.headDim()).put(a + ".attention.value_length", c.headDim());
+        DecoderConfig.Mla mla = c.mla();
+        if (mla != null) {
+            // As llama.cpp's converter: key/value length describe the cache rows, the _mla keys the decompressed heads.
+            g.put(a + ".leading_dense_block_count", c.layers()).put(a + ".attention.q_lora_rank", mla.qLoraRank())
+                    .put(a + ".attention.kv_lora_rank", mla.kvLoraRank()).put(a + ".attention.key_length", mla.latentWidth())
+                    .put(a + ".attention.value_length", mla.kvLoraRank()).put(a + ".attention.key_length_mla", c.headDim())
+                    .put(a + ".attention.value_length_mla", mla.vHeadDim()).put(a + ".expert_feed_forward_length", c.ffn())
+                    .put(a + ".expert_shared_count", 0);
+        } else if (c.headDim() * c.heads() != c.dim()) {
+            g.put(a + ".attention.key_length", c.headDim()).put(a + ".attention.value_length", c.headDim());
+        }
         if (c.slidingWindow() > 0) g.put(a + ".attention.sliding_window", c.slidingWindow());
         String[] tokens = new String[c.vocab()];
         int[] types = new int[c.vocab()];
@@ -294,7 +304,9 @@ public final class GgufDecoder {
             String p = "blk." + i + ".";
             g.tensor(p + "attn_norm.weight", F32, l.attnNorm(), c.dim());
             if (l.attnNormBias() != null) g.tensor(p + "attn_norm.bias", F32, l.attnNormBias(), c.dim());
-            if (c.arch() == DecoderConfig.Arch.GPT2) {
+            if (mla != null) {
+                writeLatent(g, c, l, p, matrixType);
+            } else if (c.arch() == DecoderConfig.Arch.GPT2) {
                 g.tensor(p + "attn_qkv.weight", matrixType, concat(l.wq().toFloats(), l.wk().toFloats(), l.wv().toFloats()), c.dim(), q + 2L * kv);
                 g.tensor(p + "attn_qkv.bias", F32, concat(l.bq(), l.bk(), l.bv()), q + 2L * kv);
             } else {
@@ -307,7 +319,7 @@ public final class GgufDecoder {
             }
             if (l.qNorm() != null) g.tensor(p + "attn_q_norm.weight", F32, l.qNorm(), c.headDim());
             if (l.kNorm() != null) g.tensor(p + "attn_k_norm.weight", F32, l.kNorm(), c.headDim());
-            g.tensor(p + "attn_output.weight", matrixType, l.wo().toFloats(), q, c.dim());
+            g.tensor(p + "attn_output.weight", matrixType, l.wo().toFloats(), l.wo().cols(), c.dim());
             if (l.bo() != null) g.tensor(p + "attn_output.bias", F32, l.bo(), c.dim());
             g.tensor(p + "ffn_norm.weight", F32, l.ffnNorm(), c.dim());
             if (l.ffnNormBias() != null) g.tensor(p + "ffn_norm.bias", F32, l.ffnNormBias(), c.dim());
@@ -322,6 +334,31 @@ public final class GgufDecoder {
         if (w.outputNormBias() != null) g.tensor("output_norm.bias", F32, w.outputNormBias(), c.dim());
         if (w.output() != null) g.tensor("output.weight", matrixType, w.output().toFloats(), c.dim(), c.vocab());
         g.write(path);
+    }
+
+    /** A latent attention block's tensors, kv_b split into attn_k_b / attn_v_b as llama.cpp's converter writes them. */
+    private static void writeLatent(org.attn4j.models.gguf.GgufWriter g, DecoderConfig c, DecoderWeights.Layer l, String p,
+                                    org.attn4j.models.gguf.GgmlType matrixType) {
+        var F32 = org.attn4j.models.gguf.GgmlType.F32;
+        DecoderConfig.Mla m = c.mla();
+        DecoderWeights.Mla w = l.mla();
+        int h = c.heads(), dn = m.qkNopeDim(), dv = m.vHeadDim(), r = m.kvLoraRank(), ql = m.qLoraRank();
+        if (w.qA() != null) {
+            g.tensor(p + "attn_q_a.weight", matrixType, w.qA().toFloats(), c.dim(), ql);
+            g.tensor(p + "attn_q_a_norm.weight", F32, w.qANorm(), ql);
+            g.tensor(p + "attn_q_b.weight", matrixType, w.q().toFloats(), ql, (long) h * c.headDim());
+        } else {
+            g.tensor(p + "attn_q.weight", matrixType, w.q().toFloats(), c.dim(), (long) h * c.headDim());
+        }
+        g.tensor(p + "attn_kv_a_mqa.weight", matrixType, w.kvA().toFloats(), c.dim(), m.latentWidth());
+        g.tensor(p + "attn_kv_a_norm.weight", F32, w.kvANorm(), r);
+        float[] kvB = w.kvB().toFloats(), kb = new float[h * r * dn], vb = new float[h * dv * r];
+        for (int hh = 0; hh < h; hh++) {
+            for (int e = 0; e < dn; e++) for (int k = 0; k < r; k++) kb[(hh * r + k) * dn + e] = kvB[(hh * (dn + dv) + e) * r + k];
+            System.arraycopy(kvB, (hh * (dn + dv) + dn) * r, vb, hh * dv * r, dv * r);
+        }
+        g.tensor(p + "attn_k_b.weight", F32, kb, dn, r, h);
+        g.tensor(p + "attn_v_b.weight", F32, vb, r, dv, h);
     }
 
     private static float[] concat(float[]... parts) {

@@ -164,6 +164,22 @@ class MlaDecoderTest {
         for (int i = 0; i < toks.length; i++) assertTrue(relative(got, i * 61, ref[i]) <= TOL, "row " + i);
     }
 
+    @ParameterizedTest
+    @ValueSource(ints = {0, 11})
+    void ggufRoundTripThroughLlamaCppsSplitKbVb(int qLora) throws Exception {
+        DecoderConfig small = config(qLora);
+        // The stand-in GGUF vocabulary needs >= 259 tokens.
+        DecoderConfig c = new DecoderConfig(small.arch(), 263, small.dim(), small.layers(), small.heads(), 1, small.headDim(), small.ffn(),
+                small.contextLength(), small.normEps(), small.ropeTheta(), small.ropeDim(), small.rope(), null, 0, small.mla());
+        DecoderModel m = new DecoderModel(c, DecoderWeights.random(c, false, 40 + qLora));
+        Path f = dir.resolve("ds" + qLora + ".gguf");
+        GgufDecoder.write(f, c, m.weights(), org.attn4j.models.gguf.GgmlType.F32);
+        DecoderModel loaded = GgufDecoder.load(f);
+        assertEquals(c.mla(), loaded.config().mla());
+        int[] toks = TinyDecoders.tokens(6, c.vocab(), 9);
+        assertArrayEquals(m.forward(m.newCache(6), toks, true), loaded.forward(loaded.newCache(6), toks, true), 1e-6f);
+    }
+
     @Test
     void refusesMoeLayersAndRopeScalingNamingTheKey() throws Exception {
         DecoderModel m = model(0, 2);
