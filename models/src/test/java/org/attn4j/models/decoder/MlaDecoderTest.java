@@ -71,6 +71,27 @@ class MlaDecoderTest {
     }
 
     @Test
+    void batchedStepsEqualEachSequenceAlone() {
+        DecoderModel m = model(11, 8);
+        int[][] prompts = {TinyDecoders.tokens(5, 61, 1), TinyDecoders.tokens(1, 61, 2), TinyDecoders.tokens(8, 61, 3)};
+        KvCache[] batch = new KvCache[3], alone = new KvCache[3];
+        for (int s = 0; s < 3; s++) {
+            batch[s] = m.newCache(20);
+            alone[s] = m.newCache(20);
+            m.forward(batch[s], prompts[s], false);
+            m.forward(alone[s], prompts[s], false);
+        }
+        for (int step = 0; step < 4; step++) {
+            int[] toks = {step + 3, 2 * step + 1, 40 - step};
+            float[] got = m.step(batch, toks);
+            for (int s = 0; s < 3; s++) {
+                float[] one = m.forward(alone[s], new int[] {toks[s]}, false);
+                assertArrayEquals(one, java.util.Arrays.copyOfRange(got, s * 61, s * 61 + 61), 1e-5f, "step " + step + " sequence " + s);
+            }
+        }
+    }
+
+    @Test
     void windowAndSinksWorkOnTheLatentRows() {
         DecoderModel m = model(11, 3);
         check(m, new KvPolicy.Window(5), 3, 12, MlaReference.window(5), "window 5");
