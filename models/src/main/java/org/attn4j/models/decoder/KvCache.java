@@ -8,6 +8,8 @@ import org.attn4j.core.tensor.Tensor;
  * for the attention kernels). Paged ({@link #KvCache(DecoderConfig, int, KvPolicy, KvBlockPool)}):
  * positions live in blocks of a shared {@link KvBlockPool} found through this cache's block table;
  * blocks are taken as the cache grows and given back when it shrinks or is {@link #release released}.
+ * Latent ({@link DecoderConfig#mla()} set, contiguous only): per layer one row {@code [k^R, c_KV]} of
+ * {@code qkRopeDim + kvLoraRank} floats per position and no value arrays.
  */
 public final class KvCache {
     private final int kvHeads, headDim, capacity;
@@ -59,7 +61,7 @@ public final class KvCache {
         capacity = Math.min(capacity, policy.budget());
         if (capacity <= 0) throw new IllegalArgumentException("capacity: expected > 0 positions, got " + capacity);
         // Latent attention: one row [k^R (qkRopeDim), c_KV (kvLoraRank)] per position and no values
-        // (attention reads c_KV as its values); k^R first so that re-rotation touches the row's head.
+        // (attention reads c_KV as its values); k^R first because re-rotation (sinks) turns a row's leading ropeDim values.
         int width = latent ? c.mla().latentWidth() : c.headDim();
         long perLayer = (long) c.kvHeads() * capacity * width;
         if (perLayer > Integer.MAX_VALUE - 8) throw new IllegalArgumentException("capacity: " + capacity + " positions need " + perLayer + " floats per layer, more than one array holds");
