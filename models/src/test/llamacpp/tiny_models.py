@@ -36,6 +36,10 @@ CASES = {
     "qwen2": ("qwen2", 64, 2, 4, 2, 16, 96, False, {"theta": 1000000.0}),
     "qwen3": ("qwen3", 64, 2, 4, 2, 32, 96, True, {"theta": 1000000.0}),
     "gpt2": ("gpt2", 64, 2, 4, 4, 16, 256, False, {}),
+    # DeepSeek-V2 with dense FFN layers only (leading_dense_block_count = block_count, no expert tensors);
+    # mla = (q_lora_rank, kv_lora_rank, qk_nope, qk_rope, v_head); q_lora_rank 0 is V2-Lite's plain q. F32 only.
+    "deepseek2": ("deepseek2", 64, 2, 4, 1, 24, 96, False, {"mla": (0, 32, 16, 8, 12), "f32_only": True}),
+    "deepseek2_qlora": ("deepseek2", 64, 2, 4, 1, 24, 96, False, {"mla": (24, 32, 16, 8, 12), "f32_only": True}),
     # Benchmark shapes (random weights; not written unless named):
     "smollm2_360m": ("llama", 960, 32, 15, 5, 64, 2560, True, {"theta": 100000.0, "vocab": 49152, "ctx": 8192, "bench": True}),
     "llama32_1b": ("llama", 2048, 16, 32, 8, 64, 8192, True, {"theta": 500000.0, "vocab": 128256, "ctx": 8192, "bench": True}),
@@ -81,13 +85,28 @@ def write(path, case, tname, seed):
     w.add_feed_forward_length(ffn)
     w.add_head_count(heads)
     w.add_head_count_kv(kv_heads)
-    if arch == "gpt2":
+    if arch == "deepseek2":
+        ql, kvl, nope, rope, vdim = extras["mla"]
+        w.add_layer_norm_rms_eps(1e-6)
+        w.add_rope_freq_base(extras.get("theta", 10000.0))
+        w.add_rope_dimension_count(rope)
+        w.add_leading_dense_block_count(layers)
+        w.add_q_lora_rank(ql)
+        w.add_kv_lora_rank(kvl)
+        # As llama.cpp's converter: the cache view (latent + rope key) and the decompressed head sizes.
+        w.add_key_length(kvl + rope)
+        w.add_value_length(kvl)
+        w.add_key_length_mla(nope + rope)
+        w.add_value_length_mla(vdim)
+        w.add_expert_feed_forward_length(ffn)
+        w.add_expert_shared_count(0)
+    elif arch == "gpt2":
         w.add_layer_norm_eps(1e-5)
     else:
         w.add_layer_norm_rms_eps(1e-6 if arch.startswith("qwen") else 1e-5)
         w.add_rope_freq_base(extras.get("theta", 10000.0))
         w.add_rope_dimension_count(head_dim)
-    if head_dim * heads != dim:
+    if head_dim * heads != dim and arch != "deepseek2":
         w.add_key_length(head_dim)
         w.add_value_length(head_dim)
     w.add_tokenizer_model("gpt2")
@@ -129,6 +148,26 @@ def write(path, case, tname, seed):
     for i in range(layers):
         p = f"blk.{i}."
         add(p + "attn_norm.weight", norm(dim))
+        if arch == "deepseek2":
+            ql, kvl, nope, rope, vdim = extras["mla"]
+            if ql > 0:
+                add(p + "attn_q_a.weight", mat(ql, dim))
+                add(p + "attn_q_a_norm.weight", norm(ql))
+                add(p + "attn_q_b.weight", mat(heads * (nope + rope), ql))
+            else:
+                add(p + "attn_q.weight", mat(heads * (nope + rope), dim))
+            add(p + "attn_kv_a_mqa.weight", mat(kvl + rope, dim))
+            add(p + "attn_kv_a_norm.weight", norm(kvl))
+            # kv_b_proj [heads * (nope + v), kvl], split as the converter does: k_b [heads, kvl, nope], v_b [heads, v, kvl].
+            kv_b = mat(heads * (nope + vdim), kvl).reshape(heads, nope + vdim, kvl)
+            add(p + "attn_k_b.weight", np.ascontiguousarray(kv_b[:, :nope, :].transpose(0, 2, 1)))
+            add(p + "attn_v_b.weight", np.ascontiguousarray(kv_b[:, nope:, :]))
+            add(p + "attn_output.weight", mat(dim, heads * vdim))
+            add(p + "ffn_norm.weight", norm(dim))
+            add(p + "ffn_gate.weight", mat(ffn, dim))
+            add(p + "ffn_up.weight", mat(ffn, dim))
+            add(p + "ffn_down.weight", mat(dim, ffn))
+            continue
         if arch == "gpt2":
             add(p + "attn_norm.bias", vec(dim, 0.1))
             add(p + "attn_qkv.weight", mat(q_dim + 2 * kv_dim, dim))
@@ -171,7 +210,8 @@ def write(path, case, tname, seed):
 
 def main():
     out = sys.argv[1]
-    names = sys.argv[2:] or [f"{c}-{t}" for c in CASES for t in TYPES if not CASES[c][8].get("bench")]
+    names = sys.argv[2:] or [f"{c}-{t}" for c in CASES for t in TYPES
+                             if not CASES[c][8].get("bench") and (t == "f32" or not CASES[c][8].get("f32_only"))]
     for seed, name in enumerate(names):
         case, tname = name.rsplit("-", 1)
         write(f"{out}/{name}.gguf", case, tname, 1000 + seed)

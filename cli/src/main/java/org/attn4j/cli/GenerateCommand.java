@@ -38,7 +38,7 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "S", description = "random seed (default: from the clock)") Long seed;
     @Option(names = "--threads", paramLabel = "T", defaultValue = "0", description = "worker threads; 0 = all processors (default)") int threads;
     @Option(names = "--kv-policy", paramLabel = "NAME", defaultValue = "full",
-            description = "KV cache policy: full, window (the last TOKENS keys), sinks (4 attention sinks + recent keys, StreamingLLM), h2o (heavy hitters + TOKENS/2 recent keys), shared-attention[:G] (layers in groups of G, default 2, reuse the first layer's attention weights; no budget) (default ${DEFAULT-VALUE})") String kvPolicy;
+            description = "KV cache policy: full, window (the last TOKENS keys), sinks (4 attention sinks + recent keys, StreamingLLM), h2o (heavy hitters + TOKENS/2 recent keys), shared-attention[:G] (layers in groups of G, default 2, reuse the first layer's attention weights; no budget), mla (the latent cache of a model with Multi-head Latent Attention, DeepSeek-V2; such a model caches latents under every policy) (default ${DEFAULT-VALUE})") String kvPolicy;
     @Option(names = "--kv-budget", paramLabel = "TOKENS", description = "keys a query attends to under window/sinks (required with them)") Integer kvBudget;
     @Option(names = "--parallel", paramLabel = "N", defaultValue = "1",
             description = "generate N continuations at once (seeds S..S+N-1), decoded together in one batch per step; prints one line per continuation (default ${DEFAULT-VALUE})") int parallel;
@@ -64,7 +64,7 @@ final class GenerateCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--" + e.getMessage().replace("kv policy:", "kv-policy:").replace("kv budget:", "kv-budget:")
                     .replace("group:", "kv-policy: shared-attention group:"), e);
         }
-        if (kvBudget == null && !(policy instanceof KvPolicy.Full || policy instanceof KvPolicy.SharedAttention)) {
+        if (kvBudget == null && !(policy instanceof KvPolicy.Full || policy instanceof KvPolicy.SharedAttention || policy instanceof KvPolicy.Latent)) {
             throw new IllegalArgumentException("--kv-budget: required with --kv-policy " + kvPolicy);
         }
         PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
@@ -78,6 +78,11 @@ final class GenerateCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--model: " + model + " does not exist", e);
         }
         DecoderModel m = loaded.model().threads(threads);
+        try {
+            new KvCache(m.config(), 1, policy); // the model's answer to the policy (mla without latent layers), before any work
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(e.getMessage().startsWith("kv-policy") ? "--" + e.getMessage() : e.getMessage(), e);
+        }
         int[] ids = loaded.tokenizer().encode(prompt, true);
         if (loaded.addBos()) {
             int[] b = new int[ids.length + 1];

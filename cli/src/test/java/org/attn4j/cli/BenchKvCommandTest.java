@@ -67,7 +67,7 @@ class BenchKvCommandTest {
         Files.writeString(text, "hello world");
         CliTest.Run r = CliTest.run("bench", "kv", "--model", model.toString(), "--text", text.toString(), "--policies", "lru");
         assertEquals(2, r.code());
-        assertTrue(r.err().contains("--policies: kv policy: expected one of full, window, sinks, h2o, shared-attention[:G], got 'lru'"), r.err());
+        assertTrue(r.err().contains("--policies: kv policy: expected one of full, window, sinks, h2o, shared-attention[:G], mla, got 'lru'"), r.err());
         r = CliTest.run("bench", "kv", "--model", model.toString(), "--text", dir.resolve("none.txt").toString());
         assertEquals(2, r.code());
         assertTrue(r.err().contains("--text: "), r.err());

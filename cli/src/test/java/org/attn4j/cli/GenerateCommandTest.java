@@ -65,6 +65,27 @@ class GenerateCommandTest {
     }
 
     @Test
+    void deepSeekV2GeneratesWithItsLatentCache() throws Exception {
+        var mla = new DecoderConfig.Mla(0, 16, 8, 4, 6);
+        DecoderConfig c = new DecoderConfig(DecoderConfig.Arch.DEEPSEEK2, 300, 32, 2, 4, 1, 12, 48, 256, 1e-6f, 1e4f, 4,
+                DecoderConfig.RopeStyle.INTERLEAVED, null, 0, mla);
+        Path model = dir.resolve("tiny-deepseek2.gguf"), npy = dir.resolve("mla.npy");
+        GgufDecoder.write(model, c, DecoderWeights.random(c, false, 5), GgmlType.F32);
+        CliTest.Run r = CliTest.run("generate", "--model", model.toString(), "--kv-policy", "mla", "--logits", npy.toString(), "hello there");
+        assertEquals(0, r.code(), r.err());
+        int[] ids = Tokenizers.load(model).encode("hello there", true);
+        DecoderModel m = GgufDecoder.load(model);
+        float[] expected = m.forward(m.newCache(ids.length), ids, false);
+        assertArrayEquals(expected, Npy.readFloat(npy).toArray(), 1e-6f);
+        CliTest.Run greedy = CliTest.run("generate", "--model", model.toString(), "--kv-policy", "sinks", "--kv-budget", "6",
+                "--temperature", "0", "--max-tokens", "8", "hello there");
+        assertEquals(0, greedy.code(), greedy.err());
+        CliTest.Run shared = CliTest.run("generate", "--model", model.toString(), "--kv-policy", "shared-attention", "x");
+        assertEquals(2, shared.code());
+        assertTrue(shared.err().contains("--kv-policy shared-attention: not available for a model with latent attention"), shared.err());
+    }
+
+    @Test
     void kvPoliciesRunAndBadOnesAreNamed() throws Exception {
         Path model = tinyModel();
         CliTest.Run full = CliTest.run("generate", "--model", model.toString(), "--temperature", "0", "--max-tokens", "5", "hello");
@@ -79,7 +100,11 @@ class GenerateCommandTest {
         assertEquals(2, bad.code());
         assertTrue(bad.err().contains("--kv-budget: required with --kv-policy sinks"), bad.err());
         bad = CliTest.run("generate", "--model", model.toString(), "--kv-policy", "lru", "--kv-budget", "8", "x");
-        assertTrue(bad.err().contains("--kv-policy: expected one of full, window, sinks, h2o, shared-attention[:G], got 'lru'"), bad.err());
+        assertTrue(bad.err().contains("--kv-policy: expected one of full, window, sinks, h2o, shared-attention[:G], mla, got 'lru'"), bad.err());
+        bad = CliTest.run("generate", "--model", model.toString(), "--kv-policy", "mla", "x");
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("--kv-policy mla: the model has no latent attention layers (architecture qwen2)"), bad.err());
+        assertEquals(1, bad.err().strip().lines().count(), bad.err());
         // shared-attention needs no budget; its greedy text is the argmax chain of the API's shared-attention model
         CliTest.Run shared = CliTest.run("generate", "--model", model.toString(), "--temperature", "0", "--max-tokens", "5",
                 "--kv-policy", "shared-attention:2", "--logits", dir.resolve("shared.npy").toString(), "hello");

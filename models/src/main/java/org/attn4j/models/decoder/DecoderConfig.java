@@ -20,10 +20,43 @@ package org.attn4j.models.decoder;
  * @param ropeFactors   per-frequency divisors of the RoPE frequencies ({@code ropeDim / 2} of them,
  *                      Llama 3's frequency scaling), or null for none
  * @param slidingWindow keys a query sees including itself (Mistral), or 0 for unlimited
+ * @param mla           the latent attention shape of {@link Arch#DEEPSEEK2}, null for every other architecture
  */
 public record DecoderConfig(Arch arch, int vocab, int dim, int layers, int heads, int kvHeads, int headDim, int ffn,
                             int contextLength, float normEps, float ropeTheta, int ropeDim, RopeStyle rope,
-                            float[] ropeFactors, int slidingWindow) {
+                            float[] ropeFactors, int slidingWindow, Mla mla) {
+
+    /** A configuration without latent attention (every architecture but {@link Arch#DEEPSEEK2}). */
+    public DecoderConfig(Arch arch, int vocab, int dim, int layers, int heads, int kvHeads, int headDim, int ffn,
+                         int contextLength, float normEps, float ropeTheta, int ropeDim, RopeStyle rope,
+                         float[] ropeFactors, int slidingWindow) {
+        this(arch, vocab, dim, layers, heads, kvHeads, headDim, ffn, contextLength, normEps, ropeTheta, ropeDim, rope, ropeFactors, slidingWindow, null);
+    }
+
+    /**
+     * Multi-head Latent Attention's shape (DeepSeek-V2, arXiv:2405.04434): keys and values of every
+     * head are decompressed from one shared latent {@code c_KV} of {@code kvLoraRank} values, plus one
+     * shared decoupled RoPE key {@code k^R} of {@code qkRopeDim} values; the query of a head is
+     * {@code [q_nope (qkNopeDim), q_rope (qkRopeDim)]}.
+     *
+     * @param qLoraRank  rank of the query's low-rank projection, 0 for a plain q projection (V2-Lite)
+     * @param kvLoraRank width of the latent {@code c_KV}
+     * @param qkNopeDim  per-head query/key dimensions without position
+     * @param qkRopeDim  per-head query dimensions and shared key dimensions that RoPE rotates
+     * @param vHeadDim   per-head value width
+     */
+    public record Mla(int qLoraRank, int kvLoraRank, int qkNopeDim, int qkRopeDim, int vHeadDim) {
+        public Mla {
+            if (qLoraRank < 0) throw new IllegalArgumentException("qLoraRank: expected >= 0 (0 = plain q projection), got " + qLoraRank);
+            positive("kvLoraRank", kvLoraRank);
+            positive("qkNopeDim", qkNopeDim);
+            positive("vHeadDim", vHeadDim);
+            if (qkRopeDim <= 0 || qkRopeDim % 2 != 0) throw new IllegalArgumentException("qkRopeDim: expected an even number >= 2, got " + qkRopeDim);
+        }
+
+        /** Floats the latent cache holds per token and layer: {@code kvLoraRank + qkRopeDim}. */
+        public int latentWidth() { return kvLoraRank + qkRopeDim; }
+    }
 
     /** Architecture families. */
     public enum Arch {
@@ -34,7 +67,9 @@ public record DecoderConfig(Arch arch, int vocab, int dim, int layers, int heads
         /** Qwen3: Llama's block with per-head RMSNorm of Q and K before RoPE. */
         QWEN3,
         /** GPT-2: LayerNorm, learned positions, GELU (tanh form), biases everywhere. */
-        GPT2
+        GPT2,
+        /** DeepSeek-V2 with dense FFN layers: RMSNorm, Multi-head Latent Attention ({@link Mla}), SwiGLU. */
+        DEEPSEEK2
     }
 
     /** Which two dimensions of a head RoPE rotates together. */
@@ -48,7 +83,7 @@ public record DecoderConfig(Arch arch, int vocab, int dim, int layers, int heads
     }
 
     public DecoderConfig {
-        if (arch == null) throw new IllegalArgumentException("arch: expected one of LLAMA, QWEN2, QWEN3, GPT2, got null");
+        if (arch == null) throw new IllegalArgumentException("arch: expected one of LLAMA, QWEN2, QWEN3, GPT2, DEEPSEEK2, got null");
         positive("vocab", vocab);
         positive("dim", dim);
         positive("layers", layers);
@@ -70,6 +105,17 @@ public record DecoderConfig(Arch arch, int vocab, int dim, int layers, int heads
             }
         }
         if (slidingWindow < 0) throw new IllegalArgumentException("slidingWindow: expected >= 0 (0 = none), got " + slidingWindow);
+        if ((arch == Arch.DEEPSEEK2) != (mla != null)) {
+            throw new IllegalArgumentException("mla: expected a latent attention shape exactly for DEEPSEEK2, got " + mla + " for " + arch);
+        }
+        if (mla != null) {
+            if (headDim != mla.qkNopeDim() + mla.qkRopeDim()) {
+                throw new IllegalArgumentException("headDim: expected qkNopeDim + qkRopeDim = " + (mla.qkNopeDim() + mla.qkRopeDim()) + " for latent attention, got " + headDim);
+            }
+            if (ropeDim != mla.qkRopeDim()) throw new IllegalArgumentException("ropeDim: expected qkRopeDim = " + mla.qkRopeDim() + ", got " + ropeDim);
+            if (kvHeads != 1) throw new IllegalArgumentException("kvHeads: expected 1 (one shared latent) for latent attention, got " + kvHeads);
+            if (rope != RopeStyle.INTERLEAVED) throw new IllegalArgumentException("rope: expected INTERLEAVED (DeepSeek's pairs (2i, 2i+1)), got " + rope);
+        }
     }
 
     private static void positive(String name, int v) {
@@ -82,7 +128,7 @@ public record DecoderConfig(Arch arch, int vocab, int dim, int layers, int heads
     /** A copy with another sliding window (0 = none). */
     public DecoderConfig withSlidingWindow(int window) {
         return new DecoderConfig(arch, vocab, dim, layers, heads, kvHeads, headDim, ffn, contextLength, normEps, ropeTheta, ropeDim,
-                rope, ropeFactors, window);
+                rope, ropeFactors, window, mla);
     }
 
     /**

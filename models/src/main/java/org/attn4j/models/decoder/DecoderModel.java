@@ -11,7 +11,7 @@ import org.attn4j.core.simd.MicroKernels;
 import org.attn4j.core.tensor.Tensor;
 
 /**
- * A decoder-only transformer (Llama 2/3, Mistral, SmolLM2, Qwen2, Qwen3, GPT-2) on float32 weights.
+ * A decoder-only transformer (Llama 2/3, Mistral, SmolLM2, Qwen2, Qwen3, GPT-2, DeepSeek-V2 with dense FFN layers) on float32 weights.
  *
  * <p>{@link #forward} runs {@code t} new tokens after the positions already in a {@link KvCache}:
  * a prompt (prefill, through the engine's flash kernel with a bottom-right causal mask) or one token
@@ -26,7 +26,8 @@ import org.attn4j.core.tensor.Tensor;
  *   h = norm(x);  x += (silu(h·Wgateᵀ) ⊙ h·Wupᵀ)·Wdownᵀ      (GPT-2: gelu_tanh(h·Wupᵀ + bup)·Wdownᵀ + bdown)
  * </pre>
  * and the logits are {@code norm(x)·Woutᵀ} with {@code Wout} the token embedding when tied.
- * Norm is RMSNorm ({@code x/√(mean(x²)+eps)·w}) except GPT-2's LayerNorm.
+ * Norm is RMSNorm ({@code x/√(mean(x²)+eps)·w}) except GPT-2's LayerNorm. DeepSeek-V2's
+ * Multi-head Latent Attention replaces the q/k/v block and caches latents (see {@code latentAttention}).
  */
 public final class DecoderModel {
     private static final int ROWS_PER_ITEM = 16;
@@ -34,6 +35,9 @@ public final class DecoderModel {
     private final DecoderConfig config;
     private final DecoderWeights weights;
     private final double[] invFreq;
+    /** Latent attention, per layer: W_UK as {@code [heads, qkNopeDim, kvLoraRank]} and W_UV as {@code [heads, vHeadDim, kvLoraRank]} (rows of kv_b_proj). */
+    private final float[][] wUK, wUV;
+    private boolean absorbed = true;
     private final MicroKernels mk = MicroKernels.get();
     private int threads;
     private boolean q8Activations = !"float".equalsIgnoreCase(System.getProperty(Q8_ACTIVATIONS_PROPERTY, "q8"));
@@ -58,6 +62,21 @@ public final class DecoderModel {
         for (int i = 0; i < half; i++) {
             invFreq[i] = Math.pow(config.ropeTheta(), -2.0 * i / config.ropeDim());
             if (config.ropeFactors() != null) invFreq[i] /= config.ropeFactors()[i];
+        }
+        DecoderConfig.Mla m = config.mla();
+        wUK = m == null ? null : new float[config.layers()][];
+        wUV = m == null ? null : new float[config.layers()][];
+        if (m != null) {
+            int dn = m.qkNopeDim(), dv = m.vHeadDim(), r = m.kvLoraRank();
+            for (int l = 0; l < config.layers(); l++) {
+                float[] kvB = weights.layers()[l].mla().kvB().toFloats();
+                wUK[l] = new float[config.heads() * dn * r];
+                wUV[l] = new float[config.heads() * dv * r];
+                for (int h = 0; h < config.heads(); h++) {
+                    System.arraycopy(kvB, h * (dn + dv) * r, wUK[l], h * dn * r, dn * r);
+                    System.arraycopy(kvB, (h * (dn + dv) + dn) * r, wUV[l], h * dv * r, dv * r);
+                }
+            }
         }
     }
 
@@ -84,6 +103,19 @@ public final class DecoderModel {
     }
 
     public boolean q8Activations() { return q8Activations; }
+
+    /**
+     * Latent attention only: whether a step attends in the absorbed form (default: the query is mapped
+     * into latent space through W_UK, the cached latents serve as keys and values, W_UV is applied
+     * after) or, with {@code false}, decompresses every cached latent into per-head keys and values
+     * each step (the paper's plain form; kept to measure what absorption saves and as a cross-check).
+     */
+    public DecoderModel absorbed(boolean on) {
+        this.absorbed = on;
+        return this;
+    }
+
+    public boolean absorbed() { return absorbed; }
 
     /** An empty contiguous cache under {@code policy} for up to {@code capacity} positions. */
     public KvCache newCache(int capacity, KvPolicy policy) {
@@ -239,19 +271,160 @@ public final class DecoderModel {
     /** Per-call buffers. */
     private static final class Scratch {
         final float[] h, q, k, v, att, o, gate, up;
+        /** Latent attention: q's low-rank activations, kv_a's output rows [c_KV, k^R], cache rows [k^R, c_KV]. */
+        final float[] qa, kva, lat;
         Scratch(DecoderConfig c, int t) {
+            DecoderConfig.Mla m = c.mla();
             h = new float[t * c.dim()];
             q = new float[t * c.heads() * c.headDim()];
-            k = new float[t * c.kvHeads() * c.headDim()];
-            v = new float[t * c.kvHeads() * c.headDim()];
-            att = new float[t * c.heads() * c.headDim()];
+            k = new float[m != null ? 0 : t * c.kvHeads() * c.headDim()];
+            v = new float[m != null ? 0 : t * c.kvHeads() * c.headDim()];
+            att = new float[t * c.heads() * (m != null ? m.vHeadDim() : c.headDim())];
             o = new float[t * c.dim()];
             gate = new float[t * c.ffn()];
             up = new float[t * c.ffn()];
+            qa = new float[m == null ? 0 : t * m.qLoraRank()];
+            kva = new float[m == null ? 0 : t * m.latentWidth()];
+            lat = new float[m == null ? 0 : t * m.latentWidth()];
         }
     }
 
     private void block(int li, DecoderWeights.Layer l, Segment[] segs, int[] held, int[] pos, float[] x, int t, Scratch s) {
+        if (config.mla() != null) latentAttention(li, l, segs, held, pos, x, t, s);
+        else attention(li, l, segs, held, pos, x, t, s);
+        feedForward(l, x, t, s);
+    }
+
+    /**
+     * Multi-head Latent Attention (DeepSeek-V2), per token:
+     * <pre>
+     *   h = rmsnorm(x);  q = h·Wqᵀ  or  rmsnorm(h·Wqaᵀ)·Wqbᵀ;  head i: q_i = [q_nope (dn), q_rope (dr)]
+     *   [c, k^R] = h·Wkvaᵀ;  c = rmsnorm(c);  q_rope, k^R = RoPE(·, position) on pairs (2j, 2j+1)
+     *   cache row = [k^R, c]   (k^R shared by all heads, c the latent of width r)
+     *   score_ij = (q_nope_i·W_UK_i c_j + q_rope_i·k^R_j) / √(dn + dr)
+     *   x += concat_i(W_UV_i · Σ_j softmax(score_i)_j c_j) · Woᵀ
+     * </pre>
+     * The absorbed form computes {@code W_UK_iᵀ q_nope_i} once per query and reads only the latent rows.
+     */
+    private void latentAttention(int li, DecoderWeights.Layer l, Segment[] segs, int[] held, int[] pos, float[] x, int t, Scratch s) {
+        DecoderConfig.Mla m = config.mla();
+        DecoderWeights.Mla w = l.mla();
+        int dim = config.dim(), heads = config.heads(), dn = m.qkNopeDim(), dr = m.qkRopeDim(), r = m.kvLoraRank();
+        int qk = dn + dr, lw = m.latentWidth(), ql = m.qLoraRank();
+        System.arraycopy(x, 0, s.h, 0, t * dim);
+        for (int i = 0; i < t; i++) rmsNorm(s.h, i * dim, dim, l.attnNorm());
+        if (w.qA() != null) {
+            linear(s.h, t, dim, w.qA(), null, ql, s.qa);
+            for (int i = 0; i < t; i++) rmsNorm(s.qa, i * ql, ql, w.qANorm());
+            linear(s.qa, t, ql, w.q(), null, heads * qk, s.q);
+        } else {
+            linear(s.h, t, dim, w.q(), null, heads * qk, s.q);
+        }
+        linear(s.h, t, dim, w.kvA(), null, lw, s.kva);
+        for (int i = 0; i < t; i++) {
+            int row = i * lw;
+            System.arraycopy(s.kva, row + r, s.lat, row, dr);
+            rope(s.lat, row, pos[i]);
+            System.arraycopy(s.kva, row, s.lat, row + dr, r);
+            rmsNorm(s.lat, row + dr, r, w.kvANorm());
+            for (int h = 0; h < heads; h++) rope(s.q, (i * heads + h) * qk + dn, pos[i]);
+        }
+        for (int g = 0; g < segs.length; g++) {
+            Segment sg = segs[g];
+            sg.cache.put(li, s.lat, null, sg.row0, sg.t);
+            attendLatent(li, sg, held[g], s);
+        }
+        linear(s.att, t, heads * m.vHeadDim(), l.wo(), null, dim, s.o);
+        for (int i = 0; i < t * dim; i++) x[i] += s.o[i];
+    }
+
+    /** A segment's latent attention output rows into {@code s.att} ({@code [rows, heads·vHeadDim]}). */
+    private void attendLatent(int li, Segment sg, int held, Scratch s) {
+        DecoderConfig.Mla m = config.mla();
+        int heads = config.heads(), dn = m.qkNopeDim(), dr = m.qkRopeDim(), dv = m.vHeadDim(), r = m.kvLoraRank();
+        int qk = dn + dr, lw = m.latentWidth(), t = sg.t, r0 = sg.row0, n = held + t;
+        KvCache cache = sg.cache;
+        float[] rows = cache.keyArray(li), uk = wUK[li], uv = wUV[li];
+        int base = cache.offset(0, 0);
+        boolean scores = cache.policy().perHeadScores();
+        float[] probs = scores ? new float[heads * t * n] : null;
+        float scale = (float) (1.0 / Math.sqrt(qk));
+        // Plain form: every cached latent decompressed per head, each call (what absorption avoids).
+        float[][] kPlain = absorbed ? null : new float[heads][], vPlain = absorbed ? null : new float[heads][];
+        if (!absorbed) {
+            Parallel.forEach(threads, heads, worker -> null, (h, st) -> {
+                float[] kh = new float[n * dn], vh = new float[n * dv];
+                for (int j = 0; j < n; j++) {
+                    int c = base + j * lw + dr;
+                    for (int e = 0; e < dn; e++) kh[j * dn + e] = dot(uk, (h * dn + e) * r, rows, c, r);
+                    for (int e = 0; e < dv; e++) vh[j * dv + e] = dot(uv, (h * dv + e) * r, rows, c, r);
+                }
+                kPlain[h] = kh;
+                vPlain[h] = vh;
+            });
+        }
+        Parallel.forEach(threads, heads * t, worker -> new float[][] {new float[lw], new float[n], new float[r]}, (item, st) -> {
+            int h = item / t, i = item % t, visible = held + i + 1;
+            float[] qLat = st[0], p = st[1], oLat = st[2];
+            int qo = ((r0 + i) * heads + h) * qk, out = (r0 + i) * heads * dv + h * dv;
+            if (absorbed) {
+                // qLat = [q_rope, W_UKᵀ q_nope]: a query against the rows [k^R, c] directly.
+                System.arraycopy(s.q, qo + dn, qLat, 0, dr);
+                java.util.Arrays.fill(qLat, dr, lw, 0f);
+                for (int e = 0; e < dn; e++) {
+                    float qe = s.q[qo + e];
+                    int wo = (h * dn + e) * r;
+                    for (int c = 0; c < r; c++) qLat[dr + c] += qe * uk[wo + c];
+                }
+                for (int j = 0; j < visible; j++) p[j] = dot(qLat, 0, rows, base + j * lw, lw) * scale;
+            } else {
+                float[] kh = kPlain[h];
+                for (int j = 0; j < visible; j++) {
+                    p[j] = (dot(s.q, qo, kh, j * dn, dn) + dot(s.q, qo + dn, rows, base + j * lw, dr)) * scale;
+                }
+            }
+            float max = Float.NEGATIVE_INFINITY;
+            for (int j = 0; j < visible; j++) max = Math.max(max, p[j]);
+            double sum = 0;
+            for (int j = 0; j < visible; j++) {
+                p[j] = (float) Math.exp(p[j] - max);
+                sum += p[j];
+            }
+            float inv = (float) (1.0 / sum);
+            for (int j = 0; j < visible; j++) p[j] *= inv;
+            if (probs != null) System.arraycopy(p, 0, probs, (h * t + i) * n, visible);
+            if (absorbed) {
+                // Values read as latents, W_UV applied once to their mixture.
+                java.util.Arrays.fill(oLat, 0f);
+                for (int j = 0; j < visible; j++) {
+                    float pj = p[j];
+                    int c = base + j * lw + dr;
+                    for (int e = 0; e < r; e++) oLat[e] += pj * rows[c + e];
+                }
+                for (int e = 0; e < dv; e++) s.att[out + e] = dot(uv, (h * dv + e) * r, oLat, 0, r);
+            } else {
+                float[] vh = vPlain[h];
+                java.util.Arrays.fill(s.att, out, out + dv, 0f);
+                for (int j = 0; j < visible; j++) {
+                    float pj = p[j];
+                    for (int e = 0; e < dv; e++) s.att[out + e] += pj * vh[j * dv + e];
+                }
+            }
+        });
+        if (probs != null) {
+            for (int h = 0; h < heads; h++) {
+                for (int i = 0; i < t; i++) for (int j = 0; j < held + i + 1; j++) cache.addScore(li, 0, j, probs[(h * t + i) * n + j]);
+            }
+        }
+    }
+
+    private static float dot(float[] a, int ao, float[] b, int bo, int n) {
+        float acc = 0f;
+        for (int i = 0; i < n; i++) acc += a[ao + i] * b[bo + i];
+        return acc;
+    }
+
+    private void attention(int li, DecoderWeights.Layer l, Segment[] segs, int[] held, int[] pos, float[] x, int t, Scratch s) {
         int dim = config.dim(), hd = config.headDim(), nq = config.heads() * hd, nkv = config.kvHeads() * hd;
         System.arraycopy(x, 0, s.h, 0, t * dim);
         for (int i = 0; i < t; i++) norm(s.h, i * dim, dim, l.attnNorm(), l.attnNormBias());
@@ -276,7 +449,10 @@ public final class DecoderModel {
         for (int g = 0; g < segs.length; g++) attend(li, segs[g], held[g], s);
         linear(s.att, t, nq, l.wo(), l.bo(), dim, s.o);
         for (int i = 0; i < t * dim; i++) x[i] += s.o[i];
+    }
 
+    private void feedForward(DecoderWeights.Layer l, float[] x, int t, Scratch s) {
+        int dim = config.dim();
         System.arraycopy(x, 0, s.h, 0, t * dim);
         for (int i = 0; i < t; i++) norm(s.h, i * dim, dim, l.ffnNorm(), l.ffnNormBias());
         int ffn = config.ffn();

@@ -20,14 +20,28 @@ public record DecoderWeights(Matrix tokenEmbedding, float[] positionEmbedding, L
      * One block. {@code wq [heads·headDim, dim]}, {@code wk, wv [kvHeads·headDim, dim]},
      * {@code wo [dim, heads·headDim]}, {@code wGate, wUp [ffn, dim]}, {@code wDown [dim, ffn]}; norms
      * {@code [dim]}; {@code qNorm, kNorm [headDim]} (Qwen3); {@code bGate [ffn]} only in Llama-layout
-     * models saved with {@code mlp_bias} (as attn4j's trained models with biases are).
+     * models saved with {@code mlp_bias} (as attn4j's trained models with biases are). A DeepSeek-V2
+     * block has {@code wq, wk, wv} null, its attention in {@code mla}, and {@code wo [dim, heads·vHeadDim]}.
      */
     public record Layer(float[] attnNorm, float[] attnNormBias,
                         Matrix wq, float[] bq, Matrix wk, float[] bk, Matrix wv, float[] bv,
                         float[] qNorm, float[] kNorm,
                         Matrix wo, float[] bo,
                         float[] ffnNorm, float[] ffnNormBias,
-                        Matrix wGate, Matrix wUp, float[] bUp, Matrix wDown, float[] bDown, float[] bGate) {
+                        Matrix wGate, Matrix wUp, float[] bUp, Matrix wDown, float[] bDown, float[] bGate, Mla mla) {
+
+        /** A block without latent attention. */
+        public Layer(float[] attnNorm, float[] attnNormBias, Matrix wq, float[] bq, Matrix wk, float[] bk, Matrix wv, float[] bv,
+                     float[] qNorm, float[] kNorm, Matrix wo, float[] bo, float[] ffnNorm, float[] ffnNormBias,
+                     Matrix wGate, Matrix wUp, float[] bUp, Matrix wDown, float[] bDown, float[] bGate) {
+            this(attnNorm, attnNormBias, wq, bq, wk, bk, wv, bv, qNorm, kNorm, wo, bo, ffnNorm, ffnNormBias, wGate, wUp, bUp, wDown, bDown, bGate, null);
+        }
+
+        /** A DeepSeek-V2 block: latent attention and a SwiGLU FFN, no biases. */
+        public static Layer latent(float[] attnNorm, Mla mla, Matrix wo, float[] ffnNorm, Matrix wGate, Matrix wUp, Matrix wDown) {
+            return new Layer(attnNorm, null, null, null, null, null, null, null, null, null, wo, null, ffnNorm, null,
+                    wGate, wUp, null, wDown, null, null, mla);
+        }
 
         /** A block without a gate bias (every architecture but a Llama layout with {@code mlp_bias}). */
         public Layer(float[] attnNorm, float[] attnNormBias, Matrix wq, float[] bq, Matrix wk, float[] bk, Matrix wv, float[] bv,
@@ -36,6 +50,20 @@ public record DecoderWeights(Matrix tokenEmbedding, float[] positionEmbedding, L
             this(attnNorm, attnNormBias, wq, bq, wk, bk, wv, bv, qNorm, kNorm, wo, bo, ffnNorm, ffnNormBias, wGate, wUp, bUp, wDown, bDown, null);
         }
     }
+
+    /**
+     * The attention weights of a Multi-head Latent Attention block (Hugging Face's DeepSeek-V2 names in
+     * parentheses). {@code r = kvLoraRank}, {@code dr = qkRopeDim}, {@code dn = qkNopeDim}, {@code dv = vHeadDim}.
+     *
+     * @param qA     {@code [qLoraRank, dim]} ({@code q_a_proj}), or null for a plain q projection
+     * @param qANorm {@code [qLoraRank]} ({@code q_a_layernorm}), or null
+     * @param q      {@code [heads·(dn+dr), qLoraRank or dim]} ({@code q_b_proj}, or {@code q_proj}); head h's
+     *               rows are {@code [q_nope (dn), q_rope (dr)]}
+     * @param kvA    {@code [r + dr, dim]} ({@code kv_a_proj_with_mqa}): rows {@code [c_KV (r), k^R (dr)]}
+     * @param kvANorm {@code [r]} ({@code kv_a_layernorm}), applied to {@code c_KV}
+     * @param kvB    {@code [heads·(dn+dv), r]} ({@code kv_b_proj}): head h's rows are {@code [W_UK (dn), W_UV (dv)]}
+     */
+    public record Mla(Matrix qA, float[] qANorm, Matrix q, Matrix kvA, float[] kvANorm, Matrix kvB) {}
 
     /** The output matrix, the token embedding when tied. */
     public Matrix outputMatrix() { return output != null ? output : tokenEmbedding; }
@@ -59,6 +87,11 @@ public record DecoderWeights(Matrix tokenEmbedding, float[] positionEmbedding, L
         for (int i = 0; i < layers.length; i++) {
             Layer l = layers[i];
             String p = "blk." + i + ".";
+            if (c.mla() != null) {
+                checkLatent(c, l, p);
+                continue;
+            }
+            if (l.mla != null) throw new IllegalArgumentException(p + "attn_kv_a_mqa: latent attention weights in a " + c.arch() + " model");
             need(p + "attn_norm", l.attnNorm, c.dim(), true);
             need(p + "attn_norm.bias", l.attnNormBias, c.dim(), gpt2);
             need(p + "attn_q", l.wq, q, c.dim(), true);
@@ -82,6 +115,28 @@ public record DecoderWeights(Matrix tokenEmbedding, float[] positionEmbedding, L
         }
     }
 
+    private static void checkLatent(DecoderConfig c, Layer l, String p) {
+        DecoderConfig.Mla s = c.mla();
+        int h = c.heads(), r = s.kvLoraRank(), qk = s.qkNopeDim() + s.qkRopeDim();
+        need(p + "attn_norm", l.attnNorm, c.dim(), true);
+        if (l.mla == null) throw new IllegalArgumentException(p + "attn_kv_a_mqa: expected latent attention weights, the tensors are missing");
+        if (l.wq != null || l.wk != null || l.wv != null) throw new IllegalArgumentException(p + "attn_q: a latent attention block has no plain q/k/v matrices");
+        Mla m = l.mla;
+        boolean lora = s.qLoraRank() > 0;
+        if (!lora && m.qA != null) throw new IllegalArgumentException(p + "attn_q_a: present, but qLoraRank is 0");
+        need(p + "attn_q_a", m.qA, s.qLoraRank(), c.dim(), lora);
+        need(p + "attn_q_a_norm", m.qANorm, s.qLoraRank(), lora);
+        need(p + (lora ? "attn_q_b" : "attn_q"), m.q, h * qk, lora ? s.qLoraRank() : c.dim(), true);
+        need(p + "attn_kv_a_mqa", m.kvA, s.latentWidth(), c.dim(), true);
+        need(p + "attn_kv_a_norm", m.kvANorm, r, true);
+        need(p + "attn_kv_b", m.kvB, h * (s.qkNopeDim() + s.vHeadDim()), r, true);
+        need(p + "attn_output", l.wo, c.dim(), h * s.vHeadDim(), true);
+        need(p + "ffn_norm", l.ffnNorm, c.dim(), true);
+        need(p + "ffn_gate", l.wGate, c.ffn(), c.dim(), true);
+        need(p + "ffn_up", l.wUp, c.ffn(), c.dim(), true);
+        need(p + "ffn_down", l.wDown, c.dim(), c.ffn(), true);
+    }
+
     private static void need(String name, Matrix m, int rows, int cols, boolean required) {
         if (m == null) {
             if (required) throw new IllegalArgumentException(name + ": expected a [" + rows + ", " + cols + "] matrix, the tensor is missing");
@@ -98,7 +153,8 @@ public record DecoderWeights(Matrix tokenEmbedding, float[] positionEmbedding, L
         for (int i = 0; i < ls.length; i++) {
             Layer l = layers[i];
             ls[i] = new Layer(l.attnNorm, l.attnNormBias, q8(l.wq), l.bq, q8(l.wk), l.bk, q8(l.wv), l.bv, l.qNorm, l.kNorm,
-                    q8(l.wo), l.bo, l.ffnNorm, l.ffnNormBias, q8(l.wGate), q8(l.wUp), l.bUp, q8(l.wDown), l.bDown, l.bGate);
+                    q8(l.wo), l.bo, l.ffnNorm, l.ffnNormBias, q8(l.wGate), q8(l.wUp), l.bUp, q8(l.wDown), l.bDown, l.bGate,
+                    l.mla == null ? null : new Mla(q8(l.mla.qA), l.mla.qANorm, q8(l.mla.q), q8(l.mla.kvA), l.mla.kvANorm, l.mla.kvB));
         }
         return new DecoderWeights(q8(tokenEmbedding), positionEmbedding, ls, outputNorm, outputNormBias, q8(output));
     }
@@ -113,6 +169,7 @@ public record DecoderWeights(Matrix tokenEmbedding, float[] positionEmbedding, L
         long n = tokenEmbedding.bytes() + (output == null ? 0 : output.bytes());
         for (Layer l : layers) {
             for (Matrix m : new Matrix[] {l.wq, l.wk, l.wv, l.wo, l.wGate, l.wUp, l.wDown}) if (m != null) n += m.bytes();
+            if (l.mla != null) for (Matrix m : new Matrix[] {l.mla.qA, l.mla.q, l.mla.kvA, l.mla.kvB}) if (m != null) n += m.bytes();
         }
         return n;
     }
@@ -138,6 +195,14 @@ public record DecoderWeights(Matrix tokenEmbedding, float[] positionEmbedding, L
         int d = c.dim(), q = c.heads() * c.headDim(), kv = c.kvHeads() * c.headDim(), f = c.ffn();
         DecoderWeights.Layer[] ls = new DecoderWeights.Layer[c.layers()];
         for (int i = 0; i < ls.length; i++) {
+            if (c.mla() != null) {
+                DecoderConfig.Mla s = c.mla();
+                int h = c.heads(), ql = s.qLoraRank(), qk = s.qkNopeDim() + s.qkRopeDim();
+                Mla m = new Mla(ql > 0 ? mat(r, ql, d) : null, ql > 0 ? norm(r, ql) : null, mat(r, h * qk, ql > 0 ? ql : d),
+                        mat(r, s.latentWidth(), d), norm(r, s.kvLoraRank()), mat(r, h * (s.qkNopeDim() + s.vHeadDim()), s.kvLoraRank()));
+                ls[i] = Layer.latent(norm(r, d), m, mat(r, d, h * s.vHeadDim()), norm(r, d), mat(r, f, d), mat(r, f, d), mat(r, d, f));
+                continue;
+            }
             ls[i] = new DecoderWeights.Layer(norm(r, d), gpt2 ? vec(r, d, 0.1) : null,
                     mat(r, q, d), gpt2 || qwen2 ? vec(r, q, 0.2) : null,
                     mat(r, kv, d), gpt2 || qwen2 ? vec(r, kv, 0.2) : null,

@@ -17,12 +17,18 @@ import java.util.List;
  * consecutive dimensions form a pair ({@link DecoderConfig.RopeStyle#INTERLEAVED}); Qwen2/Qwen3 keep
  * Hugging Face's rotate-half layout ({@link DecoderConfig.RopeStyle#HALVES}). Llama 3's frequency
  * scaling arrives as the {@code rope_freqs} tensor (one divisor per frequency).
+ *
+ * <p>{@code deepseek2} (dense FFN layers only: {@code leading_dense_block_count = block_count}): llama.cpp
+ * keeps DeepSeek's rows as stored and rotates pairs (2i, 2i+1) ({@link DecoderConfig.RopeStyle#INTERLEAVED});
+ * its converter splits {@code kv_b_proj} into {@code attn_k_b} (ggml {@code [dn, r, heads]}, W_UK
+ * transposed per head) and {@code attn_v_b} ({@code [r, dv, heads]}); older files hold the unsplit
+ * {@code attn_kv_b}. Both are read.
  */
 public final class GgufDecoder {
     private GgufDecoder() {}
 
     /** The architectures read (values of {@code general.architecture}). */
-    public static final List<String> ARCHITECTURES = List.of("llama", "mistral", "qwen2", "qwen3", "gpt2");
+    public static final List<String> ARCHITECTURES = List.of("llama", "mistral", "qwen2", "qwen3", "gpt2", "deepseek2");
 
     /** Opens {@code path} and reads the model; a bad file raises GgufFormatException naming it and the fault. */
     public static DecoderModel load(Path path) throws IOException {
@@ -40,6 +46,10 @@ public final class GgufDecoder {
         int q = c.heads() * c.headDim(), kv = c.kvHeads() * c.headDim();
         for (int i = 0; i < layers; i++) {
             String p = "blk." + i + ".";
+            if (c.mla() != null) {
+                ls[i] = latentLayer(g, c, p);
+                continue;
+            }
             Matrix wq, wk, wv;
             float[] bq = null, bk = null, bv = null;
             if (g.tensors().containsKey(p + "attn_qkv.weight")) {
@@ -87,6 +97,52 @@ public final class GgufDecoder {
         }
     }
 
+    /** A DeepSeek-V2 block: latent attention and a dense SwiGLU FFN. */
+    private static DecoderWeights.Layer latentLayer(GgufFile g, DecoderConfig c, String p) throws GgufFormatException {
+        DecoderConfig.Mla m = c.mla();
+        int d = c.dim(), h = c.heads(), dn = m.qkNopeDim(), dv = m.vHeadDim(), r = m.kvLoraRank(), ql = m.qLoraRank(), qk = dn + m.qkRopeDim();
+        for (String moe : new String[] {"ffn_gate_inp.weight", "ffn_gate_exps.weight", "ffn_gate_up_exps.weight"}) {
+            if (g.tensors().containsKey(p + moe)) throw new GgufFormatException(g.path() + ": tensor '" + p + moe + "': MoE layers are not supported");
+        }
+        Matrix kvB;
+        if (g.tensors().containsKey(p + "attn_kv_b.weight")) {
+            kvB = matrix(g, p + "attn_kv_b.weight", true, r, h * (dn + dv));
+        } else {
+            float[] kb = floats(g, p + "attn_k_b.weight", true, dn, r, h), vb = floats(g, p + "attn_v_b.weight", true, r, dv, h);
+            float[] w = new float[h * (dn + dv) * r];
+            for (int hh = 0; hh < h; hh++) {
+                for (int e = 0; e < dn; e++) for (int k = 0; k < r; k++) w[(hh * (dn + dv) + e) * r + k] = kb[(hh * r + k) * dn + e];
+                System.arraycopy(vb, hh * dv * r, w, (hh * (dn + dv) + dn) * r, dv * r);
+            }
+            kvB = new FloatMatrix(w, h * (dn + dv), r);
+        }
+        var mla = new DecoderWeights.Mla(ql > 0 ? matrix(g, p + "attn_q_a.weight", true, d, ql) : null,
+                ql > 0 ? floats(g, p + "attn_q_a_norm.weight", true, ql) : null,
+                ql > 0 ? matrix(g, p + "attn_q_b.weight", true, ql, h * qk) : matrix(g, p + "attn_q.weight", true, d, h * qk),
+                matrix(g, p + "attn_kv_a_mqa.weight", true, d, m.latentWidth()), floats(g, p + "attn_kv_a_norm.weight", true, r), kvB);
+        return DecoderWeights.Layer.latent(floats(g, p + "attn_norm.weight", true, d), mla, matrix(g, p + "attn_output.weight", true, h * dv, d),
+                floats(g, p + "ffn_norm.weight", true, d), matrix(g, p + "ffn_gate.weight", true, d, c.ffn()),
+                matrix(g, p + "ffn_up.weight", true, d, c.ffn()), matrix(g, p + "ffn_down.weight", true, c.ffn(), d));
+    }
+
+    /** DeepSeek-V2's latent attention shape from {@code deepseek2.*} metadata; MoE layers are refused naming the key. */
+    private static DecoderConfig.Mla latentShape(GgufFile g, String a, int layers) throws GgufFormatException {
+        long dense = g.integer(a + ".leading_dense_block_count", 0);
+        if (dense < layers) {
+            throw new GgufFormatException(g.path() + ": metadata '" + a + ".leading_dense_block_count': " + dense + " < block_count " + layers
+                    + ": MoE layers are not supported (only dense models)");
+        }
+        boolean split = g.metadata().containsKey(a + ".attention.key_length_mla");
+        int qk = split ? required(g, a + ".attention.key_length_mla") : required(g, a + ".attention.key_length");
+        int dv = split ? required(g, a + ".attention.value_length_mla") : required(g, a + ".attention.value_length");
+        int dr = required(g, a + ".rope.dimension_count");
+        try {
+            return new DecoderConfig.Mla((int) g.integer(a + ".attention.q_lora_rank", 0), required(g, a + ".attention.kv_lora_rank"), qk - dr, dr, dv);
+        } catch (IllegalArgumentException e) {
+            throw new GgufFormatException(g.path() + ": " + e.getMessage());
+        }
+    }
+
     /** The configuration from the metadata; unknown architectures and missing keys are named. */
     public static DecoderConfig config(GgufFile g) throws GgufFormatException {
         String a = g.string("general.architecture", null);
@@ -95,6 +151,7 @@ public final class GgufDecoder {
             case "qwen2" -> DecoderConfig.Arch.QWEN2;
             case "qwen3" -> DecoderConfig.Arch.QWEN3;
             case "gpt2" -> DecoderConfig.Arch.GPT2;
+            case "deepseek2" -> DecoderConfig.Arch.DEEPSEEK2;
             default -> throw new GgufFormatException(g.path() + ": metadata 'general.architecture': '" + a
                     + "' is not supported; supported: " + ARCHITECTURES);
         };
@@ -110,6 +167,7 @@ public final class GgufDecoder {
             case LLAMA -> DecoderConfig.RopeStyle.INTERLEAVED;
             case QWEN2, QWEN3 -> DecoderConfig.RopeStyle.HALVES;
             case GPT2 -> DecoderConfig.RopeStyle.NONE;
+            case DEEPSEEK2 -> DecoderConfig.RopeStyle.INTERLEAVED;
         };
         int ropeDim = (int) g.integer(a + ".rope.dimension_count", headDim);
         float[] factors = null;
@@ -117,6 +175,16 @@ public final class GgufDecoder {
         String scaling = g.string(a + ".rope.scaling.type", "none");
         if (!scaling.equals("none") && !(scaling.equals("linear") && number(g, a + ".rope.scaling.factor", 1f) == 1f)) {
             throw new GgufFormatException(g.path() + ": metadata '" + a + ".rope.scaling.type': '" + scaling + "' is not supported (none, or Llama 3's rope_freqs tensor)");
+        }
+        if (arch == DecoderConfig.Arch.DEEPSEEK2) {
+            int layers = required(g, a + ".block_count");
+            DecoderConfig.Mla mla = latentShape(g, a, layers);
+            try {
+                return new DecoderConfig(arch, vocab, dim, layers, heads, 1, mla.qkNopeDim() + mla.qkRopeDim(), required(g, a + ".feed_forward_length"),
+                        required(g, a + ".context_length"), eps, number(g, a + ".rope.freq_base", 10000f), mla.qkRopeDim(), rope, factors, 0, mla);
+            } catch (IllegalArgumentException e) {
+                throw new GgufFormatException(g.path() + ": " + e.getMessage());
+            }
         }
         try {
             return new DecoderConfig(arch, vocab, dim, required(g, a + ".block_count"), heads, kvHeads, headDim,
@@ -185,6 +253,7 @@ public final class GgufDecoder {
             case QWEN2 -> "qwen2";
             case QWEN3 -> "qwen3";
             case GPT2 -> "gpt2";
+            case DEEPSEEK2 -> "deepseek2";
         };
         if (c.arch() == DecoderConfig.Arch.LLAMA && c.rope() != DecoderConfig.RopeStyle.INTERLEAVED) {
             throw new IllegalArgumentException("config.rope: GGUF's llama layout pairs dimensions (2i, 2i+1) (INTERLEAVED), got " + c.rope());
@@ -199,7 +268,17 @@ public final class GgufDecoder {
             g.put(a + ".attention.layer_norm_rms_epsilon", c.normEps()).put(a + ".rope.freq_base", c.ropeTheta())
                     .put(a + ".rope.dimension_count", c.ropeDim());
         }
-        if (c.headDim() * c.heads() != c.dim()) g.put(a + ".attention.key_length", c.headDim()).put(a + ".attention.value_length", c.headDim());
+        DecoderConfig.Mla mla = c.mla();
+        if (mla != null) {
+            // As llama.cpp's converter: key/value length describe the cache rows, the _mla keys the decompressed heads.
+            g.put(a + ".leading_dense_block_count", c.layers()).put(a + ".attention.q_lora_rank", mla.qLoraRank())
+                    .put(a + ".attention.kv_lora_rank", mla.kvLoraRank()).put(a + ".attention.key_length", mla.latentWidth())
+                    .put(a + ".attention.value_length", mla.kvLoraRank()).put(a + ".attention.key_length_mla", c.headDim())
+                    .put(a + ".attention.value_length_mla", mla.vHeadDim()).put(a + ".expert_feed_forward_length", c.ffn())
+                    .put(a + ".expert_shared_count", 0);
+        } else if (c.headDim() * c.heads() != c.dim()) {
+            g.put(a + ".attention.key_length", c.headDim()).put(a + ".attention.value_length", c.headDim());
+        }
         if (c.slidingWindow() > 0) g.put(a + ".attention.sliding_window", c.slidingWindow());
         String[] tokens = new String[c.vocab()];
         int[] types = new int[c.vocab()];
@@ -225,7 +304,9 @@ public final class GgufDecoder {
             String p = "blk." + i + ".";
             g.tensor(p + "attn_norm.weight", F32, l.attnNorm(), c.dim());
             if (l.attnNormBias() != null) g.tensor(p + "attn_norm.bias", F32, l.attnNormBias(), c.dim());
-            if (c.arch() == DecoderConfig.Arch.GPT2) {
+            if (mla != null) {
+                writeLatent(g, c, l, p, matrixType);
+            } else if (c.arch() == DecoderConfig.Arch.GPT2) {
                 g.tensor(p + "attn_qkv.weight", matrixType, concat(l.wq().toFloats(), l.wk().toFloats(), l.wv().toFloats()), c.dim(), q + 2L * kv);
                 g.tensor(p + "attn_qkv.bias", F32, concat(l.bq(), l.bk(), l.bv()), q + 2L * kv);
             } else {
@@ -238,7 +319,7 @@ public final class GgufDecoder {
             }
             if (l.qNorm() != null) g.tensor(p + "attn_q_norm.weight", F32, l.qNorm(), c.headDim());
             if (l.kNorm() != null) g.tensor(p + "attn_k_norm.weight", F32, l.kNorm(), c.headDim());
-            g.tensor(p + "attn_output.weight", matrixType, l.wo().toFloats(), q, c.dim());
+            g.tensor(p + "attn_output.weight", matrixType, l.wo().toFloats(), l.wo().cols(), c.dim());
             if (l.bo() != null) g.tensor(p + "attn_output.bias", F32, l.bo(), c.dim());
             g.tensor(p + "ffn_norm.weight", F32, l.ffnNorm(), c.dim());
             if (l.ffnNormBias() != null) g.tensor(p + "ffn_norm.bias", F32, l.ffnNormBias(), c.dim());
@@ -253,6 +334,31 @@ public final class GgufDecoder {
         if (w.outputNormBias() != null) g.tensor("output_norm.bias", F32, w.outputNormBias(), c.dim());
         if (w.output() != null) g.tensor("output.weight", matrixType, w.output().toFloats(), c.dim(), c.vocab());
         g.write(path);
+    }
+
+    /** A latent attention block's tensors, kv_b split into attn_k_b / attn_v_b as llama.cpp's converter writes them. */
+    private static void writeLatent(org.attn4j.models.gguf.GgufWriter g, DecoderConfig c, DecoderWeights.Layer l, String p,
+                                    org.attn4j.models.gguf.GgmlType matrixType) {
+        var F32 = org.attn4j.models.gguf.GgmlType.F32;
+        DecoderConfig.Mla m = c.mla();
+        DecoderWeights.Mla w = l.mla();
+        int h = c.heads(), dn = m.qkNopeDim(), dv = m.vHeadDim(), r = m.kvLoraRank(), ql = m.qLoraRank();
+        if (w.qA() != null) {
+            g.tensor(p + "attn_q_a.weight", matrixType, w.qA().toFloats(), c.dim(), ql);
+            g.tensor(p + "attn_q_a_norm.weight", F32, w.qANorm(), ql);
+            g.tensor(p + "attn_q_b.weight", matrixType, w.q().toFloats(), ql, (long) h * c.headDim());
+        } else {
+            g.tensor(p + "attn_q.weight", matrixType, w.q().toFloats(), c.dim(), (long) h * c.headDim());
+        }
+        g.tensor(p + "attn_kv_a_mqa.weight", matrixType, w.kvA().toFloats(), c.dim(), m.latentWidth());
+        g.tensor(p + "attn_kv_a_norm.weight", F32, w.kvANorm(), r);
+        float[] kvB = w.kvB().toFloats(), kb = new float[h * r * dn], vb = new float[h * dv * r];
+        for (int hh = 0; hh < h; hh++) {
+            for (int e = 0; e < dn; e++) for (int k = 0; k < r; k++) kb[(hh * r + k) * dn + e] = kvB[(hh * (dn + dv) + e) * r + k];
+            System.arraycopy(kvB, (hh * (dn + dv) + dn) * r, vb, hh * dv * r, dv * r);
+        }
+        g.tensor(p + "attn_k_b.weight", F32, kb, dn, r, h);
+        g.tensor(p + "attn_v_b.weight", F32, vb, r, dv, h);
     }
 
     private static float[] concat(float[]... parts) {

@@ -20,7 +20,12 @@ import java.util.Set;
 /**
  * Builds a {@link DecoderModel} from a Hugging Face model directory: {@code config.json} and
  * {@code model.safetensors} (or the shards named by {@code model.safetensors.index.json}), weights
- * F32, F16 or BF16 read as float32. {@code model_type} llama, mistral, qwen2, qwen3 or gpt2.
+ * F32, F16 or BF16 read as float32. {@code model_type} llama, mistral, qwen2, qwen3, gpt2 or
+ * deepseek_v2 (dense FFN layers only: MoE layers and YaRN rope scaling are refused).
+ *
+ * <p>DeepSeek-V2 rotates interleaved pairs (2i, 2i+1) of q_rope and k^R (its modelling code
+ * de-interleaves before rotate-half, the same rotation): {@link DecoderConfig.RopeStyle#INTERLEAVED}
+ * on the checkpoint's rows as stored.
  *
  * <p>Hugging Face keeps Q/K rows in the rotate-half layout, so RoPE pairs dimension i with
  * i + ropeDim/2 ({@link DecoderConfig.RopeStyle#HALVES}). GPT-2's Conv1D weights are stored
@@ -32,7 +37,7 @@ public final class HfDecoder {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** The {@code model_type} values read. */
-    public static final List<String> MODEL_TYPES = List.of("llama", "mistral", "qwen2", "qwen3", "gpt2");
+    public static final List<String> MODEL_TYPES = List.of("llama", "mistral", "qwen2", "qwen3", "gpt2", "deepseek_v2");
 
     /** Loads {@code dir}; a missing or malformed file raises IllegalArgumentException naming it. */
     public static DecoderModel load(Path dir) throws IOException {
@@ -48,7 +53,12 @@ public final class HfDecoder {
         Map<String, Tensor> t = tensors(dir);
         String src = dir.toString();
         try {
-            return new DecoderModel(c, c.arch() == DecoderConfig.Arch.GPT2 ? gpt2(c, t, src, cfg) : llama(c, t, src, cfg));
+            DecoderWeights w = switch (c.arch()) {
+                case GPT2 -> gpt2(c, t, src, cfg);
+                case DEEPSEEK2 -> deepseek(c, t, src, cfg);
+                default -> llama(c, t, src, cfg);
+            };
+            return new DecoderModel(c, w);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(src + ": " + e.getMessage(), e);
         }
@@ -62,6 +72,7 @@ public final class HfDecoder {
             case "qwen2" -> DecoderConfig.Arch.QWEN2;
             case "qwen3" -> DecoderConfig.Arch.QWEN3;
             case "gpt2" -> DecoderConfig.Arch.GPT2;
+            case "deepseek_v2" -> DecoderConfig.Arch.DEEPSEEK2;
             default -> throw new IllegalArgumentException(file + ": 'model_type': '" + type + "' is not supported; supported: " + MODEL_TYPES);
         };
         try {
@@ -72,6 +83,7 @@ public final class HfDecoder {
                         integer(j, file, "n_positions"), (float) j.path("layer_norm_epsilon").asDouble(1e-5), 10000f, 0,
                         DecoderConfig.RopeStyle.NONE, null, 0);
             }
+            if (arch == DecoderConfig.Arch.DEEPSEEK2) return deepseek(j, file);
             int dim = integer(j, file, "hidden_size"), heads = integer(j, file, "num_attention_heads");
             int headDim = j.hasNonNull("head_dim") ? integer(j, file, "head_dim") : dim / heads;
             float theta = (float) j.path("rope_theta").asDouble(10000);
@@ -93,6 +105,30 @@ public final class HfDecoder {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(e.getMessage().startsWith(file.toString()) ? e.getMessage() : file + ": " + e.getMessage(), e);
         }
+    }
+
+    /** DeepSeek-V2's configuration; MoE layers and rope scaling are refused naming their key. */
+    private static DecoderConfig deepseek(JsonNode j, Path file) {
+        int layers = integer(j, file, "num_hidden_layers");
+        if (j.hasNonNull("n_routed_experts") && j.get("n_routed_experts").asInt() > 0) {
+            int dense = j.hasNonNull("first_k_dense_replace") ? integer(j, file, "first_k_dense_replace") : 0;
+            if (dense < layers) {
+                throw new IllegalArgumentException("'n_routed_experts': " + j.get("n_routed_experts") + " routed experts in layers " + dense + ".." + (layers - 1)
+                        + " (first_k_dense_replace " + dense + "); MoE layers are not supported, only dense models (first_k_dense_replace >= num_hidden_layers = " + layers + ")");
+            }
+        }
+        JsonNode rs = j.path("rope_scaling");
+        if (rs.isObject()) {
+            throw new IllegalArgumentException("'rope_scaling': type '" + rs.path("type").asText(rs.path("rope_type").asText("")) + "' is not supported for deepseek_v2 (none)");
+        }
+        if (j.path("attention_bias").asBoolean(false)) throw new IllegalArgumentException("'attention_bias': true is not supported for deepseek_v2 (false)");
+        int qLora = j.hasNonNull("q_lora_rank") ? integer(j, file, "q_lora_rank") : 0;
+        var mla = new DecoderConfig.Mla(qLora, integer(j, file, "kv_lora_rank"), integer(j, file, "qk_nope_head_dim"),
+                integer(j, file, "qk_rope_head_dim"), integer(j, file, "v_head_dim"));
+        return new DecoderConfig(DecoderConfig.Arch.DEEPSEEK2, integer(j, file, "vocab_size"), integer(j, file, "hidden_size"), layers,
+                integer(j, file, "num_attention_heads"), 1, mla.qkNopeDim() + mla.qkRopeDim(), integer(j, file, "intermediate_size"),
+                integer(j, file, "max_position_embeddings"), (float) j.path("rms_norm_eps").asDouble(1e-6), (float) j.path("rope_theta").asDouble(10000),
+                mla.qkRopeDim(), DecoderConfig.RopeStyle.INTERLEAVED, null, 0, mla);
     }
 
     private static int integer(JsonNode j, Path file, String key) {
@@ -164,6 +200,28 @@ public final class HfDecoder {
                     vec(t, src, p + "mlp.up_proj.bias", f, false),
                     mat(t, src, p + "mlp.down_proj.weight", d, f, true), vec(t, src, p + "mlp.down_proj.bias", d, false),
                     vec(t, src, p + "mlp.gate_proj.bias", f, false));
+        }
+        boolean tied = cfg.path("tie_word_embeddings").asBoolean(false) && !t.containsKey("lm_head.weight");
+        return new DecoderWeights(mat(t, src, "model.embed_tokens.weight", c.vocab(), d, true), null, ls,
+                vec(t, src, "model.norm.weight", d, true), null, tied ? null : mat(t, src, "lm_head.weight", c.vocab(), d, true));
+    }
+
+    private static DecoderWeights deepseek(DecoderConfig c, Map<String, Tensor> t, String src, JsonNode cfg) {
+        DecoderConfig.Mla m = c.mla();
+        int d = c.dim(), f = c.ffn(), h = c.heads(), qk = m.qkNopeDim() + m.qkRopeDim(), r = m.kvLoraRank(), ql = m.qLoraRank();
+        DecoderWeights.Layer[] ls = new DecoderWeights.Layer[c.layers()];
+        for (int i = 0; i < ls.length; i++) {
+            String p = "model.layers." + i + ".", a = p + "self_attn.";
+            if (t.containsKey(p + "mlp.gate.weight")) throw new IllegalArgumentException("tensor '" + p + "mlp.gate.weight': an MoE router; MoE layers are not supported");
+            var mla = new DecoderWeights.Mla(ql > 0 ? mat(t, src, a + "q_a_proj.weight", ql, d, true) : null,
+                    ql > 0 ? vec(t, src, a + "q_a_layernorm.weight", ql, true) : null,
+                    ql > 0 ? mat(t, src, a + "q_b_proj.weight", h * qk, ql, true) : mat(t, src, a + "q_proj.weight", h * qk, d, true),
+                    mat(t, src, a + "kv_a_proj_with_mqa.weight", m.latentWidth(), d, true), vec(t, src, a + "kv_a_layernorm.weight", r, true),
+                    mat(t, src, a + "kv_b_proj.weight", h * (m.qkNopeDim() + m.vHeadDim()), r, true));
+            ls[i] = DecoderWeights.Layer.latent(vec(t, src, p + "input_layernorm.weight", d, true), mla,
+                    mat(t, src, a + "o_proj.weight", d, h * m.vHeadDim(), true), vec(t, src, p + "post_attention_layernorm.weight", d, true),
+                    mat(t, src, p + "mlp.gate_proj.weight", f, d, true), mat(t, src, p + "mlp.up_proj.weight", f, d, true),
+                    mat(t, src, p + "mlp.down_proj.weight", d, f, true));
         }
         boolean tied = cfg.path("tie_word_embeddings").asBoolean(false) && !t.containsKey("lm_head.weight");
         return new DecoderWeights(mat(t, src, "model.embed_tokens.weight", c.vocab(), d, true), null, ls,

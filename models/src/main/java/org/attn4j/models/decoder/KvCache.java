@@ -8,9 +8,13 @@ import org.attn4j.core.tensor.Tensor;
  * for the attention kernels). Paged ({@link #KvCache(DecoderConfig, int, KvPolicy, KvBlockPool)}):
  * positions live in blocks of a shared {@link KvBlockPool} found through this cache's block table;
  * blocks are taken as the cache grows and given back when it shrinks or is {@link #release released}.
+ * Latent ({@link DecoderConfig#mla()} set, contiguous only): per layer one row {@code [k^R, c_KV]} of
+ * {@code qkRopeDim + kvLoraRank} floats per position and no value arrays.
  */
 public final class KvCache {
     private final int kvHeads, headDim, capacity;
+    /** Whether rows are latent attention's {@code [k^R, c_KV]} (no separate values). */
+    private final boolean latent;
     private final float[][] k, v;
     /** The pool of a paged cache, else null. */
     private final KvBlockPool pool;
@@ -44,13 +48,25 @@ public final class KvCache {
      */
     public KvCache(DecoderConfig c, int capacity, KvPolicy policy, KvBlockPool pool) {
         if (policy == null) throw new IllegalArgumentException("policy: expected a KvPolicy, got null");
+        boolean latent = c.mla() != null;
+        if (policy instanceof KvPolicy.Latent && !latent) {
+            throw new IllegalArgumentException("kv-policy mla: the model has no latent attention layers (architecture " + c.arch().name().toLowerCase(java.util.Locale.ROOT) + ")");
+        }
+        if (latent && policy instanceof KvPolicy.SharedAttention) {
+            throw new IllegalArgumentException("kv-policy shared-attention: not available for a model with latent attention (architecture deepseek2); use mla, full, window, sinks or h2o");
+        }
+        if (latent && pool != null) throw new IllegalArgumentException("pool: a paged cache is not available for latent attention (architecture deepseek2)");
         this.policy = policy;
+        this.latent = latent;
         capacity = Math.min(capacity, policy.budget());
         if (capacity <= 0) throw new IllegalArgumentException("capacity: expected > 0 positions, got " + capacity);
-        long perLayer = (long) c.kvHeads() * capacity * c.headDim();
+        // Latent attention: one row [k^R (qkRopeDim), c_KV (kvLoraRank)] per position and no values
+        // (attention reads c_KV as its values); k^R first because re-rotation (sinks) turns a row's leading ropeDim values.
+        int width = latent ? c.mla().latentWidth() : c.headDim();
+        long perLayer = (long) c.kvHeads() * capacity * width;
         if (perLayer > Integer.MAX_VALUE - 8) throw new IllegalArgumentException("capacity: " + capacity + " positions need " + perLayer + " floats per layer, more than one array holds");
         this.kvHeads = c.kvHeads();
-        this.headDim = c.headDim();
+        this.headDim = width;
         this.capacity = capacity;
         this.scores = policy.perHeadScores() ? new float[c.layers()][c.kvHeads() * capacity] : null;
         this.pool = pool;
@@ -63,12 +79,21 @@ public final class KvCache {
             this.v = pool.v;
         } else {
             this.k = new float[c.layers()][(int) perLayer];
-            this.v = new float[c.layers()][(int) perLayer];
+            this.v = new float[c.layers()][latent ? 0 : (int) perLayer];
         }
     }
 
     /** The pool of a paged cache, or null. */
     public KvBlockPool pool() { return pool; }
+
+    /** Whether this cache holds latent attention rows {@code [k^R, c_KV]} instead of keys and values. */
+    public boolean latent() { return latent; }
+
+    /**
+     * Floats stored per position and layer: {@code kvLoraRank + qkRopeDim} for a latent cache,
+     * {@code 2·kvHeads·headDim} (keys and values) otherwise.
+     */
+    public int floatsPerPosition() { return latent ? headDim : 2 * kvHeads * headDim; }
 
     /** Pool blocks this cache holds (0 for a contiguous cache). */
     public int blocksHeld() { return blocksHeld; }
@@ -183,7 +208,7 @@ public final class KvCache {
                 for (int s = best; s < best + tail; s++) {
                     int dst = offset(h, s), src = offset(h, s + 1);
                     System.arraycopy(k[l], src, k[l], dst, headDim);
-                    System.arraycopy(v[l], src, v[l], dst, headDim);
+                    if (!latent) System.arraycopy(v[l], src, v[l], dst, headDim);
                 }
                 System.arraycopy(scores[l], sBase + best + 1, scores[l], sBase + best, tail);
                 scores[l][sBase + length - 1] = 0f;
@@ -206,7 +231,7 @@ public final class KvCache {
                 for (int s = from; s < from + tail; s++) {
                     int dst = offset(h, s), src = offset(h, s + n);
                     System.arraycopy(k[l], src, k[l], dst, headDim);
-                    System.arraycopy(v[l], src, v[l], dst, headDim);
+                    if (!latent) System.arraycopy(v[l], src, v[l], dst, headDim);
                     if (rotate != null) rotate.accept(k[l], dst);
                 }
             }
@@ -217,7 +242,8 @@ public final class KvCache {
 
     /**
      * Stores rows {@code [row0, row0 + t)} of keys and values for {@code layer} at slots
-     * {@code length..length+t-1}; {@code kRows, vRows} are {@code [rows, kvHeads·headDim]}.
+     * {@code length..length+t-1}; {@code kRows, vRows} are {@code [rows, kvHeads·headDim]}
+     * (a latent cache: {@code kRows} are {@code [rows, kvLoraRank + qkRopeDim]} and {@code vRows} is unused).
      */
     void put(int layer, float[] kRows, float[] vRows, int row0, int t) {
         put(layer, kRows, vRows, row0, t, true);
@@ -231,7 +257,7 @@ public final class KvCache {
             for (int h = 0; h < kvHeads; h++) {
                 int dst = offset(h, length + i);
                 if (keys) System.arraycopy(kRows, (row0 + i) * w + h * headDim, k[layer], dst, headDim);
-                System.arraycopy(vRows, (row0 + i) * w + h * headDim, v[layer], dst, headDim);
+                if (!latent) System.arraycopy(vRows, (row0 + i) * w + h * headDim, v[layer], dst, headDim);
             }
         }
     }

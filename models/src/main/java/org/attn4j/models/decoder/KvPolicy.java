@@ -5,7 +5,7 @@ package org.attn4j.models.decoder;
  * budget makes {@link DecoderModel#forward} run token by token past the budget, evicting before each
  * token so that every query attends to at most {@code budget} keys, itself included.
  */
-public sealed interface KvPolicy permits KvPolicy.Full, KvPolicy.Window, KvPolicy.Sinks, KvPolicy.HeavyHitters, KvPolicy.SharedAttention {
+public sealed interface KvPolicy permits KvPolicy.Full, KvPolicy.Window, KvPolicy.Sinks, KvPolicy.HeavyHitters, KvPolicy.SharedAttention, KvPolicy.Latent {
 
     /** Keys a query attends to at most, itself included; {@code Integer.MAX_VALUE} for no limit. */
     int budget();
@@ -22,7 +22,8 @@ public sealed interface KvPolicy permits KvPolicy.Full, KvPolicy.Window, KvPolic
     /**
      * The policy named {@code name} ({@code full}, {@code window}, {@code sinks}, {@code h2o}) with
      * {@code budget} keys, or {@code shared-attention} / {@code shared-attention:G} (groups of G
-     * layers, default 2), which keeps every position and ignores {@code budget}.
+     * layers, default 2), which keeps every position and ignores {@code budget}, or {@code mla}
+     * (the latent cache of a model with Multi-head Latent Attention; keeps every position).
      */
     static KvPolicy of(String name, int budget) {
         if (name.equals("shared-attention") || name.startsWith("shared-attention:")) {
@@ -40,7 +41,8 @@ public sealed interface KvPolicy permits KvPolicy.Full, KvPolicy.Window, KvPolic
             case "window" -> new Window(budget);
             case "sinks" -> new Sinks(4, budget);
             case "h2o" -> new HeavyHitters(budget, budget / 2);
-            default -> throw new IllegalArgumentException("kv policy: expected one of full, window, sinks, h2o, shared-attention[:G], got '" + name + "'");
+            case "mla" -> new Latent();
+            default -> throw new IllegalArgumentException("kv policy: expected one of full, window, sinks, h2o, shared-attention[:G], mla, got '" + name + "'");
         };
     }
 
@@ -106,6 +108,18 @@ public sealed interface KvPolicy permits KvPolicy.Full, KvPolicy.Window, KvPolic
             if (group < 1) throw new IllegalArgumentException("group: expected >= 1 layers per group, got " + group);
         }
 
+        @Override public int budget() { return Integer.MAX_VALUE; }
+    }
+
+    /**
+     * The latent cache of Multi-head Latent Attention (DeepSeek-AI, "DeepSeek-V2: A Strong, Economical,
+     * and Efficient Mixture-of-Experts Language Model", 2024, arXiv:2405.04434): per token and layer
+     * only the compressed latent {@code c_KV} and the shared RoPE key {@code k^R} are kept, and
+     * attention runs in the absorbed form. Keeps every position. A model with latent attention always
+     * caches latents (this policy names it explicitly, like {@code full}); on a model without latent
+     * attention layers the cache refuses it.
+     */
+    record Latent() implements KvPolicy {
         @Override public int budget() { return Integer.MAX_VALUE; }
     }
 }

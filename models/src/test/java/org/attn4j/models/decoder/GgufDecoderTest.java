@@ -108,7 +108,7 @@ class GgufDecoderTest {
         Path file = dir.resolve("arch.gguf");
         new GgufWriter().put("general.architecture", "mamba").write(file);
         GgufFormatException e = assertThrows(GgufFormatException.class, () -> GgufDecoder.load(file));
-        assertEquals(file + ": metadata 'general.architecture': 'mamba' is not supported; supported: [llama, mistral, qwen2, qwen3, gpt2]", e.getMessage());
+        assertEquals(file + ": metadata 'general.architecture': 'mamba' is not supported; supported: [llama, mistral, qwen2, qwen3, gpt2, deepseek2]", e.getMessage());
 
         Path missing = dir.resolve("missing.gguf");
         GgufDecoder.write(missing, m.config(), m.weights(), GgmlType.F32);

@@ -192,7 +192,7 @@ class HfDecoderTest {
         Files.createDirectories(d);
         Files.writeString(d.resolve("config.json"), "{\"model_type\": \"mamba\"}");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> HfDecoder.load(d));
-        assertEquals(d.resolve("config.json") + ": 'model_type': 'mamba' is not supported; supported: [llama, mistral, qwen2, qwen3, gpt2]", e.getMessage());
+        assertEquals(d.resolve("config.json") + ": 'model_type': 'mamba' is not supported; supported: [llama, mistral, qwen2, qwen3, gpt2, deepseek_v2]", e.getMessage());
         Files.writeString(d.resolve("config.json"), "{\"model_type\": \"llama\", \"hidden_size\": 32}");
         e = assertThrows(IllegalArgumentException.class, () -> HfDecoder.load(d));
         assertEquals(d.resolve("config.json") + ": 'num_attention_heads': missing", e.getMessage());

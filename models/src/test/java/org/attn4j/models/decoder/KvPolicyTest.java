@@ -82,7 +82,7 @@ class KvPolicyTest {
 
     @Test
     void badPoliciesAreNamed() {
-        assertEquals("kv policy: expected one of full, window, sinks, h2o, shared-attention[:G], got 'lru'",
+        assertEquals("kv policy: expected one of full, window, sinks, h2o, shared-attention[:G], mla, got 'lru'",
                 assertThrows(IllegalArgumentException.class, () -> KvPolicy.of("lru", 8)).getMessage());
         assertEquals(new KvPolicy.SharedAttention(2), KvPolicy.of("shared-attention", 8));
         assertEquals(new KvPolicy.SharedAttention(3), KvPolicy.of("shared-attention:3", 8));

@@ -106,7 +106,7 @@ class LlamaCppOracleTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"llama-f32", "llama3-f32", "smollm2-f32", "qwen2-f32", "qwen3-f32", "gpt2-f32",
+    @ValueSource(strings = {"llama-f32", "llama3-f32", "smollm2-f32", "qwen2-f32", "qwen3-f32", "gpt2-f32", "deepseek2-f32", "deepseek2_qlora-f32",
             "llama-f16", "qwen2-f16", "qwen3-f16", "gpt2-f16",
             "llama-q8_0", "llama3-q8_0", "smollm2-q8_0", "qwen2-q8_0", "qwen3-q8_0", "gpt2-q8_0",
             "llama-q4_0", "qwen3-q4_0"})
