@@ -118,7 +118,8 @@ final class CompareCommand implements Callable<Integer>, Main.OneLineErrors {
         for (Comparison.Row r : c.rows()) {
             ObjectNode n = rows.addObject();
             n.put("attention", r.mechanism()).put("d_model", r.width()).put("seeds", r.runs()).put("accuracy_mean", r.accuracyMean())
-                    .put("accuracy_sd", r.accuracySd()).put("reached_99", r.reached99());
+                    .put("accuracy_sd", r.accuracySd()).put("loss_mean", r.lossMean()).put("loss_sd", r.lossSd())
+                    .put("reached_99", r.reached99());
             if (Double.isNaN(r.stepsTo99Mean())) n.putNull("steps_to_99_mean");
             else n.put("steps_to_99_mean", r.stepsTo99Mean());
             n.put("wall_seconds_mean", r.wallSecondsMean()).put("tokens_per_second_mean", r.tokensPerSecondMean()).put("parameters", r.parameters());

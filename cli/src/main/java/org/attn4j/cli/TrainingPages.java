@@ -59,13 +59,14 @@ final class TrainingPages {
     static String comparison(String title, Comparison c, Figure chart) {
         StringBuilder sb = head(title);
         sb.append(chart.svg()).append('\n');
-        sb.append("<table><tr><th>attention</th><th>d_model</th><th>seeds</th><th>accuracy (mean ± sd)</th><th>steps to 99 %</th>"
+        sb.append("<table><tr><th>attention</th><th>d_model</th><th>seeds</th><th>accuracy (mean ± sd)</th><th>held-out loss (mean ± sd)</th>"
+                + "<th>steps to 99 %</th>"
                 + "<th>wall s</th><th>tokens/s</th><th>parameters</th></tr>\n");
         for (Comparison.Row r : c.rows()) {
             String steps = r.reached99() == 0 ? "never" : String.format(Locale.ROOT, "%.0f", r.stepsTo99Mean())
                     + (r.reached99() < r.runs() ? " (" + r.reached99() + "/" + r.runs() + ")" : "");
-            sb.append(String.format(Locale.ROOT, "<tr><td>%s</td><td>%d</td><td>%d</td><td>%.1f ± %.1f %%</td><td>%s</td><td>%.1f</td><td>%.0f</td><td>%d</td></tr>%n",
-                    Figure.escape(r.mechanism()), r.width(), r.runs(), 100 * r.accuracyMean(), 100 * r.accuracySd(), steps,
+            sb.append(String.format(Locale.ROOT, "<tr><td>%s</td><td>%d</td><td>%d</td><td>%.1f ± %.1f %%</td><td>%.3f ± %.3f</td><td>%s</td><td>%.1f</td><td>%.0f</td><td>%d</td></tr>%n",
+                    Figure.escape(r.mechanism()), r.width(), r.runs(), 100 * r.accuracyMean(), 100 * r.accuracySd(), r.lossMean(), r.lossSd(), steps,
                     r.wallSecondsMean(), r.tokensPerSecondMean(), r.parameters()));
         }
         return sb.append("</table>\n<p>Accuracy is the final held-out accuracy; ± is the sample standard deviation over seeds; "

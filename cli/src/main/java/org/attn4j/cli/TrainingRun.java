@@ -347,7 +347,7 @@ final class TrainingRun {
     /** A finished run's summary file as a comparison row reads it. */
     static RunOutcome outcome(JsonNode s) {
         return new RunOutcome(s.path("attention").asText(), s.path("d_model").asInt(), s.path("seed").asLong(),
-                s.path("final_accuracy").asDouble(), s.path("steps_to_99").isNumber() ? s.path("steps_to_99").asInt() : -1,
+                s.path("final_accuracy").asDouble(), s.path("final_loss").asDouble(), s.path("steps_to_99").isNumber() ? s.path("steps_to_99").asInt() : -1,
                 s.path("wall_seconds").asDouble(), s.path("tokens_per_second").asDouble(), s.path("parameters").asLong());
     }
 

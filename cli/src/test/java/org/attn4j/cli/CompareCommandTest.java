@@ -46,10 +46,10 @@ class CompareCommandTest {
         assertTrue(r.out().contains("4 runs: 4 trained, 0 finished earlier"), r.out());
 
         // the expected cells, computed here from the four runs' own summary files
-        Map<String, double[]> accuracies = new HashMap<>();
+        Map<String, double[]> accuracies = new HashMap<>(), losses = new HashMap<>();
         Map<Path, FileTime> stamps = new HashMap<>();
         for (String m : MECHANISMS) {
-            double[] acc = new double[2];
+            double[] acc = new double[2], loss = new double[2];
             for (int seed = 0; seed < 2; seed++) {
                 Path summary = out.resolve(m.replace(':', '_').replace('=', '-') + "-d16-s" + seed).resolve("summary.json");
                 assertTrue(Files.exists(summary), summary + " missing");
@@ -57,16 +57,18 @@ class CompareCommandTest {
                 assertEquals(m, s.path("attention").asText());
                 assertEquals(seed, s.path("seed").asInt());
                 acc[seed] = s.path("final_accuracy").asDouble();
+                loss[seed] = s.path("final_loss").asDouble();
                 stamps.put(summary, Files.getLastModifiedTime(summary));
             }
             accuracies.put(m, acc);
+            losses.put(m, loss);
         }
         assertTrue(accuracies.values().stream().anyMatch(acc -> acc[0] != acc[1]) && accuracies.values().stream().allMatch(acc -> acc[0] + acc[1] > 0),
                 "the runs should differ, else the spread is not tested: " + accuracies.values().stream().map(java.util.Arrays::toString).toList());
 
         List<String> csv = Files.readAllLines(out.resolve("table.csv"));
         assertEquals(3, csv.size(), String.join("\n", csv));
-        assertTrue(csv.get(0).startsWith("attention,d_model,seeds,accuracy_mean,accuracy_sd"), csv.get(0));
+        assertTrue(csv.get(0).startsWith("attention,d_model,seeds,accuracy_mean,accuracy_sd,loss_mean,loss_sd,"), csv.get(0));
         JsonNode table = JSON.readTree(out.resolve("table.json").toFile());
         assertEquals(2, table.path("rows").size());
         for (int i = 0; i < 2; i++) {
@@ -79,11 +81,17 @@ class CompareCommandTest {
             assertEquals("2", cells[2]);
             assertEquals(mean, Double.parseDouble(cells[3]), 1e-12, m + " mean");
             assertEquals(sd, Double.parseDouble(cells[4]), 1e-12, m + " sd");
+            double la = losses.get(m)[0], lb = losses.get(m)[1];
+            assertTrue(la > 0 && lb > 0 && la != lb, "the two seeds' held-out losses: " + la + ", " + lb);
+            assertEquals((la + lb) / 2, Double.parseDouble(cells[5]), 1e-12, m + " loss mean");
+            assertEquals(Math.abs(la - lb) / Math.sqrt(2), Double.parseDouble(cells[6]), 1e-12, m + " loss sd");
             JsonNode row = table.path("rows").get(i);
             assertEquals(m, row.path("attention").asText());
             assertEquals(mean, row.path("accuracy_mean").asDouble(), 1e-12);
             assertEquals(sd, row.path("accuracy_sd").asDouble(), 1e-12);
-            String md = String.format(java.util.Locale.ROOT, "| %s | 16 | 2 | %.1f ± %.1f %% |", m, 100 * mean, 100 * sd);
+            assertEquals((la + lb) / 2, row.path("loss_mean").asDouble(), 1e-12);
+            String md = String.format(java.util.Locale.ROOT, "| %s | 16 | 2 | %.1f ± %.1f %% | %.3f ± %.3f |", m, 100 * mean, 100 * sd,
+                    (la + lb) / 2, Math.abs(la - lb) / Math.sqrt(2));
             assertTrue(r.out().contains(md), "printed table lacks " + md + ":\n" + r.out());
         }
         assertTrue(Files.readString(out.resolve("table.md")).equals(r.out().substring(0, r.out().indexOf("4 runs:"))));

@@ -21,13 +21,15 @@ public final class Comparison {
      * @param runs              seeds aggregated
      * @param accuracyMean      mean final held-out accuracy
      * @param accuracySd        its sample standard deviation
+     * @param lossMean          mean final held-out loss (nats)
+     * @param lossSd            its sample standard deviation
      * @param reached99         runs that reached 99 % held-out accuracy
      * @param stepsTo99Mean     mean steps to 99 % over the runs that reached it (NaN if none did)
      * @param wallSecondsMean   mean wall time per run
      * @param tokensPerSecondMean mean training throughput
      * @param parameters        parameter count (the same for every seed)
      */
-    public record Row(String mechanism, int width, int runs, double accuracyMean, double accuracySd, int reached99,
+    public record Row(String mechanism, int width, int runs, double accuracyMean, double accuracySd, double lossMean, double lossSd, int reached99,
                       double stepsTo99Mean, double wallSecondsMean, double tokensPerSecondMean, long parameters) {}
 
     private final List<Row> rows;
@@ -46,8 +48,9 @@ public final class Comparison {
                 }
             }
             double[] acc = g.stream().mapToDouble(RunOutcome::finalAccuracy).toArray();
+            double[] loss = g.stream().mapToDouble(RunOutcome::finalLoss).toArray();
             double[] steps = g.stream().filter(o -> o.stepsTo99() > 0).mapToDouble(RunOutcome::stepsTo99).toArray();
-            out.add(new Row(first.mechanism(), first.width(), g.size(), mean(acc), sampleSd(acc), steps.length,
+            out.add(new Row(first.mechanism(), first.width(), g.size(), mean(acc), sampleSd(acc), mean(loss), sampleSd(loss), steps.length,
                     steps.length == 0 ? Double.NaN : mean(steps),
                     mean(g.stream().mapToDouble(RunOutcome::wallSeconds).toArray()),
                     mean(g.stream().mapToDouble(RunOutcome::tokensPerSecond).toArray()), first.parameters()));
@@ -72,17 +75,17 @@ public final class Comparison {
         return Math.sqrt(s / (v.length - 1));
     }
 
-    private static final String[] HEADER = {"attention", "d_model", "seeds", "accuracy (mean ± sd)", "steps to 99 %", "wall s", "tokens/s", "parameters"};
+    private static final String[] HEADER = {"attention", "d_model", "seeds", "accuracy (mean ± sd)", "held-out loss (mean ± sd)", "steps to 99 %", "wall s", "tokens/s", "parameters"};
 
     /** A GitHub-flavoured Markdown table; accuracy in percent. */
     public String markdown() {
         StringBuilder sb = new StringBuilder();
         sb.append("| ").append(String.join(" | ", HEADER)).append(" |\n");
-        sb.append("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        sb.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Row r : rows) {
-            sb.append(String.format(Locale.ROOT, "| %s | %d | %d | %.1f ± %.1f %% | %s | %.1f | %.0f | %d |%n",
+            sb.append(String.format(Locale.ROOT, "| %s | %d | %d | %.1f ± %.1f %% | %.3f ± %.3f | %s | %.1f | %.0f | %d |%n",
                     r.mechanism().replace("|", "\\|"), r.width(), r.runs(), 100 * r.accuracyMean(), 100 * r.accuracySd(),
-                    steps99(r), r.wallSecondsMean(), r.tokensPerSecondMean(), r.parameters()));
+                    r.lossMean(), r.lossSd(), steps99(r), r.wallSecondsMean(), r.tokensPerSecondMean(), r.parameters()));
         }
         return sb.toString();
     }
@@ -95,10 +98,11 @@ public final class Comparison {
 
     /** RFC 4180 CSV, one row per cell, numbers unformatted (accuracy as a fraction; empty when a value does not exist). */
     public String csv() {
-        StringBuilder sb = new StringBuilder("attention,d_model,seeds,accuracy_mean,accuracy_sd,reached_99,steps_to_99_mean,wall_seconds_mean,tokens_per_second_mean,parameters\r\n");
+        StringBuilder sb = new StringBuilder("attention,d_model,seeds,accuracy_mean,accuracy_sd,loss_mean,loss_sd,reached_99,steps_to_99_mean,wall_seconds_mean,tokens_per_second_mean,parameters\r\n");
         for (Row r : rows) {
             sb.append(csvField(r.mechanism())).append(',').append(r.width()).append(',').append(r.runs()).append(',')
-                    .append(r.accuracyMean()).append(',').append(r.accuracySd()).append(',').append(r.reached99()).append(',')
+                    .append(r.accuracyMean()).append(',').append(r.accuracySd()).append(',')
+                    .append(r.lossMean()).append(',').append(r.lossSd()).append(',').append(r.reached99()).append(',')
                     .append(Double.isNaN(r.stepsTo99Mean()) ? "" : Double.toString(r.stepsTo99Mean())).append(',')
                     .append(r.wallSecondsMean()).append(',').append(r.tokensPerSecondMean()).append(',').append(r.parameters()).append("\r\n");
         }

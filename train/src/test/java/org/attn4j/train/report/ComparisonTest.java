@@ -10,7 +10,11 @@ import org.junit.jupiter.api.Test;
 /** Grouping, mean ± sample sd, steps to 99 %, and the Markdown/CSV renderings, on hand-worked numbers. */
 class ComparisonTest {
     private static RunOutcome run(String m, int w, long seed, double acc, int steps99, double wall) {
-        return new RunOutcome(m, w, seed, acc, steps99, wall, 1000 * (seed + 1), w * 10L);
+        return run(m, w, seed, acc, 2.0 + seed, steps99, wall);
+    }
+
+    private static RunOutcome run(String m, int w, long seed, double acc, double loss, int steps99, double wall) {
+        return new RunOutcome(m, w, seed, acc, loss, steps99, wall, 1000 * (seed + 1), w * 10L);
     }
 
     @Test
@@ -32,6 +36,8 @@ class ComparisonTest {
         assertEquals(12, full.wallSecondsMean(), 1e-12);
         assertEquals(2000, full.tokensPerSecondMean(), 1e-9);
         assertEquals(640, full.parameters());
+        assertEquals(3.0, full.lossMean(), 1e-12, "losses 2, 3, 4");
+        assertEquals(1.0, full.lossSd(), 1e-12, "deviations -1, 0, 1: 2 / (3 - 1)");
 
         Comparison.Row linear = c.rows().get(1);
         assertEquals(0.6, linear.accuracyMean(), 1e-12);
@@ -44,12 +50,13 @@ class ComparisonTest {
         assertEquals(0, wide.accuracySd(), "one seed: no spread");
 
         String md = c.markdown();
-        assertTrue(md.contains("| full | 64 | 3 | 99.0 ± 1.0 % | 400 (2/3) | 12.0 | 2000 | 640 |"), md);
-        assertTrue(md.contains("| linear | 64 | 2 | 60.0 ± 14.1 % | never (0/2) |"), md);
-        assertTrue(md.contains("| full | 128 | 1 | 100.0 ± 0.0 % | 200 | 20.0 |"), md);
+        assertTrue(md.contains("| full | 64 | 3 | 99.0 ± 1.0 % | 3.000 ± 1.000 | 400 (2/3) | 12.0 | 2000 | 640 |"), md);
+        assertTrue(md.contains("| linear | 64 | 2 | 60.0 ± 14.1 % | 2.500 ± 0.707 | never (0/2) |"), md);
+        assertTrue(md.contains("| full | 128 | 1 | 100.0 ± 0.0 % | 2.000 ± 0.000 | 200 | 20.0 |"), md);
         String[] csv = c.csv().split("\r\n");
         assertEquals(4, csv.length);
         assertTrue(csv[2].startsWith("linear,64,2,0.6,0.1414213562373"), csv[2]);
+        assertTrue(csv[2].contains(",2.5,0.7071067811865"), "loss mean and sd: " + csv[2]);
         assertTrue(csv[2].contains(",0,,"), "no steps-to-99 value is an empty cell: " + csv[2]);
     }
 
@@ -58,9 +65,11 @@ class ComparisonTest {
         Comparison c = new Comparison(List.of(run("a,\"b\"", 8, 0, 0.5, -1, 1)));
         assertTrue(c.csv().split("\r\n")[1].startsWith("\"a,\"\"b\"\"\",8,"), c.csv());
         assertThrows(IllegalArgumentException.class, () -> new Comparison(List.of(
-                new RunOutcome("x", 8, 0, 0.5, -1, 1, 1, 100), new RunOutcome("x", 8, 1, 0.5, -1, 1, 1, 101))));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new RunOutcome("x", 8, 0, 1.5, -1, 1, 1, 1));
+                new RunOutcome("x", 8, 0, 0.5, 1, -1, 1, 1, 100), new RunOutcome("x", 8, 1, 0.5, 1, -1, 1, 1, 101))));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new RunOutcome("x", 8, 0, 1.5, 1, -1, 1, 1, 1));
         assertTrue(e.getMessage().startsWith("finalAccuracy:"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> new RunOutcome("x", 8, 0, 0.5, Double.NaN, -1, 1, 1, 1));
+        assertTrue(e.getMessage().startsWith("finalLoss:"), e.getMessage());
     }
 
     @Test
