@@ -32,14 +32,7 @@ class MlaDecoderTest {
         return new DecoderModel(c, DecoderWeights.random(c, false, seed)).threads(2);
     }
 
-    static double relative(float[] a, int off, double[] b) {
-        double diff = 0, scale = 0;
-        for (int i = 0; i < b.length; i++) {
-            diff = Math.max(diff, Math.abs(a[off + i] - b[i]));
-            scale = Math.max(scale, Math.abs(b[i]));
-        }
-        return diff / scale;
-    }
+    static double relative(float[] a, int off, double[] b) { return DecoderModelTest.relativeError(a, off, b); }
 
     /** Prefill of {@code prompt} tokens then decode one by one; every row against the reference under {@code visible}. */
     static void check(DecoderModel m, KvPolicy policy, int prompt, int total, IntFunction<MlaReference.Visible> visible, String what) {
