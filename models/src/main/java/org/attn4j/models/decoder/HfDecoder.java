@@ -150,6 +150,12 @@ public final class HfDecoder {
         } else {
             throw new NoSuchFileException(single.toString(), null, "a model directory needs model.safetensors or model.safetensors.index.json");
         }
+        // Half-precision files become float32 tensors: twice their size on the heap.
+        String dtype = JSON.readTree(dir.resolve("config.json").toFile()).path("torch_dtype").asText("float32");
+        long fileBytes = 0;
+        for (Path f : files) fileBytes += Files.size(f);
+        GgufDecoder.requireHeap(dir.toString(), dtype.equals("bfloat16") || dtype.equals("float16") ? 2 * fileBytes : fileBytes,
+                Runtime.getRuntime().maxMemory());
         Map<String, Tensor> all = new HashMap<>();
         for (Path f : files) {
             ModelWeights w = SafetensorsWeights.readTensors(f);

@@ -102,6 +102,43 @@ class GgufDecoderTest {
         assertTrue(DecoderModelTest.relativeError(back.forward(back.newCache(8), tokens, false), 0, ref) < 1e-5);
     }
 
+    /**
+     * The heap estimate counts what the loaded model holds (float32 for F32, a byte and 1/32 of a
+     * float per weight for Q8_0 matrices, checked against the loaded matrices' own sizes), and a model
+     * that would not fit is refused before its weights are read, with a message saying how much to give.
+     */
+    @Test
+    void heapEstimateMatchesTheLoadedWeightsAndTooLargeModelsAreRefused() throws Exception {
+        DecoderModel m = tiny(TinyDecoders.Kind.QWEN2, 23);
+        Path f32 = dir.resolve("h32.gguf"), q8 = dir.resolve("h8.gguf");
+        GgufDecoder.write(f32, m.config(), m.weights(), GgmlType.F32);
+        GgufDecoder.write(q8, m.config(), m.weights(), GgmlType.Q8_0);
+        DecoderModel a = GgufDecoder.load(f32), b = GgufDecoder.load(q8);
+        try (GgufFile g32 = GgufFile.open(f32); GgufFile g8 = GgufFile.open(q8)) {
+            long floats = 0, q8Matrices = 0, q8Floats = 0;
+            for (var t : g32.tensors().values()) floats += t.elements();
+            for (var t : g8.tensors().values()) {
+                if (t.type() == GgmlType.Q8_0) q8Matrices += t.elements();
+                else q8Floats += t.elements();
+            }
+            assertTrue(q8Matrices > 0 && q8Floats > 0);
+            assertEquals(4 * floats, GgufDecoder.heapBytes(g32));
+            assertEquals(q8Matrices + q8Matrices / 8 + 4 * q8Floats, GgufDecoder.heapBytes(g8));
+            // the estimate is what the loaded matrices hold
+            long wq32 = a.weights().layers()[0].wq().bytes(), wq8 = b.weights().layers()[0].wq().bytes();
+            assertEquals(4 * (long) m.config().heads() * m.config().headDim() * m.config().dim(), wq32);
+            assertEquals(wq32 / 4 + wq32 / 32, wq8);
+
+            long need = GgufDecoder.heapBytes(g32);
+            GgufDecoder.requireHeap(f32.toString(), need, (long) (need / GgufDecoder.HEAP_SHARE) + 1); // just fits
+            GgufDecoder.requireHeap(f32.toString(), need, Long.MAX_VALUE);                             // no limit
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> GgufDecoder.requireHeap("/models/big.gguf", 4_946_000_000L, 6_442_450_944L));
+        assertEquals("/models/big.gguf: the weights need about 4.95 GB of Java heap once loaded, more than 60 % of the 6.44 GB"
+                + " this JVM may use; give it more, e.g. JAVA_OPTS=-Xmx9g", e.getMessage());
+    }
+
     @Test
     void badFilesAreNamed() throws Exception {
         DecoderModel m = tiny(TinyDecoders.Kind.LLAMA_GQA, 23);
