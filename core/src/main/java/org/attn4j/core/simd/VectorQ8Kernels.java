@@ -115,70 +115,81 @@ final class VectorQ8Kernels implements Q8Kernels {
 
     @Override
     public void gemmQ8(int t, int rows, int n, byte[] q, int qOff, float[] d, int dOff, short[] xq, float[] dx, float[] y, int yOff, int ldy) {
-        int blocks = n / BLOCK;
+        // The two shapes are separate methods so that each gets its own compilation: in one method,
+        // once calls with t ≥ 4 had run, C2's code ran the one-token loop 10× slower (1.9 against
+        // 18.5 GB/s over 276 MB of weights; the second line of Q8ColdBench).
         if (t >= 4) {
-            // Each row's blocks widened once per group of four tokens; the row stays in L1 across groups.
-            for (int r = 0; r < rows; r++) {
-                int qr = qOff + r * n, dr = dOff + r * blocks;
-                int i = 0;
-                for (; i + 4 <= t; i += 4) {
-                    FloatVector a0 = FloatVector.zero(SF), a1 = a0, a2 = a0, a3 = a0;
-                    int x0 = i * n, x1 = x0 + n, x2 = x1 + n, x3 = x2 + n, e0 = i * blocks, e1 = e0 + blocks, e2 = e1 + blocks, e3 = e2 + blocks;
-                    for (int b = 0; b < blocks; b++) {
-                        int qb = qr + b * BLOCK, xb = b * BLOCK;
-                        ShortVector w0 = widen(q, qb), w1 = QPARTS == 2 ? widen(q, qb + LS) : w0;
-                        float dw = d[dr + b];
-                        a0 = toFloats(blockDot(w0, w1, xq, x0 + xb)).fma(FloatVector.broadcast(SF, dw * dx[e0 + b]), a0);
-                        a1 = toFloats(blockDot(w0, w1, xq, x1 + xb)).fma(FloatVector.broadcast(SF, dw * dx[e1 + b]), a1);
-                        a2 = toFloats(blockDot(w0, w1, xq, x2 + xb)).fma(FloatVector.broadcast(SF, dw * dx[e2 + b]), a2);
-                        a3 = toFloats(blockDot(w0, w1, xq, x3 + xb)).fma(FloatVector.broadcast(SF, dw * dx[e3 + b]), a3);
-                    }
-                    y[yOff + i * ldy + r] = a0.reduceLanes(VectorOperators.ADD);
-                    y[yOff + (i + 1) * ldy + r] = a1.reduceLanes(VectorOperators.ADD);
-                    y[yOff + (i + 2) * ldy + r] = a2.reduceLanes(VectorOperators.ADD);
-                    y[yOff + (i + 3) * ldy + r] = a3.reduceLanes(VectorOperators.ADD);
-                }
-                for (; i < t; i++) y[yOff + i * ldy + r] = row(q, qr, d, dr, blocks, xq, i * n, dx, i * blocks);
-            }
+            gemmQ8Tokens(t, rows, n, q, qOff, d, dOff, xq, dx, y, yOff, ldy);
             return;
         }
-        for (int i = 0; i < t; i++) {
-            int xi = i * n, ei = i * blocks;
-            int r = 0;
-            for (; r + 4 <= rows; r += 4) {
-                // Four rows share the quanta loads, and four weight streams in flight read memory
-                // faster than two (a pass over 276 MB of weights: 9.6–11.9 GB/s against 6.6–7.1).
-                int q0 = qOff + r * n, q1 = q0 + n, q2 = q1 + n, q3 = q2 + n;
-                int d0 = dOff + r * blocks, d1 = d0 + blocks, d2 = d1 + blocks, d3 = d2 + blocks;
+        int blocks = n / BLOCK;
+        for (int i = 0; i < t; i++) gemvQ8(rows, n, q, qOff, d, dOff, xq, i * n, dx, i * blocks, y, yOff + i * ldy);
+    }
+
+    /** {@code t ≥ 4} tokens: each row's blocks widened once per group of four tokens; the row stays in L1 across groups. */
+    private static void gemmQ8Tokens(int t, int rows, int n, byte[] q, int qOff, float[] d, int dOff, short[] xq, float[] dx, float[] y, int yOff, int ldy) {
+        int blocks = n / BLOCK;
+        for (int r = 0; r < rows; r++) {
+            int qr = qOff + r * n, dr = dOff + r * blocks;
+            int i = 0;
+            for (; i + 4 <= t; i += 4) {
                 FloatVector a0 = FloatVector.zero(SF), a1 = a0, a2 = a0, a3 = a0;
+                int x0 = i * n, x1 = x0 + n, x2 = x1 + n, x3 = x2 + n, e0 = i * blocks, e1 = e0 + blocks, e2 = e1 + blocks, e3 = e2 + blocks;
                 for (int b = 0; b < blocks; b++) {
-                    int xb = xi + b * BLOCK, qb = b * BLOCK;
-                    float s = dx[ei + b];
-                    a0 = toFloats(blockDot(q, q0 + qb, xq, xb)).fma(FloatVector.broadcast(SF, d[d0 + b] * s), a0);
-                    a1 = toFloats(blockDot(q, q1 + qb, xq, xb)).fma(FloatVector.broadcast(SF, d[d1 + b] * s), a1);
-                    a2 = toFloats(blockDot(q, q2 + qb, xq, xb)).fma(FloatVector.broadcast(SF, d[d2 + b] * s), a2);
-                    a3 = toFloats(blockDot(q, q3 + qb, xq, xb)).fma(FloatVector.broadcast(SF, d[d3 + b] * s), a3);
+                    int qb = qr + b * BLOCK, xb = b * BLOCK;
+                    ShortVector w0 = widen(q, qb), w1 = QPARTS == 2 ? widen(q, qb + LS) : w0;
+                    float dw = d[dr + b];
+                    a0 = toFloats(blockDot(w0, w1, xq, x0 + xb)).fma(FloatVector.broadcast(SF, dw * dx[e0 + b]), a0);
+                    a1 = toFloats(blockDot(w0, w1, xq, x1 + xb)).fma(FloatVector.broadcast(SF, dw * dx[e1 + b]), a1);
+                    a2 = toFloats(blockDot(w0, w1, xq, x2 + xb)).fma(FloatVector.broadcast(SF, dw * dx[e2 + b]), a2);
+                    a3 = toFloats(blockDot(w0, w1, xq, x3 + xb)).fma(FloatVector.broadcast(SF, dw * dx[e3 + b]), a3);
                 }
                 y[yOff + i * ldy + r] = a0.reduceLanes(VectorOperators.ADD);
-                y[yOff + i * ldy + r + 1] = a1.reduceLanes(VectorOperators.ADD);
-                y[yOff + i * ldy + r + 2] = a2.reduceLanes(VectorOperators.ADD);
-                y[yOff + i * ldy + r + 3] = a3.reduceLanes(VectorOperators.ADD);
+                y[yOff + (i + 1) * ldy + r] = a1.reduceLanes(VectorOperators.ADD);
+                y[yOff + (i + 2) * ldy + r] = a2.reduceLanes(VectorOperators.ADD);
+                y[yOff + (i + 3) * ldy + r] = a3.reduceLanes(VectorOperators.ADD);
             }
-            for (; r + 2 <= rows; r += 2) {
-                // Two rows share the quanta loads.
-                int q0 = qOff + r * n, q1 = q0 + n, d0 = dOff + r * blocks, d1 = d0 + blocks;
-                FloatVector a0 = FloatVector.zero(SF), a1 = a0;
-                for (int b = 0; b < blocks; b++) {
-                    int xb = xi + b * BLOCK;
-                    float s = dx[ei + b];
-                    a0 = toFloats(blockDot(q, q0 + b * BLOCK, xq, xb)).fma(FloatVector.broadcast(SF, d[d0 + b] * s), a0);
-                    a1 = toFloats(blockDot(q, q1 + b * BLOCK, xq, xb)).fma(FloatVector.broadcast(SF, d[d1 + b] * s), a1);
-                }
-                y[yOff + i * ldy + r] = a0.reduceLanes(VectorOperators.ADD);
-                y[yOff + i * ldy + r + 1] = a1.reduceLanes(VectorOperators.ADD);
-            }
-            for (; r < rows; r++) y[yOff + i * ldy + r] = row(q, qOff + r * n, d, dOff + r * blocks, blocks, xq, xi, dx, ei);
+            for (; i < t; i++) y[yOff + i * ldy + r] = row(q, qr, d, dr, blocks, xq, i * n, dx, i * blocks);
         }
+    }
+
+    /** One token's quanta ({@code xq} from {@code xi}, scales from {@code ei}) against {@code rows} rows into {@code y[yOff..]}. */
+    private static void gemvQ8(int rows, int n, byte[] q, int qOff, float[] d, int dOff, short[] xq, int xi, float[] dx, int ei, float[] y, int yOff) {
+        int blocks = n / BLOCK;
+        int r = 0;
+        for (; r + 4 <= rows; r += 4) {
+            // Four rows share the quanta loads, and four weight streams in flight read memory
+            // faster than two (a pass over 276 MB of weights: 9.6–11.9 GB/s against 6.6–7.1).
+            int q0 = qOff + r * n, q1 = q0 + n, q2 = q1 + n, q3 = q2 + n;
+            int d0 = dOff + r * blocks, d1 = d0 + blocks, d2 = d1 + blocks, d3 = d2 + blocks;
+            FloatVector a0 = FloatVector.zero(SF), a1 = a0, a2 = a0, a3 = a0;
+            for (int b = 0; b < blocks; b++) {
+                int xb = xi + b * BLOCK, qb = b * BLOCK;
+                float s = dx[ei + b];
+                a0 = toFloats(blockDot(q, q0 + qb, xq, xb)).fma(FloatVector.broadcast(SF, d[d0 + b] * s), a0);
+                a1 = toFloats(blockDot(q, q1 + qb, xq, xb)).fma(FloatVector.broadcast(SF, d[d1 + b] * s), a1);
+                a2 = toFloats(blockDot(q, q2 + qb, xq, xb)).fma(FloatVector.broadcast(SF, d[d2 + b] * s), a2);
+                a3 = toFloats(blockDot(q, q3 + qb, xq, xb)).fma(FloatVector.broadcast(SF, d[d3 + b] * s), a3);
+            }
+            y[yOff + r] = a0.reduceLanes(VectorOperators.ADD);
+            y[yOff + r + 1] = a1.reduceLanes(VectorOperators.ADD);
+            y[yOff + r + 2] = a2.reduceLanes(VectorOperators.ADD);
+            y[yOff + r + 3] = a3.reduceLanes(VectorOperators.ADD);
+        }
+        for (; r + 2 <= rows; r += 2) {
+            // Two rows share the quanta loads.
+            int q0 = qOff + r * n, q1 = q0 + n, d0 = dOff + r * blocks, d1 = d0 + blocks;
+            FloatVector a0 = FloatVector.zero(SF), a1 = a0;
+            for (int b = 0; b < blocks; b++) {
+                int xb = xi + b * BLOCK;
+                float s = dx[ei + b];
+                a0 = toFloats(blockDot(q, q0 + b * BLOCK, xq, xb)).fma(FloatVector.broadcast(SF, d[d0 + b] * s), a0);
+                a1 = toFloats(blockDot(q, q1 + b * BLOCK, xq, xb)).fma(FloatVector.broadcast(SF, d[d1 + b] * s), a1);
+            }
+            y[yOff + r] = a0.reduceLanes(VectorOperators.ADD);
+            y[yOff + r + 1] = a1.reduceLanes(VectorOperators.ADD);
+        }
+        for (; r < rows; r++) y[yOff + r] = row(q, qOff + r * n, d, dOff + r * blocks, blocks, xq, xi, dx, ei);
     }
 
     private static float row(byte[] q, int qr, float[] d, int dr, int blocks, short[] xq, int xi, float[] dx, int ei) {

@@ -36,5 +36,24 @@ public class Q8ColdBench {
         }
         double bytes = (double) copies * rows * n * (1 + 4.0 / 32);
         System.out.printf("pass over %.0f MB: gemmQ8 (int8) %.2f GB/s, gemv (float activations) %.2f GB/s (best of 12)%n", bytes / 1e6, bytes / bestInt, bytes / bestFloat);
+
+        // Then three passes of a 26-token prompt through gemmQ8 and the one-token passes again: when
+        // both shapes lived in one method, its recompilation after the prompt ran them at 1.9 GB/s.
+        int t = 26;
+        float[] xs = new float[t * n];
+        for (int i = 0; i < xs.length; i++) xs[i] = (float) rnd.nextGaussian();
+        short[] xsq = new short[t * n];
+        float[] dxs = new float[t * n / 32], ys = new float[t * rows];
+        Q8Kernels.quantizeActivations(xs, 0, t, n, xsq, dxs);
+        for (int rep = 0; rep < 3; rep++) {
+            for (int c = 0; c < copies; c++) for (int r0 = 0; r0 < rows; r0 += 16) k.gemmQ8(t, 16, n, q[c], r0 * n, d[c], r0 * n / 32, xsq, dxs, ys, r0, rows);
+        }
+        long after = Long.MAX_VALUE;
+        for (int rep = 0; rep < 12; rep++) {
+            long t0 = System.nanoTime();
+            for (int c = 0; c < copies; c++) for (int r0 = 0; r0 < rows; r0 += 16) k.gemmQ8(1, 16, n, q[c], r0 * n, d[c], r0 * n / 32, xq, dx, y, r0, rows);
+            after = Math.min(after, System.nanoTime() - t0);
+        }
+        System.out.printf("after %d-token passes: gemmQ8 (int8) one token %.2f GB/s (best of 12)%n", t, bytes / after);
     }
 }
