@@ -7,6 +7,7 @@ import static org.attn4j.serve.Http.json;
 import static org.attn4j.serve.Http.post;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -220,8 +221,13 @@ class RoutesTest {
     void accessLogIsOneStructuredLinePerRequest() throws Exception {
         LOG.clear();
         post(uri, "/v1/embeddings", "{\"input\":[\"one\",\"two\"]}");
-        List<String> lines = new ArrayList<>(LOG);
-        String line = lines.stream().filter(l -> l.contains("route=/v1/embeddings")).findFirst().orElseThrow();
+        // The server writes the access line after the response has gone out: wait for it (at most 5 s).
+        String line = null;
+        for (long end = System.nanoTime() + 5_000_000_000L; line == null && System.nanoTime() < end; ) {
+            line = new ArrayList<>(LOG).stream().filter(l -> l.contains("route=/v1/embeddings")).findFirst().orElse(null);
+            if (line == null) Thread.sleep(10);
+        }
+        assertNotNull(line, "no access-log line for the request within 5 s");
         assertFalse(line.contains("\n"));
         for (String f : List.of("status=200", "inputs=2", "tokens=6", "model=all-minilm-l6-v2", "ms=")) assertTrue(line.contains(f), line + " has " + f);
     }
