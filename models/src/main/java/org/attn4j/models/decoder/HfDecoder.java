@@ -50,7 +50,7 @@ public final class HfDecoder {
             throw new IllegalArgumentException(configFile + ": not valid JSON: " + e.getOriginalMessage());
         }
         DecoderConfig c = config(cfg, configFile);
-        Map<String, Tensor> t = tensors(dir);
+        Map<String, Tensor> t = tensors(dir, cfg);
         String src = dir.toString();
         try {
             DecoderWeights w = switch (c.arch()) {
@@ -139,7 +139,7 @@ public final class HfDecoder {
     }
 
     /** Every tensor of {@code model.safetensors} or of the shards its index names. */
-    private static Map<String, Tensor> tensors(Path dir) throws IOException {
+    private static Map<String, Tensor> tensors(Path dir, JsonNode cfg) throws IOException {
         Path single = dir.resolve("model.safetensors"), index = dir.resolve("model.safetensors.index.json");
         Set<Path> files = new LinkedHashSet<>();
         if (Files.isRegularFile(single)) files.add(single);
@@ -151,7 +151,7 @@ public final class HfDecoder {
             throw new NoSuchFileException(single.toString(), null, "a model directory needs model.safetensors or model.safetensors.index.json");
         }
         // Half-precision files become float32 tensors: twice their size on the heap.
-        String dtype = JSON.readTree(dir.resolve("config.json").toFile()).path("torch_dtype").asText("float32");
+        String dtype = cfg.path("torch_dtype").asText("float32");
         long fileBytes = 0;
         for (Path f : files) fileBytes += Files.size(f);
         GgufDecoder.requireHeap(dir.toString(), dtype.equals("bfloat16") || dtype.equals("float16") ? 2 * fileBytes : fileBytes,
